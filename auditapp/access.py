@@ -1,0 +1,63 @@
+"""Scope rules: which regions, branches and staff a user may see. One place, used by every query.
+
+Every list and every fetch by id goes through these filters, so a manager can neither list nor
+fetch another branch's data, by id or by filter: out of scope looks exactly like "not found".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+
+from auditapp.models import Branch, Region, StaffMember, StaffPlacement, User
+from auditapp.models.user import user_branch, user_region
+
+# Roles that see the whole network.
+NETWORK_WIDE = frozenset({"admin", "reviewer"})
+
+
+def branch_filter(user: User) -> ColumnElement[bool]:
+    """A condition on ``Branch`` that is true exactly for the branches ``user`` may see."""
+    if user.role in NETWORK_WIDE:
+        return true()
+    if user.role == "director":
+        regions = select(user_region.c.region_id).where(user_region.c.user_id == user.id)
+        return Branch.region_id.in_(regions)
+    if user.role == "manager":
+        branches = select(user_branch.c.branch_id).where(user_branch.c.user_id == user.id)
+        return Branch.id.in_(branches)
+    return false()
+
+
+def visible_branch_ids(user: User) -> Select[Any]:
+    """A subquery of the ids of the branches ``user`` may see (for filtering other tables)."""
+    return select(Branch.id).where(branch_filter(user))
+
+
+def region_filter(user: User) -> ColumnElement[bool]:
+    """A condition on ``Region``: directors see their regions, managers their branches' regions."""
+    if user.role in NETWORK_WIDE:
+        return true()
+    if user.role in ("director", "manager"):
+        return Region.id.in_(select(Branch.region_id).where(branch_filter(user)))
+    return false()
+
+
+def staff_filter(user: User) -> ColumnElement[bool]:
+    """A condition on ``StaffMember``: anyone ever placed in a visible branch; employees: self."""
+    if user.role in NETWORK_WIDE:
+        return true()
+    if user.role in ("director", "manager"):
+        placed = select(StaffPlacement.staff_member_id).where(
+            StaffPlacement.branch_id.in_(visible_branch_ids(user))
+        )
+        return StaffMember.id.in_(placed)
+    if user.role == "employee" and user.staff_member_id is not None:
+        return StaffMember.id == user.staff_member_id
+    return false()
+
+
+def can_manage_network(user: User) -> bool:
+    """Only HQ admins change regions, branches, staff and users."""
+    return user.role == "admin"

@@ -1,0 +1,89 @@
+"""Configuration: defaults < instance/config.py < environment < test config.
+
+Environment variables: ``DATABASE_URL``, ``SECRET_KEY`` and anything prefixed ``AUDITAPP_``
+(``AUDITAPP_MEDIA_DIR``, ``AUDITAPP_PHOTO_STORAGE_URL``, ``AUDITAPP_RATELIMIT_STORAGE_URI``,
+``AUDITAPP_HUEY_URL``, ...). Values prefixed ``AUDITAPP_`` are parsed as JSON when they can be,
+so ``AUDITAPP_DISPUTE_WINDOW_DAYS=7`` is the integer 7.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def default_config(instance_path: str) -> dict[str, Any]:
+    """Safe defaults for local use: everything lives under ``instance/``."""
+    instance = Path(instance_path)
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'auditapp.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MEDIA_DIR": str(instance / "media"),
+        # Photo storage: a local directory by default, ``s3://bucket/prefix`` in a cluster.
+        "PHOTO_STORAGE_URL": "",
+        # Background jobs (huey): SQLite file by default, ``redis://...`` when scaled out.
+        "HUEY_URL": f"sqlite:///{instance / 'jobs.db'}",
+        "HUEY_IMMEDIATE": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_CHECK_DEFAULT": False,  # the API checks CSRF itself for cookie sessions
+        "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+        "MAX_CONTENT_LENGTH": 40 * 1024 * 1024,
+        "MAX_IMPORT_ROWS": 20000,
+        "DISPUTE_WINDOW_DAYS": 14,
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST": 65536,
+        # flask-smorest / OpenAPI
+        "API_TITLE": "auditapp",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def _local_secret_key(instance_path: str) -> str:
+    """A random key kept in ``instance/secret_key`` so local sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Apply the configuration layers in order; the last one wins."""
+    app.config.from_mapping(default_config(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("AUDITAPP")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if test_config:
+        app.config.from_mapping(test_config)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    # Accept the URLs hosting platforms hand out and pick the psycopg 3 driver for them.
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len(prefix) :]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _local_secret_key(app.instance_path)
+    if not app.config.get("PHOTO_STORAGE_URL"):
+        app.config["PHOTO_STORAGE_URL"] = app.config["MEDIA_DIR"]

@@ -1,0 +1,51 @@
+"""Background jobs (huey): a SQLite queue by default, Redis when scaled out, inline in tests.
+
+Tasks are plain functions that take ids, open an app context and call a service, so a job that
+runs twice does no harm (each service call checks what is already done).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from huey import Huey, RedisHuey, SqliteHuey
+
+huey: Huey = SqliteHuey("auditapp", filename=":memory:", immediate=True)
+_app: Flask | None = None
+
+
+def make_huey(url: str, immediate: bool) -> Huey:
+    """The queue named by ``url``: ``sqlite:///path`` or ``redis://host:port/db``."""
+    if url.startswith("redis://") or url.startswith("rediss://"):
+        return RedisHuey("auditapp", url=url, immediate=immediate)
+    if url.startswith("sqlite:///"):
+        return SqliteHuey("auditapp", filename=url[len("sqlite:///") :], immediate=immediate)
+    raise ValueError(f"unsupported HUEY_URL {url!r}: use sqlite:///PATH or redis://HOST:PORT/DB")
+
+
+def init_app(app: Flask) -> None:
+    """Point the module-level queue at this app's configuration."""
+    global _app
+    _app = app
+    # Tasks are registered on the module-level object, so it is re-pointed in place.
+    if app.config["HUEY_IMMEDIATE"]:
+        huey.immediate = True  # huey swaps in an in-memory storage
+        return
+    huey.immediate = False
+    huey.storage = make_huey(app.config["HUEY_URL"], immediate=False).storage
+
+
+def app_for_jobs() -> Flask:
+    """The app the worker runs tasks in (the consumer builds it with ``create_app``)."""
+    global _app
+    if _app is None:
+        from auditapp import create_app
+
+        _app = create_app()
+    return _app
+
+
+def enqueue(task: Any, *args: Any) -> None:
+    """Queue ``task``; in immediate mode it runs now, in this process."""
+    task(*args)

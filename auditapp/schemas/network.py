@@ -1,0 +1,157 @@
+"""Request and response shapes for regions, branches and staff."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from auditapp.models import BRANCH_KINDS
+from auditapp.schemas.common import PageArgs, PageMeta
+
+CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$", error="Use letters, digits, _ . -")
+
+
+def check_timezone(value: str) -> None:
+    """An IANA time zone name such as Europe/Moscow."""
+    if value not in available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}; use an IANA name like Europe/Moscow.")
+
+
+class RegionSchema(Schema):
+    """A region."""
+
+    id = fields.Integer(dump_only=True)
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class RegionPatchSchema(RegionSchema):
+    """Partial update of a region."""
+
+    code = fields.String(validate=CODE)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class RegionPageSchema(PageMeta):
+    """A page of regions."""
+
+    items = fields.List(fields.Nested(RegionSchema))
+
+
+class BranchSchema(Schema):
+    """A branch (outlet)."""
+
+    id = fields.Integer(dump_only=True)
+    region_id = fields.Integer(required=True)
+    region_code = fields.Function(lambda b: b.region.code, dump_only=True)
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(BRANCH_KINDS))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    address = fields.String(load_default="", validate=validate.Length(max=300))
+    timezone = fields.String(load_default="Europe/Moscow")
+    latitude = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
+    longitude = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
+    active = fields.Boolean(load_default=True)
+
+    @validates("timezone")
+    def _timezone(self, value: str, **_: object) -> None:
+        check_timezone(value)
+
+
+class BranchPatchSchema(Schema):
+    """Partial update of a branch: only the fields given change."""
+
+    region_id = fields.Integer()
+    code = fields.String(validate=CODE)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    kind = fields.String(validate=validate.OneOf(BRANCH_KINDS))
+    city = fields.String(validate=validate.Length(min=1, max=120))
+    address = fields.String(validate=validate.Length(max=300))
+    timezone = fields.String()
+    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
+    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
+    active = fields.Boolean()
+
+    @validates("timezone")
+    def _timezone(self, value: str, **_: object) -> None:
+        check_timezone(value)
+
+
+class BranchQuery(PageArgs):
+    """Filters for the branch list."""
+
+    region_id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(BRANCH_KINDS))
+    city = fields.String()
+    active = fields.Boolean()
+    q = fields.String(metadata={"description": "Substring of the code or name"})
+
+
+class BranchPageSchema(PageMeta):
+    """A page of branches."""
+
+    items = fields.List(fields.Nested(BranchSchema))
+
+
+class PlacementSchema(Schema):
+    """A period a staff member worked at a branch."""
+
+    branch_id = fields.Integer()
+    branch_code = fields.Function(lambda p: p.branch.code)
+    position = fields.String()
+    started_on = fields.Date()
+    ended_on = fields.Date(allow_none=True)
+
+
+class StaffSchema(Schema):
+    """A staff member with the branch they work at now and their placement history."""
+
+    id = fields.Integer(dump_only=True)
+    employee_code = fields.String(required=True, validate=CODE)
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    position = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    branch_id = fields.Integer(required=True, load_only=True)
+    hired_on = fields.Date(required=True)
+    left_on = fields.Date(allow_none=True, load_default=None)
+    current_branch_id = fields.Method("_current_branch", dump_only=True)
+    placements = fields.List(fields.Nested(PlacementSchema), dump_only=True)
+
+    def _current_branch(self, staff: object) -> int | None:
+        for placement in getattr(staff, "placements", []):
+            if placement.ended_on is None:
+                return int(placement.branch_id)
+        return None
+
+
+class StaffPatchSchema(Schema):
+    """Partial update of a staff member's own fields (moves go through /move)."""
+
+    employee_code = fields.String(validate=CODE)
+    full_name = fields.String(validate=validate.Length(min=1, max=200))
+    position = fields.String(validate=validate.Length(min=1, max=60))
+    hired_on = fields.Date()
+    left_on = fields.Date(allow_none=True)
+
+
+class StaffMoveSchema(Schema):
+    """Move a staff member to another branch (or position) from a date on."""
+
+    branch_id = fields.Integer(required=True)
+    position = fields.String(validate=validate.Length(min=1, max=60))
+    on = fields.Date(required=True, metadata={"description": "First day at the new branch"})
+
+
+class StaffQuery(PageArgs):
+    """Filters for the staff list."""
+
+    branch_id = fields.Integer(metadata={"description": "Currently placed at this branch"})
+    position = fields.String()
+    q = fields.String(metadata={"description": "Substring of the name or employee code"})
+
+
+class StaffPageSchema(PageMeta):
+    """A page of staff members."""
+
+    items = fields.List(fields.Nested(StaffSchema))

@@ -1,0 +1,112 @@
+"""Request and response shapes for users, sessions and API tokens."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from auditapp.models import ROLES
+from auditapp.schemas.common import PageArgs, PageMeta
+
+LOGIN = validate.Regexp(r"^[a-z0-9][a-z0-9_.@-]{1,79}$", error="Lower-case letters, digits, _.@-")
+PASSWORD = validate.Length(min=10, max=200, error="Use 10 to 200 characters.")
+
+
+class UserSchema(Schema):
+    """A user as admins see and edit it."""
+
+    id = fields.Integer(dump_only=True)
+    login = fields.String(required=True, validate=LOGIN)
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(allow_none=True, load_default=None)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    locale = fields.String(load_default="ru", validate=validate.OneOf(("ru", "en")))
+    active = fields.Boolean(load_default=True)
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+    region_ids = fields.List(fields.Integer(), load_default=list)
+    branch_ids = fields.List(fields.Integer(), load_default=list)
+    staff_member_id = fields.Integer(allow_none=True, load_default=None)
+    created_at = fields.DateTime(dump_only=True)
+    last_login_at = fields.DateTime(dump_only=True)
+
+
+class UserPatchSchema(Schema):
+    """Partial update of a user; a new password or role signs them out everywhere."""
+
+    display_name = fields.String(validate=validate.Length(min=1, max=200))
+    email = fields.Email(allow_none=True)
+    role = fields.String(validate=validate.OneOf(ROLES))
+    locale = fields.String(validate=validate.OneOf(("ru", "en")))
+    active = fields.Boolean()
+    password = fields.String(load_only=True, validate=PASSWORD)
+    region_ids = fields.List(fields.Integer())
+    branch_ids = fields.List(fields.Integer())
+    staff_member_id = fields.Integer(allow_none=True)
+
+
+class UserQuery(PageArgs):
+    """Filters for the user list."""
+
+    role = fields.String(validate=validate.OneOf(ROLES))
+    q = fields.String()
+
+
+class UserPageSchema(PageMeta):
+    """A page of users."""
+
+    items = fields.List(fields.Nested(UserSchema))
+
+
+class MeSchema(Schema):
+    """The signed-in user, as they see themselves."""
+
+    id = fields.Integer()
+    login = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    locale = fields.String()
+    region_ids = fields.List(fields.Integer())
+    branch_ids = fields.List(fields.Integer())
+    staff_member_id = fields.Integer(allow_none=True)
+    csrf_token = fields.String()
+
+
+class LoginSchema(Schema):
+    """Credentials."""
+
+    login = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+    remember = fields.Boolean(load_default=False)
+
+
+class CsrfSchema(Schema):
+    """A CSRF token for cookie sessions (send it back as X-CSRFToken)."""
+
+    csrf_token = fields.String()
+
+
+class TokenCreateSchema(Schema):
+    """A new API token for the caller."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    expires_in_days = fields.Integer(
+        load_default=90, validate=validate.Range(min=1, max=3650), allow_none=True
+    )
+
+
+class TokenSchema(Schema):
+    """An API token; ``token`` is present only in the response that creates it."""
+
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    token = fields.String()
+
+
+class TokenListSchema(Schema):
+    """The caller's tokens."""
+
+    items = fields.List(fields.Nested(TokenSchema))

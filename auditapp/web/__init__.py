@@ -1,0 +1,48 @@
+"""Serves the PWA shell from ``static/pwa``: the page, the manifest and /sw.js at root scope."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, send_from_directory
+
+bp = Blueprint("web", __name__)
+
+
+def _pwa_dir() -> Path:
+    return Path(current_app.root_path).parent / "static" / "pwa"
+
+
+@bp.route("/")
+def index() -> Response:
+    """The app shell (the PWA routes on the client)."""
+    return send_from_directory(_pwa_dir(), "index.html", max_age=0)
+
+
+@bp.route("/sw.js")
+def service_worker() -> Response:
+    """The service worker, served from the root so that its scope is the whole app."""
+    response = send_from_directory(_pwa_dir(), "sw.js", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+def manifest() -> Response:
+    """The web app manifest."""
+    return send_from_directory(
+        _pwa_dir(), "manifest.webmanifest", mimetype="application/manifest+json", max_age=3600
+    )
+
+
+@bp.route("/pwa/<path:filename>")
+def asset(filename: str) -> Response:
+    """Static assets of the PWA."""
+    return send_from_directory(_pwa_dir(), filename, max_age=3600)
+
+
+@bp.route("/healthz")
+def health() -> Response:
+    """Liveness probe for the load balancer."""
+    return Response("ok", mimetype="text/plain")

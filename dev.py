@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The two commands of the quick start, needing only Python 3.11+ on the machine.
+
+    python3 dev.py start   install, migrate, load the demo, serve on http://127.0.0.1:5000
+    python3 dev.py test    install, lint, type-check and run the whole test suite
+
+Both create ``.venv`` beside this file and install the project into it (again only when
+``pyproject.toml`` changed). ``test`` runs the suite on SQLite, and a second time on PostgreSQL
+when ``TEST_DATABASE_URL`` is set (e.g. postgresql://postgres@127.0.0.1:5432/test).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    """Run a command from the project root; stop with its exit status if it fails."""
+    print("+", " ".join(str(a) for a in args), flush=True)
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def install(extras: str) -> None:
+    """Create the virtual environment and install the project with ``extras``."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs before anything checks
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / ".auditapp-installed"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]" if extras else ".")
+    stamp.write_text(digest)
+
+
+def flask(*args: str) -> None:
+    """Run ``flask --app auditapp ARGS`` in the virtual environment."""
+    run(PYTHON, "-m", "flask", "--app", "auditapp", *args)
+
+
+def start() -> None:
+    """Install, migrate, load the demo (once) and serve the app."""
+    install("")
+    flask("db", "upgrade")
+    flask("demo")
+    flask("run", "--host", "127.0.0.1", "--port", "5000")
+
+
+def test() -> None:
+    """Install with the test tools, lint, type-check, and run the suite on each database."""
+    install("test,dev")
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy", "auditapp")
+    run(BIN / "mypy", "--strict", "--follow-imports=silent", "auditapp/domain")
+    run(
+        PYTHON,
+        "-m",
+        "flask",
+        "--app",
+        "auditapp",
+        "checklist",
+        "validate",
+        *sorted(str(p) for p in (ROOT / "checklists").glob("*.yaml")),
+    )
+    sqlite_env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    print("== tests on SQLite", flush=True)
+    run(PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *sys.argv[2:], env=sqlite_env)
+    if os.environ.get("TEST_DATABASE_URL"):
+        print("== tests on PostgreSQL", flush=True)
+        run(PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *sys.argv[2:])
+
+
+if __name__ == "__main__":
+    commands = {"start": start, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    commands[sys.argv[1]]()
