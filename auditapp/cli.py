@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
-from auditapp.services import demo, imports
+from auditapp.adapters.checklist_yaml import ChecklistFormatError, load_checklist_file
+from auditapp.domain.scoring import AnswerError, score_audit
+from auditapp.services import checklists, demo, imports
 from auditapp.services import users as user_service
 from auditapp.services.errors import ServiceError
 
@@ -90,8 +93,91 @@ def import_staff_command(path: Path) -> None:
     click.echo(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")
 
 
+@click.group("checklist")
+def checklist_group() -> None:
+    """Validate, import and try out checklists."""
+
+
+@checklist_group.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def checklist_validate_command(paths: tuple[Path, ...]) -> None:
+    """Check checklist files; every problem goes to stderr as FILE:LINE: field: message."""
+    failed = 0
+    for path in paths:
+        try:
+            checklist = load_checklist_file(path)
+        except ChecklistFormatError as error:
+            failed += 1
+            for problem in error.problems:
+                click.echo(problem, err=True)
+            continue
+        count = sum(1 for _ in checklist.items())
+        click.echo(f"{path}: ok ({checklist.slug} v{checklist.version}, {count} items)")
+    if failed:
+        click.echo(f"{failed} of {len(paths)} file(s) invalid", err=True)
+        raise SystemExit(1)
+
+
+@checklist_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def checklist_import_command(paths: tuple[Path, ...]) -> None:
+    """Validate and store checklist files (unchanged files are left alone)."""
+    failed = False
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            outcome = checklists.import_checklist(text, str(path))
+        except (OSError, UnicodeDecodeError) as error:
+            click.echo(f"{path}:1: (file): {error}", err=True)
+            failed = True
+            continue
+        except ServiceError as error:
+            failed = True
+            click.echo(f"{path}: {error.message}", err=True)
+            for problem in error.fields.get("problems", []):
+                click.echo(problem, err=True)
+            continue
+        click.echo(f"{path}: {outcome.action} {outcome.slug} v{outcome.version}")
+    if failed:
+        raise SystemExit(1)
+
+
+@checklist_group.command("score")
+@click.argument("checklist_path", type=click.Path(path_type=Path))
+@click.argument("answers_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def checklist_score_command(checklist_path: Path, answers_path: Path) -> None:
+    """Score {"answers": {item_id: value}} against a checklist file and print the JSON result."""
+    try:
+        checklist = load_checklist_file(checklist_path)
+    except ChecklistFormatError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise SystemExit(1) from None
+    try:
+        document = json.loads(answers_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        click.echo(f"{answers_path}: not valid JSON: {error}", err=True)
+        raise SystemExit(1) from None
+    answers = document.get("answers") if isinstance(document, dict) else None
+    if not isinstance(answers, dict):
+        click.echo(f'{answers_path}: expected {{"answers": {{item_id: value}}}}', err=True)
+        raise SystemExit(1)
+    try:
+        result = score_audit(checklist, answers)
+    except AnswerError as error:
+        for item_problem in error.problems:
+            click.echo(f"{answers_path}: {item_problem}", err=True)
+        raise SystemExit(1) from None
+    full = result.to_dict()
+    summary = {
+        key: full[key] for key in ("score", "sections", "stages", "critical_failed", "roles")
+    }
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(demo_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(import_group)
+    app.cli.add_command(checklist_group)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -95,30 +96,40 @@ class IsolatedClient(FlaskClient):
 
 
 def _empty_tables() -> None:
+    """PostgreSQL: one TRUNCATE (it bypasses the append-only guard, which is row-level)."""
+    names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
-def make_app(_migrated: str, tmp_path: Path) -> Iterator[Any]:
-    """A factory of apps on the test database, with config overrides; tables emptied after."""
+def database(_migrated: str, tmp_path: Path) -> str:
+    """This test's database: a copy of the migrated SQLite file, or the emptied PG schema."""
+    if _migrated.startswith("sqlite:///"):
+        copy = tmp_path / "test.db"
+        shutil.copyfile(_migrated[len("sqlite:///") :], copy)
+        return f"sqlite:///{copy}"
+    return _migrated
+
+
+@pytest.fixture
+def make_app(database: str, tmp_path: Path) -> Iterator[Any]:
+    """A factory of apps on this test's database, with config overrides."""
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
-        app = create_app(app_config(_migrated, tmp_path, **overrides))
+        app = create_app(app_config(database, tmp_path, **overrides))
         app.test_client_class = IsolatedClient
         apps.append(app)
         return app
 
     yield factory
-    if apps:
-        with apps[0].app_context():
+    for index, app in enumerate(apps):
+        with app.app_context():
             db.session.remove()
-            _empty_tables()
-            for app in apps:
-                with app.app_context():
-                    db.engine.dispose()
+            if index == 0 and not database.startswith("sqlite"):
+                _empty_tables()
+            db.engine.dispose()
 
 
 @pytest.fixture

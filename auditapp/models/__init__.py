@@ -1,17 +1,41 @@
 """SQLAlchemy 2.0 typed models. Importing this package registers every table."""
 
+from auditapp.models.audit import (
+    AUDIT_STATUSES,
+    COUNTING_STATUSES,
+    Assignment,
+    Audit,
+    AuditHistory,
+    AuditPhoto,
+    AuditStaff,
+    Dispute,
+    Wave,
+    wave_branch,
+)
+from auditapp.models.checklist import ChecklistVersion
 from auditapp.models.network import BRANCH_KINDS, Branch, Region, StaffMember, StaffPlacement
 from auditapp.models.user import ROLES, ApiToken, User, user_branch, user_region
 
 __all__ = [
+    "AUDIT_STATUSES",
     "BRANCH_KINDS",
+    "COUNTING_STATUSES",
     "ROLES",
     "ApiToken",
+    "Assignment",
+    "Audit",
+    "AuditHistory",
+    "AuditPhoto",
+    "AuditStaff",
     "Branch",
+    "ChecklistVersion",
+    "Dispute",
     "Region",
     "StaffMember",
     "StaffPlacement",
     "User",
+    "Wave",
     "user_branch",
     "user_region",
+    "wave_branch",
 ]

@@ -1,0 +1,127 @@
+"""Importing checklist versions and reading them back as domain objects.
+
+A (slug, version) row is immutable once any audit uses it: re-importing a changed file under the
+same version is then refused, and a new ``version`` makes a new row. Old audits keep being
+scored and shown against the version they were filled with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from auditapp.adapters.checklist_yaml import ChecklistFormatError, load_checklist_text
+from auditapp.domain.checklist import Checklist, checklist_from_dict, checklist_to_dict
+from auditapp.extensions import db
+from auditapp.models import Audit, ChecklistVersion, Wave
+from auditapp.services.errors import Conflict, Invalid, NotFound
+from auditapp.services.pagination import paginate
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What importing one file did: ``created``, ``updated`` (unused version) or ``unchanged``."""
+
+    slug: str
+    version: int
+    action: str
+    id: int
+
+
+def definition_hash(definition: dict[str, Any]) -> str:
+    """A stable digest of a checklist's meaning (not of its formatting or comments)."""
+    canonical = json.dumps(definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse(text: str, source_name: str) -> Checklist:
+    """Validate YAML text; a malformed file is an Invalid listing ``FILE:LINE: field: msg``."""
+    try:
+        return load_checklist_text(text, source_name)
+    except ChecklistFormatError as error:
+        raise Invalid(
+            f"{len(error.problems)} problem(s) in {source_name}.",
+            fields={"problems": error.problems},
+            code="checklist_invalid",
+        ) from error
+
+
+def is_used(version_id: int) -> bool:
+    """True once an audit or a wave refers to this version (it is then immutable)."""
+    for model in (Audit, Wave):
+        query = select(model.id).where(model.checklist_version_id == version_id).limit(1)
+        if db.session.execute(query).first() is not None:
+            return True
+    return False
+
+
+def import_checklist(text: str, source_name: str) -> ImportOutcome:
+    """Validate and store one checklist file; idempotent for an unchanged file."""
+    checklist = parse(text, source_name)
+    definition = checklist_to_dict(checklist)
+    digest = definition_hash(definition)
+    row = db.session.execute(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.slug == checklist.slug)
+        .where(ChecklistVersion.version == checklist.version)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if row is not None and row.content_hash == digest:
+        db.session.rollback()
+        return ImportOutcome(checklist.slug, checklist.version, "unchanged", row.id)
+    if row is not None and is_used(row.id):
+        db.session.rollback()
+        raise Conflict(
+            f"{checklist.slug} version {checklist.version} is already used by audits or waves "
+            f"and cannot change; give the changed file version {checklist.version + 1}.",
+            code="checklist_version_in_use",
+        )
+    action = "updated" if row is not None else "created"
+    if row is None:
+        row = ChecklistVersion(slug=checklist.slug, version=checklist.version)
+        db.session.add(row)
+    row.title = dict(checklist.title)
+    row.standard_code = checklist.standard_code
+    row.channel = checklist.channel
+    row.applies_to = list(checklist.applies_to)
+    row.definition = definition
+    row.source_yaml = text
+    row.source_name = source_name
+    row.content_hash = digest
+    db.session.commit()
+    return ImportOutcome(checklist.slug, checklist.version, action, row.id)
+
+
+# Parsed checklists by (row id, content hash): a version's content never changes once used.
+_PARSED: dict[tuple[int, str], Checklist] = {}
+
+
+def checklist_of(row: ChecklistVersion) -> Checklist:
+    """The domain checklist of a stored version (parsed once per content)."""
+    key = (row.id, row.content_hash)
+    if key not in _PARSED:
+        if len(_PARSED) > 512:
+            _PARSED.clear()
+        _PARSED[key] = checklist_from_dict(row.definition)
+    return _PARSED[key]
+
+
+def get_version(version_id: int) -> ChecklistVersion:
+    """A stored checklist version, else NotFound."""
+    row = db.session.get(ChecklistVersion, version_id)
+    if row is None:
+        raise NotFound(f"Checklist version {version_id} not found.")
+    return row
+
+
+def list_versions(filters: dict[str, Any]) -> dict[str, Any]:
+    """Checklist versions, newest version of each slug first."""
+    query = select(ChecklistVersion)
+    if filters.get("slug"):
+        query = query.where(ChecklistVersion.slug == filters["slug"])
+    query = query.order_by(ChecklistVersion.slug, ChecklistVersion.version.desc())
+    return paginate(query, filters["page"], filters["per_page"])
