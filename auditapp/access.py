@@ -61,3 +61,35 @@ def staff_filter(user: User) -> ColumnElement[bool]:
 def can_manage_network(user: User) -> bool:
     """Only HQ admins change regions, branches, staff and users."""
     return user.role == "admin"
+
+
+def audit_filter(user: User) -> ColumnElement[bool]:
+    """A condition on ``Audit``: what each role may see of the reports.
+
+    HQ sees everything; a shopper their own; managers and directors the released audits of
+    their branches; an employee the released audits in which they were named as serving.
+    """
+    from auditapp.models import Audit, AuditStaff
+
+    if user.role in NETWORK_WIDE:
+        return true()
+    if user.role == "shopper":
+        return Audit.shopper_id == user.id
+    if user.role in ("director", "manager"):
+        return (Audit.status == "released") & Audit.branch_id.in_(visible_branch_ids(user))
+    if user.role == "employee" and user.staff_member_id is not None:
+        served = select(AuditStaff.audit_id).where(
+            AuditStaff.staff_member_id == user.staff_member_id
+        )
+        return (Audit.status == "released") & Audit.id.in_(served)
+    return false()
+
+
+def sees_shopper_identity(user: User) -> bool:
+    """Only HQ (and the shopper themself) may know who the shopper was."""
+    return user.role in NETWORK_WIDE or user.role == "shopper"
+
+
+def sees_photo_originals(user: User) -> bool:
+    """Originals keep EXIF (GPS, device): HQ only."""
+    return user.role in NETWORK_WIDE

@@ -175,9 +175,22 @@ def checklist_score_command(checklist_path: Path, answers_path: Path) -> None:
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Worker threads.")
+def worker_command(workers: int) -> None:
+    """Run the background job worker (photo processing) on the configured queue."""
+    from huey.consumer import Consumer
+
+    import auditapp.tasks  # noqa: F401 - registers the tasks
+    from auditapp.jobs import huey
+
+    Consumer(huey, workers=workers, worker_type="thread").run()
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(demo_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(import_group)
     app.cli.add_command(checklist_group)
+    app.cli.add_command(worker_command)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from huey import Huey, RedisHuey, SqliteHuey
 
 huey: Huey = SqliteHuey("auditapp", filename=":memory:", immediate=True)
@@ -39,6 +39,10 @@ def init_app(app: Flask) -> None:
 def app_for_jobs() -> Flask:
     """The app the worker runs tasks in (the consumer builds it with ``create_app``)."""
     global _app
+    if has_app_context():
+        # Immediate mode (tests, scripts): run in a fresh context of the same app, with its own
+        # database session, as a worker would.
+        return current_app._get_current_object()  # type: ignore[attr-defined]
     if _app is None:
         from auditapp import create_app
 

@@ -12,7 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -288,3 +288,135 @@ def as_user(app: Flask, network: Network) -> Any:
         return api
 
     return sign_in
+
+
+# Audits ------------------------------------------------------------------------------------
+
+EXAMPLE_CHECKLIST = Path(__file__).parent / "unit" / "fixtures" / "example.yaml"
+
+# Answers to the example checklist that pass every rule. By hand (weights in brackets):
+# greeted yes [2] -> 2; queue 45 s <= 60 [2] -> 2; receipt yes [1] -> 1; drink 4 on 1..5 [3]
+# -> 3 * 0.75 = 2.25; dessert "generic" [1] -> 0.5; table clean [1] -> 1. 8.75 / 10 = 87.5.
+GOOD_ANSWERS: dict[str, Any] = {
+    "greeted": True,
+    "queue_wait": 45,
+    "receipt": True,
+    "drink_quality": 4,
+    "dessert_offer": "generic",
+    "table_clean": True,
+    "comment": "Всё хорошо",
+}
+GOOD_SCORE = 87.5
+
+
+def jpeg_bytes(seed: int = 0, size: tuple[int, int] = (640, 480)) -> bytes:
+    """A small JPEG whose picture depends on ``seed`` (so perceptual hashes differ)."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x0, y0 = rng.randrange(size[0]), rng.randrange(size[1])
+        x1, y1 = x0 + rng.randrange(40, 300), y0 + rng.randrange(40, 300)
+        draw.rectangle((x0, y0, x1, y1), fill=tuple(rng.randrange(256) for _ in range(3)))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@dataclass
+class Fieldwork:
+    """A wave on the example checklist: assignments for the fixture shoppers."""
+
+    checklist_version_id: int
+    wave_id: int
+    assignments: dict[str, int]
+
+
+@pytest.fixture
+def fieldwork(app: Flask, network: Network) -> Fieldwork:
+    """The example checklist (for stores and restaurants), a wave over N1, N2 and S2, and
+    assignments: shopper -> N1, shopper -> S2, shopper2 -> N1."""
+    from auditapp.extensions import db
+    from auditapp.models import User
+    from auditapp.services import checklists, waves
+
+    text = EXAMPLE_CHECKLIST.read_text(encoding="utf-8").replace(
+        "applies_to: [restaurant]", "applies_to: [store, restaurant]"
+    )
+    version = checklists.import_checklist(text, "example.yaml")
+    admin = db.session.get(User, network.users["admin"])
+    assert admin is not None
+    wave = waves.create_wave(
+        admin,
+        {
+            "name": "Ноябрь",
+            "checklist_version_id": version.id,
+            "starts_on": date.today() - timedelta(days=10),
+            "ends_on": date.today() + timedelta(days=10),
+            "visits_per_branch": 2,
+            "day_parts": [],
+            "branch_ids": [network.branches[c] for c in ("N1", "N2", "S2")],
+        },
+    )
+    assignments = {}
+    for key, login, branch in (
+        ("shopper_n1", "shopper", "N1"),
+        ("shopper_s2", "shopper", "S2"),
+        ("shopper2_n1", "shopper2", "N1"),
+    ):
+        assignment = waves.add_assignment(
+            wave.id,
+            {
+                "branch_id": network.branches[branch],
+                "shopper_id": network.users[login],
+                "window_start": wave.starts_on,
+                "window_end": wave.ends_on,
+                "day_part": None,
+            },
+        )
+        assignments[key] = assignment.id
+    return Fieldwork(version.id, wave.id, assignments)
+
+
+def submission(assignment_id: int, **overrides: Any) -> dict[str, Any]:
+    """A complete, valid submit body for the example checklist."""
+    from datetime import UTC, datetime
+
+    start = datetime.now(UTC) - timedelta(hours=2)
+    body: dict[str, Any] = {
+        "assignment_id": assignment_id,
+        "answers": dict(GOOD_ANSWERS),
+        "visit_started_at": start.isoformat(),
+        "visit_ended_at": (start + timedelta(minutes=25)).isoformat(),
+        "geo": {"lat": 55.0005, "lon": 37.0005, "accuracy_m": 20},
+        "staff": [],
+    }
+    body.update(overrides)
+    return body
+
+
+def upload_photo(
+    api: ApiClient,
+    audit_uuid: str,
+    assignment_id: int,
+    item_id: str,
+    data: bytes | None = None,
+    photo_uuid: str | None = None,
+) -> Any:
+    """Upload a photo for an item the way the phone does (multipart)."""
+    import io
+
+    form = {
+        "assignment_id": str(assignment_id),
+        "item_id": item_id,
+        "photo_uuid": photo_uuid or str(uuid.uuid4()),
+        "file": (io.BytesIO(data if data is not None else jpeg_bytes()), "photo.jpg"),
+    }
+    return api.post(
+        f"/api/v1/audits/{audit_uuid}/photos", data=form, content_type="multipart/form-data"
+    )

@@ -22,6 +22,7 @@ import io
 import math
 import re
 import struct
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
@@ -238,7 +239,10 @@ def _open_photo(data: bytes) -> Image.Image:
         )
     _register_heif()
     try:
-        im = Image.open(io.BytesIO(data), formats=list(_FORMATS))
+        with warnings.catch_warnings():
+            # A corrupt EXIF block warns (UserWarning); the photo itself may be fine.
+            warnings.simplefilter("ignore", UserWarning)
+            im = Image.open(io.BytesIO(data), formats=list(_FORMATS))
     except UnidentifiedImageError as exc:
         raise PhotoRejected(f"This is not a photo we accept: send a {_ALLOWED} file.") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -333,7 +337,11 @@ def _exif_of(im: Image.Image) -> Image.Exif:
     raw = im.info.get("exif")
     if isinstance(raw, bytes) and raw:
         try:
-            exif.load(raw)
+            # Pillow warns about corrupt EXIF and carries on; that is no reason to refuse
+            # the photo, and must not become an error where warnings are errors.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                exif.load(raw)
         except Exception:  # noqa: BLE001 - any parse failure means "no usable metadata"
             return Image.Exif()
     return exif

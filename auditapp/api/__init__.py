@@ -139,7 +139,7 @@ def _handle_unexpected(error: Exception) -> Response | tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints, the OpenAPI document and the JSON error handlers."""
-    from auditapp.api import auth, network, users
+    from auditapp.api import audits, auth, checklists, network, users
 
     api.init_app(app)
     api.spec.components.security_scheme(
@@ -148,7 +148,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
-    for module in (auth, network, users):
+    for module in (auth, network, users, checklists, audits):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.before_request(_deny_unmarked)
     app.register_error_handler(ServiceError, _handle_service_error)

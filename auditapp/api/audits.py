@@ -1,0 +1,358 @@
+"""Waves, assignments, the shopper's bundle, drafts, submission, photos, review and disputes.
+
+Views parse with a schema, call a service, dump. Which view of an audit a caller gets depends on
+the role: the branch side never sees who the shopper was.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+from flask import Response, jsonify, request, send_file
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from auditapp import access
+from auditapp.api import require
+from auditapp.schemas.audits import (
+    AssignmentCreateSchema,
+    AssignmentPageSchema,
+    AssignmentQuery,
+    AssignmentSchema,
+    AuditDetailSchema,
+    AuditPageSchema,
+    AuditQuery,
+    AuditSchema,
+    BranchAuditDetailSchema,
+    BranchAuditPageSchema,
+    BranchAuditSchema,
+    BundleSchema,
+    DisputeCreateSchema,
+    DisputePageSchema,
+    DisputePhotoUploadSchema,
+    DisputeResolveSchema,
+    DisputeSchema,
+    DistributeSchema,
+    DistributionSchema,
+    DraftSchema,
+    PhotoQASchema,
+    PhotoSchema,
+    PhotoUploadSchema,
+    QueuePageSchema,
+    ReleaseSchema,
+    ReleaseWaveResultSchema,
+    ReviewSchema,
+    SubmitSchema,
+    WaveOutSchema,
+    WavePageSchema,
+    WaveSchema,
+)
+from auditapp.schemas.common import PageArgs
+from auditapp.services import audits as audit_service
+from auditapp.services import photos as photo_service
+from auditapp.services import waves as wave_service
+from auditapp.services.errors import Invalid
+
+blp = Blueprint("audits", __name__, description="Waves, assignments, audits and disputes")
+
+HQ = ("admin", "reviewer")
+AUDIT_READERS = ("admin", "reviewer", "director", "manager", "shopper", "employee")
+
+
+def _audit_json(audit: Any, *, detail: bool) -> dict[str, Any]:
+    """Dump with the view the caller is entitled to."""
+    if access.sees_shopper_identity(current_user):
+        data: dict[str, Any] = (AuditDetailSchema if detail else AuditSchema)().dump(audit)
+        if detail and current_user.role in access.NETWORK_WIDE:
+            data["flags"] = [vars(f) for f in audit_service.flags_of(audit)]
+        elif detail:
+            data.pop("flags", None)
+        return data
+    return dict((BranchAuditDetailSchema if detail else BranchAuditSchema)().dump(audit))
+
+
+def _uploaded_bytes() -> bytes:
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid("No photo.", fields={"file": ["Send the photo as multipart field 'file'."]})
+    data = upload.read()
+    if not data:
+        raise Invalid("Empty photo.", fields={"file": ["The file is empty."]})
+    return data
+
+
+# Waves and assignments (HQ) ----------------------------------------------------------------
+
+
+@blp.route("/waves")
+@require(*HQ)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, WavePageSchema)
+def list_waves(args: dict[str, Any]) -> Any:
+    """Waves, newest first."""
+    return wave_service.list_waves(args)
+
+
+@blp.route("/waves", methods=["POST"])
+@require("admin")
+@blp.arguments(WaveSchema)
+@blp.response(201, WaveOutSchema)
+def create_wave(fields: dict[str, Any]) -> Any:
+    """Plan a wave: period, checklist version, branches, visits per branch, day parts."""
+    return wave_service.create_wave(current_user, fields)
+
+
+@blp.route("/waves/<int:wave_id>")
+@require(*HQ)
+@blp.response(200, WaveOutSchema)
+def get_wave(wave_id: int) -> Any:
+    """A wave."""
+    return wave_service.get_wave(wave_id)
+
+
+@blp.route("/waves/<int:wave_id>/assignments", methods=["POST"])
+@require("admin")
+@blp.arguments(AssignmentCreateSchema)
+@blp.response(201, AssignmentSchema)
+def add_assignment(fields: dict[str, Any], wave_id: int) -> Any:
+    """Assign a shopper to a branch by hand."""
+    return wave_service.add_assignment(wave_id, fields)
+
+
+@blp.route("/waves/<int:wave_id>/distribute", methods=["POST"])
+@require("admin")
+@blp.arguments(DistributeSchema)
+@blp.response(200, DistributionSchema)
+def distribute(args: dict[str, Any], wave_id: int) -> Any:
+    """Distribute the wave's remaining visits evenly among shoppers."""
+    created, unfilled = wave_service.auto_distribute(wave_id, args["shopper_ids"])
+    return {"created": created, "unfilled": unfilled}
+
+
+@blp.route("/waves/<int:wave_id>/release", methods=["POST"])
+@require(*HQ)
+@blp.response(200, ReleaseWaveResultSchema)
+def release_wave(wave_id: int) -> Any:
+    """Release every approved audit of the wave to the branches."""
+    wave_service.get_wave(wave_id)
+    return {"released": audit_service.release_wave(current_user, wave_id)}
+
+
+@blp.route("/assignments")
+@require(*HQ, "shopper")
+@blp.arguments(AssignmentQuery, location="query")
+@blp.response(200, AssignmentPageSchema)
+def list_assignments(filters: dict[str, Any]) -> Any:
+    """Assignments: HQ sees all, a shopper their own."""
+    return wave_service.list_assignments(current_user, filters)
+
+
+@blp.route("/assignments/<int:assignment_id>")
+@require(*HQ, "shopper")
+@blp.response(200, AssignmentSchema)
+def get_assignment(assignment_id: int) -> Any:
+    """An assignment (a shopper: only their own)."""
+    return wave_service.get_assignment(current_user, assignment_id)
+
+
+@blp.route("/assignments/<int:assignment_id>", methods=["DELETE"])
+@require("admin")
+@blp.response(204)
+def delete_assignment(assignment_id: int) -> None:
+    """Withdraw an assignment nobody has started."""
+    wave_service.delete_assignment(assignment_id)
+
+
+# The shopper -------------------------------------------------------------------------------
+
+
+@blp.route("/shopper/bundle")
+@require("shopper")
+@blp.response(200, BundleSchema)
+def bundle() -> Any:
+    """Everything the phone caches for offline work, in one payload (with an ETag)."""
+    response = jsonify(audit_service.shopper_bundle(current_user))
+    response.add_etag()
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
+
+
+@blp.route("/audits/<uuid:client_uuid>/draft", methods=["PUT"])
+@require("shopper")
+@blp.arguments(DraftSchema)
+@blp.response(200, AuditSchema)
+def save_draft(payload: dict[str, Any], client_uuid: uuid.UUID) -> Any:
+    """Save answers so far (partial answers allowed); the UUID is made by the phone."""
+    return audit_service.save_draft(current_user, client_uuid, payload)
+
+
+@blp.route("/audits/<uuid:client_uuid>/submit", methods=["POST"])
+@require("shopper")
+@blp.arguments(SubmitSchema)
+@blp.response(201, AuditSchema)
+@blp.alt_response(200, schema=AuditSchema, description="A retry of the same submission")
+def submit(payload: dict[str, Any], client_uuid: uuid.UUID) -> Any:
+    """Submit the report. Retrying with the same content returns the stored result (200);
+    other content under the same UUID is 409. 201 is sent only after the commit."""
+    audit, created = audit_service.submit(current_user, client_uuid, payload)
+    return audit, (201 if created else 200)
+
+
+@blp.route("/audits/<uuid:client_uuid>/photos", methods=["POST"])
+@require("shopper")
+@blp.arguments(PhotoUploadSchema, location="form")
+@blp.response(201, PhotoQASchema)
+@blp.alt_response(200, schema=PhotoQASchema, description="A retry of the same upload")
+def upload_photo(fields: dict[str, Any], client_uuid: uuid.UUID) -> Any:
+    """Upload a photo for an item (multipart: file, assignment_id, item_id, photo_uuid).
+    Acknowledged once the original is stored; the resized copies follow ("processing")."""
+    photo, created = photo_service.upload_evidence(
+        current_user, client_uuid, fields, _uploaded_bytes()
+    )
+    return photo, (201 if created else 200)
+
+
+# Reading audits ----------------------------------------------------------------------------
+
+
+@blp.route("/audits")
+@require(*AUDIT_READERS)
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200, AuditPageSchema)
+@blp.alt_response(200, schema=BranchAuditPageSchema, description="Branch roles' view")
+def list_audits(filters: dict[str, Any]) -> Any:
+    """Audits in the caller's scope (branch roles: released only, without shopper identity)."""
+    page = audit_service.list_audits(current_user, filters)
+    page["items"] = [_audit_json(a, detail=False) for a in page["items"]]
+    return jsonify(page)
+
+
+@blp.route("/audits/<int:audit_id>")
+@require(*AUDIT_READERS)
+@blp.response(200, AuditDetailSchema)
+@blp.alt_response(200, schema=BranchAuditDetailSchema, description="Branch roles' view")
+def get_audit(audit_id: int) -> Any:
+    """One audit with its photos, staff served, disputes and history (and red flags for HQ)."""
+    return jsonify(_audit_json(audit_service.get_audit(current_user, audit_id), detail=True))
+
+
+@blp.route("/photos/<int:photo_id>/<any(display, thumb, original):variant>")
+@require(*AUDIT_READERS)
+@blp.response(200, description="The image (JPEG for display and thumb)")
+def photo_file(photo_id: int, variant: str) -> Response:
+    """A photo: display copy and thumbnail for anyone who may see the audit; the original
+    (with its metadata) for HQ only."""
+    data, mime, photo = photo_service.photo_file(current_user, photo_id, variant)
+    response = send_file(io.BytesIO(data), mimetype=mime, max_age=86400, etag=photo.sha256)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+# Review ------------------------------------------------------------------------------------
+
+
+@blp.route("/review/queue")
+@require(*HQ)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, QueuePageSchema)
+def review_queue(args: dict[str, Any]) -> Any:
+    """Submitted audits, oldest first, with red flags."""
+    page = audit_service.review_queue(args)
+    for audit in page["items"]:
+        audit.flags = [vars(f) for f in audit_service.flags_of(audit)]
+    return page
+
+
+def _review(action: str, audit_id: int, args: dict[str, Any]) -> Any:
+    return audit_service.review(current_user, audit_id, action, args["comment"], args["version"])
+
+
+@blp.route("/audits/<int:audit_id>/approve", methods=["POST"])
+@require(*HQ)
+@blp.arguments(ReviewSchema)
+@blp.response(200, AuditSchema)
+def approve(args: dict[str, Any], audit_id: int) -> Any:
+    """Approve a submitted audit (409 if someone else changed it since your version)."""
+    return _review("approve", audit_id, args)
+
+
+@blp.route("/audits/<int:audit_id>/return", methods=["POST"])
+@require(*HQ)
+@blp.arguments(ReviewSchema)
+@blp.response(200, AuditSchema)
+def return_audit(args: dict[str, Any], audit_id: int) -> Any:
+    """Return a submitted audit to the shopper with comments for fixing."""
+    return _review("return", audit_id, args)
+
+
+@blp.route("/audits/<int:audit_id>/reject", methods=["POST"])
+@require(*HQ)
+@blp.arguments(ReviewSchema)
+@blp.response(200, AuditSchema)
+def reject(args: dict[str, Any], audit_id: int) -> Any:
+    """Reject an audit (it never counts)."""
+    return _review("reject", audit_id, args)
+
+
+@blp.route("/audits/<int:audit_id>/release", methods=["POST"])
+@require(*HQ)
+@blp.arguments(ReleaseSchema)
+@blp.response(200, AuditSchema)
+def release(args: dict[str, Any], audit_id: int) -> Any:
+    """Release an approved audit to the branch."""
+    return audit_service.release(current_user, audit_id, args["version"])
+
+
+# Disputes ----------------------------------------------------------------------------------
+
+
+@blp.route("/audits/<int:audit_id>/dispute-photos", methods=["POST"])
+@require("manager")
+@blp.arguments(DisputePhotoUploadSchema, location="form")
+@blp.response(201, PhotoSchema)
+@blp.alt_response(200, schema=PhotoSchema, description="A retry of the same upload")
+def upload_dispute_photo(fields: dict[str, Any], audit_id: int) -> Any:
+    """A photo backing a dispute (multipart: file, item_id, photo_uuid)."""
+    photo, created = photo_service.upload_dispute_photo(
+        current_user, audit_id, fields, _uploaded_bytes()
+    )
+    return photo, (201 if created else 200)
+
+
+@blp.route("/audits/<int:audit_id>/disputes", methods=["POST"])
+@require("manager")
+@blp.arguments(DisputeCreateSchema)
+@blp.response(201, DisputeSchema)
+def raise_dispute(fields: dict[str, Any], audit_id: int) -> Any:
+    """Dispute an item of a released audit of your branch, within the dispute window."""
+    return audit_service.raise_dispute(current_user, audit_id, fields)
+
+
+@blp.route("/disputes")
+@require(*HQ)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, DisputePageSchema)
+def open_disputes(args: dict[str, Any]) -> Any:
+    """Open disputes, oldest first."""
+    return audit_service.open_disputes(args)
+
+
+@blp.route("/disputes/<int:dispute_id>/resolve", methods=["POST"])
+@require(*HQ)
+@blp.arguments(DisputeResolveSchema)
+@blp.response(200, DisputeSchema)
+def resolve_dispute(args: dict[str, Any], dispute_id: int) -> Any:
+    """Uphold (the answer changes, the score is recomputed, both go to the history) or reject."""
+    return audit_service.resolve_dispute(
+        current_user,
+        dispute_id,
+        args["decision"] == "uphold",
+        args["reason"],
+        args.get("new_value"),
+        "new_value" in args,
+        args.get("version"),
+    )

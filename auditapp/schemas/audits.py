@@ -1,0 +1,436 @@
+"""Request and response shapes for waves, assignments, audits, photos, review and disputes.
+
+Two views of an audit: ``AuditSchema`` for HQ and the shopper themself, and
+``BranchAuditSchema`` for managers, directors and employees, which never carries the shopper's
+identity, the device's location or photo originals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from auditapp.schemas.common import PageArgs, PageMeta
+
+DAY_PARTS = ("morning", "afternoon", "evening", "night")
+
+
+class AnyValue(fields.Raw):
+    """An answer: true/false, a number, an option id, a comment, or null for N/A."""
+
+
+class WaveSchema(Schema):
+    """A wave of visits."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    checklist_version_id = fields.Integer(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    visits_per_branch = fields.Integer(load_default=1, validate=validate.Range(min=1, max=31))
+    day_parts = fields.List(fields.String(validate=validate.OneOf(DAY_PARTS)), load_default=list)
+    branch_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    created_at = fields.DateTime(dump_only=True)
+
+    @validates_schema
+    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+        if data["ends_on"] < data["starts_on"]:
+            raise ValidationError("Must not be before starts_on.", "ends_on")
+
+
+class WaveOutSchema(WaveSchema):
+    """A wave as returned (branch ids from the relation)."""
+
+    branch_ids = fields.Method("_branch_ids")  # type: ignore[assignment]
+
+    def _branch_ids(self, wave: Any) -> list[int]:
+        return [b.id for b in wave.branches]
+
+
+class WavePageSchema(PageMeta):
+    """A page of waves."""
+
+    items = fields.List(fields.Nested(WaveOutSchema))
+
+
+class AssignmentCreateSchema(Schema):
+    """A hand-made assignment."""
+
+    branch_id = fields.Integer(required=True)
+    shopper_id = fields.Integer(required=True)
+    window_start = fields.Date(required=True)
+    window_end = fields.Date(required=True)
+    day_part = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(DAY_PARTS))
+
+
+class DistributeSchema(Schema):
+    """Distribute the wave's remaining visits among these shoppers."""
+
+    shopper_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+
+
+class AssignmentSchema(Schema):
+    """An assignment (shopper + branch + window)."""
+
+    id = fields.Integer()
+    wave_id = fields.Integer()
+    branch_id = fields.Integer()
+    branch_code = fields.Function(lambda a: a.branch.code)
+    shopper_id = fields.Integer()
+    window_start = fields.Date()
+    window_end = fields.Date()
+    day_part = fields.String(allow_none=True)
+    due_at = fields.DateTime()
+    audit_status = fields.Function(lambda a: a.audit.status if a.audit else "assigned")
+
+
+class SlotSchema(Schema):
+    """A visit the distribution could not give to anyone."""
+
+    branch_id = fields.Integer()
+    visit_number = fields.Integer()
+    window_start = fields.Date()
+    window_end = fields.Date()
+    day_part = fields.String(allow_none=True)
+
+
+class DistributionSchema(Schema):
+    """What the distribution made."""
+
+    created = fields.List(fields.Nested(AssignmentSchema))
+    unfilled = fields.List(fields.Nested(SlotSchema))
+
+
+class AssignmentQuery(PageArgs):
+    """Filters for assignments."""
+
+    wave_id = fields.Integer()
+    branch_id = fields.Integer()
+    shopper_id = fields.Integer()
+
+
+class AssignmentPageSchema(PageMeta):
+    """A page of assignments."""
+
+    items = fields.List(fields.Nested(AssignmentSchema))
+
+
+class DraftSchema(Schema):
+    """Partial answers saved as the shopper goes."""
+
+    assignment_id = fields.Integer(required=True)
+    answers = fields.Dict(keys=fields.String(), values=AnyValue(allow_none=True), load_default=dict)
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    visit_started_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    visit_ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class GeoSchema(Schema):
+    """Where the device was (optional; for QA only)."""
+
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+
+class StaffServedSchema(Schema):
+    """Who served the shopper in a staff role: picked from the list, or described."""
+
+    staff_role = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    staff_member_id = fields.Integer(load_default=None, allow_none=True)
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+    staff_member_name = fields.Function(
+        lambda s: s.staff_member.full_name if s.staff_member else None, dump_only=True
+    )
+
+
+class SubmitSchema(Schema):
+    """The complete report of a visit."""
+
+    assignment_id = fields.Integer(required=True)
+    answers = fields.Dict(keys=fields.String(), values=AnyValue(allow_none=True), required=True)
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    visit_started_at = fields.AwareDateTime(required=True)
+    visit_ended_at = fields.AwareDateTime(required=True)
+    device_submitted_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    geo = fields.Nested(GeoSchema, load_default=None, allow_none=True)
+    staff = fields.List(fields.Nested(StaffServedSchema), load_default=list)
+
+
+class PhotoUploadSchema(Schema):
+    """Form fields that come with a photo file."""
+
+    assignment_id = fields.Integer(required=True)
+    item_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    photo_uuid = fields.UUID(required=True)
+
+
+class DisputePhotoUploadSchema(Schema):
+    """Form fields that come with a manager's dispute photo."""
+
+    item_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    photo_uuid = fields.UUID(required=True)
+
+
+class PhotoSchema(Schema):
+    """A photo as everyone may see it (no EXIF data, no file names)."""
+
+    id = fields.Integer()
+    item_id = fields.String()
+    purpose = fields.String()
+    status = fields.String(metadata={"description": "processing, ready or failed"})
+    width = fields.Integer()
+    height = fields.Integer()
+    error = fields.String(allow_none=True)
+
+
+class PhotoQASchema(PhotoSchema):
+    """A photo with what only QA sees: the original's hash, capture time, GPS, reuse."""
+
+    client_uuid = fields.UUID()
+    sha256 = fields.String()
+    format = fields.String()
+    byte_size = fields.Integer()
+    captured_at = fields.DateTime(allow_none=True)
+    gps_lat = fields.Float(allow_none=True)
+    gps_lon = fields.Float(allow_none=True)
+    reuse_kind = fields.String(allow_none=True)
+    reused_from_photo_id = fields.Integer(allow_none=True)
+    uploaded_at = fields.DateTime()
+
+
+class HistorySchema(Schema):
+    """One change after submission."""
+
+    at = fields.DateTime()
+    actor_role = fields.String()
+    action = fields.String()
+    field = fields.String(allow_none=True)
+    old_value = fields.Raw(allow_none=True)
+    new_value = fields.Raw(allow_none=True)
+    reason = fields.String()
+
+
+class HistoryQASchema(HistorySchema):
+    """History with who did it (HQ only)."""
+
+    actor_id = fields.Integer(allow_none=True)
+
+
+class DisputeSchema(Schema):
+    """A dispute of one item."""
+
+    id = fields.Integer()
+    audit_id = fields.Integer()
+    item_id = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    requested_value = fields.Raw(allow_none=True)
+    photo_id = fields.Integer(allow_none=True)
+    raised_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+    resolution = fields.String()
+
+
+class DisputeCreateSchema(Schema):
+    """A manager's dispute."""
+
+    item_id = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=5000))
+    requested_value = AnyValue(allow_none=True)
+    photo_uuid = fields.UUID(load_default=None, allow_none=True)
+
+
+class DisputeResolveSchema(Schema):
+    """The reviewer's decision on a dispute."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(("uphold", "reject")))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=5000))
+    new_value = AnyValue(allow_none=True)
+    version = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The audit version you looked at"},
+    )
+
+
+class ReviewSchema(Schema):
+    """approve / return / reject."""
+
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    version = fields.Integer(required=True, metadata={"description": "The version you reviewed"})
+
+
+class ReleaseSchema(Schema):
+    """Release an approved audit."""
+
+    version = fields.Integer(load_default=None, allow_none=True)
+
+
+class FlagSchema(Schema):
+    """A red flag for the reviewer."""
+
+    code = fields.String()
+    message = fields.String()
+
+
+class BranchAuditSchema(Schema):
+    """An audit as the branch side sees it: no shopper identity, no device location."""
+
+    id = fields.Integer()
+    status = fields.String()
+    branch_id = fields.Integer()
+    branch_code = fields.Function(lambda a: a.branch.code)
+    checklist_version_id = fields.Integer()
+    checklist_slug = fields.Function(lambda a: a.checklist_version.slug)
+    checklist_version = fields.Function(lambda a: a.checklist_version.version)
+    channel = fields.String()
+    visit_started_at = fields.DateTime(allow_none=True)
+    visit_ended_at = fields.DateTime(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    released_at = fields.DateTime(allow_none=True)
+    score = fields.Float(allow_none=True)
+    score_detail = fields.Dict(allow_none=True)
+    answers = fields.Dict()
+    comment = fields.String()
+    version = fields.Integer()
+
+
+class BranchAuditDetailSchema(BranchAuditSchema):
+    """One audit, branch side, with its photos, staff served, disputes and history."""
+
+    photos = fields.List(fields.Nested(PhotoSchema))
+    staff_served = fields.List(fields.Nested(StaffServedSchema))
+    disputes = fields.List(fields.Nested(DisputeSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+
+
+class AuditSchema(BranchAuditSchema):
+    """An audit as HQ and its own shopper see it."""
+
+    client_uuid = fields.UUID()
+    assignment_id = fields.Integer()
+    shopper_id = fields.Integer()
+    shopper_name = fields.Function(lambda a: a.shopper.display_name)
+    first_submitted_at = fields.DateTime(allow_none=True)
+    device_submitted_at = fields.DateTime(allow_none=True)
+    geo_lat = fields.Float(allow_none=True)
+    geo_lon = fields.Float(allow_none=True)
+    geo_accuracy_m = fields.Float(allow_none=True)
+    review_comment = fields.String()
+    reviewed_at = fields.DateTime(allow_none=True)
+
+
+class AuditDetailSchema(AuditSchema):
+    """One audit, HQ side (or the shopper's own), with everything behind it."""
+
+    photos = fields.List(fields.Nested(PhotoQASchema))
+    staff_served = fields.List(fields.Nested(StaffServedSchema))
+    disputes = fields.List(fields.Nested(DisputeSchema))
+    history = fields.List(fields.Nested(HistoryQASchema))
+    flags = fields.List(fields.Nested(FlagSchema))
+
+
+class AuditQuery(PageArgs):
+    """Filters for audits."""
+
+    branch_id = fields.Integer()
+    wave_id = fields.Integer()
+    checklist_version_id = fields.Integer()
+    status = fields.String(
+        validate=validate.OneOf(
+            ("in_progress", "submitted", "returned", "approved", "rejected", "released")
+        )
+    )
+
+
+class AuditPageSchema(PageMeta):
+    """A page of audits (HQ view)."""
+
+    items = fields.List(fields.Nested(AuditSchema))
+
+
+class BranchAuditPageSchema(PageMeta):
+    """A page of audits (branch view)."""
+
+    items = fields.List(fields.Nested(BranchAuditSchema))
+
+
+class QueueEntrySchema(AuditSchema):
+    """A submitted audit in the review queue, with its red flags."""
+
+    flags = fields.List(fields.Nested(FlagSchema))
+
+
+class QueuePageSchema(PageMeta):
+    """The review queue."""
+
+    items = fields.List(fields.Nested(QueueEntrySchema))
+
+
+class DisputePageSchema(PageMeta):
+    """Open disputes."""
+
+    items = fields.List(fields.Nested(DisputeSchema))
+
+
+class ReleaseWaveResultSchema(Schema):
+    """How many audits a wave release released."""
+
+    released = fields.Integer()
+
+
+class BundleSchema(Schema):
+    """The shopper's offline bundle (assignments with branches and staff, checklists)."""
+
+    assignments = fields.List(fields.Dict())
+    checklists = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+
+class ChecklistVersionSchema(Schema):
+    """A stored checklist version."""
+
+    id = fields.Integer()
+    slug = fields.String()
+    version = fields.Integer()
+    title = fields.Dict()
+    standard_code = fields.String()
+    channel = fields.String()
+    applies_to = fields.List(fields.String())
+    content_hash = fields.String()
+    imported_at = fields.DateTime()
+
+
+class ChecklistVersionDetailSchema(ChecklistVersionSchema):
+    """A checklist version with its full definition."""
+
+    definition = fields.Dict()
+
+
+class ChecklistQuery(PageArgs):
+    """Filters for checklist versions."""
+
+    slug = fields.String()
+
+
+class ChecklistPageSchema(PageMeta):
+    """A page of checklist versions."""
+
+    items = fields.List(fields.Nested(ChecklistVersionSchema))
+
+
+class ChecklistImportSchema(Schema):
+    """A checklist YAML file's text."""
+
+    yaml = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000))
+    filename = fields.String(load_default="checklist.yaml")
+
+
+class ChecklistImportResultSchema(Schema):
+    """What an import did."""
+
+    id = fields.Integer()
+    slug = fields.String()
+    version = fields.Integer()
+    action = fields.String()

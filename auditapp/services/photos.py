@@ -1,0 +1,236 @@
+"""Photo evidence: durable upload, background re-encoding, reuse detection, authorised reads.
+
+The upload is acknowledged once the original is stored durably and recorded; resizing runs in
+a background job, so a shopper on a slow phone never waits for it. Files are stored by content
+hash, outside the web root, and served only through the API after a scope check.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from auditapp import access
+from auditapp.adapters.images import (
+    NEAR_DUPLICATE_DISTANCE,
+    PhotoRejected,
+    hamming,
+    inspect_upload,
+    process_photo,
+)
+from auditapp.adapters.storage import PhotoStorage, photo_key, storage_from_config
+from auditapp.extensions import db
+from auditapp.models import Audit, AuditPhoto, User
+from auditapp.services.audits import OPEN_STATUSES, checklist_for, ensure_draft, get_audit
+from auditapp.services.errors import Conflict, Invalid, NotFound
+
+_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic"}
+
+
+def storage() -> PhotoStorage:
+    """The configured photo storage (a local directory, or S3-compatible object storage)."""
+    cached = current_app.extensions.get("auditapp.storage")
+    if cached is None:
+        cached = storage_from_config(current_app.config["PHOTO_STORAGE_URL"])
+        current_app.extensions["auditapp.storage"] = cached
+    return cached
+
+
+def _check_item(audit: Audit, item_id: str) -> None:
+    if not checklist_for(audit).has_item(item_id):
+        raise Invalid(
+            "Unknown item.", fields={"item_id": [f"No item {item_id!r} in this checklist."]}
+        )
+
+
+def _store_original(
+    audit: Audit, user: User, photo_uuid: uuid.UUID, item_id: str, data: bytes, purpose: str
+) -> tuple[AuditPhoto, bool]:
+    existing = db.session.execute(
+        select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
+    ).scalar_one_or_none()
+    try:
+        info = inspect_upload(data)
+    except PhotoRejected as error:
+        raise Invalid(str(error), fields={"file": [str(error)]}, code="photo_rejected") from error
+    if existing is not None:
+        if existing.audit_id == audit.id and existing.sha256 == info.sha256:
+            return existing, False
+        raise Conflict("This photo id was already used for another file.", code="photo_differs")
+    key = photo_key("originals", info.sha256, _EXTENSIONS[info.format])
+    storage().put(key, data)  # durable before we say so
+    captured_at = info.captured_at
+    if captured_at is not None and (info.captured_at_is_local or captured_at.tzinfo is None):
+        captured_at = captured_at.replace(tzinfo=ZoneInfo(audit.branch.timezone))
+    photo = AuditPhoto(
+        client_uuid=photo_uuid,
+        audit_id=audit.id,
+        item_id=item_id,
+        purpose=purpose,
+        status="processing",
+        sha256=info.sha256,
+        format=info.format,
+        byte_size=info.byte_size,
+        width=info.width,
+        height=info.height,
+        original_key=key,
+        captured_at=captured_at.astimezone(UTC) if captured_at else None,
+        gps_lat=info.gps.lat if info.gps else None,
+        gps_lon=info.gps.lon if info.gps else None,
+        uploaded_by_id=user.id,
+    )
+    if purpose == "evidence":
+        earlier = db.session.execute(
+            select(AuditPhoto.id)
+            .where(AuditPhoto.sha256 == info.sha256, AuditPhoto.audit_id != audit.id)
+            .order_by(AuditPhoto.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        if earlier is not None:
+            photo.reused_from_photo_id = earlier
+            photo.reuse_kind = "identical"
+    db.session.add(photo)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same photo id raced in from a retry: answer as for a retry.
+        db.session.rollback()
+        raced = db.session.execute(
+            select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
+        ).scalar_one()
+        if raced.audit_id == audit.id and raced.sha256 == info.sha256:
+            return raced, False
+        raise Conflict(
+            "This photo id was already used for another file.", code="photo_differs"
+        ) from None
+    return photo, True
+
+
+def upload_evidence(
+    user: User, audit_uuid: uuid.UUID, fields: dict[str, Any], data: bytes
+) -> tuple[AuditPhoto, bool]:
+    """A shopper's photo for an item, before or during the final submit; retried safely."""
+    audit = ensure_draft(user, audit_uuid, fields["assignment_id"])
+    existing = db.session.execute(
+        select(AuditPhoto).where(AuditPhoto.client_uuid == fields["photo_uuid"])
+    ).scalar_one_or_none()
+    if audit.status not in OPEN_STATUSES and existing is None:
+        raise Conflict(
+            f"The report is {audit.status}; photos can no longer be added.",
+            code="transition_refused",
+        )
+    _check_item(audit, fields["item_id"])
+    photo, created = _store_original(
+        audit, user, fields["photo_uuid"], fields["item_id"], data, "evidence"
+    )
+    if created:
+        schedule_processing(photo.id)
+    return photo, created
+
+
+def upload_dispute_photo(
+    user: User, audit_id: int, fields: dict[str, Any], data: bytes
+) -> tuple[AuditPhoto, bool]:
+    """A manager's photo backing a dispute of a released audit of their branch."""
+    audit = get_audit(user, audit_id)
+    if audit.status != "released":
+        raise Conflict("Only released audits can be disputed.", code="transition_refused")
+    _check_item(audit, fields["item_id"])
+    photo, created = _store_original(
+        audit, user, fields["photo_uuid"], fields["item_id"], data, "dispute"
+    )
+    if created:
+        schedule_processing(photo.id)
+    return photo, created
+
+
+def schedule_processing(photo_id: int) -> None:
+    """Queue the re-encoding (run inline when the queue is in immediate mode, as in tests)."""
+    from auditapp.tasks import process_photo_task
+
+    process_photo_task(photo_id)
+
+
+def process(photo_id: int) -> AuditPhoto | None:
+    """Re-encode the display copy and thumbnail, and look for near-identical earlier photos.
+
+    Idempotent: a photo already processed is left alone, so a job that runs twice is harmless.
+    """
+    photo = db.session.get(AuditPhoto, photo_id)
+    if photo is None or photo.status != "processing":
+        return photo
+    try:
+        result = process_photo(storage().get(photo.original_key))
+    except PhotoRejected as error:
+        photo.status = "failed"
+        photo.error = str(error)
+        photo.processed_at = datetime.now(UTC)
+        db.session.commit()
+        return photo
+    display_key = photo_key("display", photo.sha256, "jpg")
+    thumb_key = photo_key("thumbs", photo.sha256, "jpg")
+    storage().put(display_key, result.display)
+    storage().put(thumb_key, result.thumbnail)
+    photo.display_key, photo.thumb_key = display_key, thumb_key
+    photo.phash = result.perceptual_hash
+    photo.width, photo.height = result.display_size
+    if photo.purpose == "evidence" and photo.reuse_kind is None:
+        _flag_near_duplicate(photo)
+    photo.status = "ready"
+    photo.processed_at = datetime.now(UTC)
+    db.session.commit()
+    return photo
+
+
+def _flag_near_duplicate(photo: AuditPhoto) -> None:
+    """Compare with earlier photos of the same shopper or branch (where reuse would happen)."""
+    audit = photo.audit
+    candidates = db.session.execute(
+        select(AuditPhoto.id, AuditPhoto.phash)
+        .join(Audit, Audit.id == AuditPhoto.audit_id)
+        .where(
+            AuditPhoto.audit_id != audit.id,
+            AuditPhoto.phash.is_not(None),
+            AuditPhoto.purpose == "evidence",
+            or_(Audit.shopper_id == audit.shopper_id, Audit.branch_id == audit.branch_id),
+        )
+        .order_by(AuditPhoto.id)
+    ).all()
+    assert photo.phash is not None
+    for other_id, other_hash in candidates:
+        if other_hash is not None and hamming(photo.phash, other_hash) <= NEAR_DUPLICATE_DISTANCE:
+            photo.reused_from_photo_id = other_id
+            photo.reuse_kind = "near"
+            return
+
+
+def photo_file(user: User, photo_id: int, variant: str) -> tuple[bytes, str, AuditPhoto]:
+    """The bytes of a photo variant the caller may see: display and thumb for anyone who may
+    see the audit, the original (with its metadata) for HQ only."""
+    photo = db.session.get(AuditPhoto, photo_id)
+    if photo is None:
+        raise NotFound(f"Photo {photo_id} not found.")
+    get_audit(user, photo.audit_id)  # scope check: NotFound when out of scope
+    if variant == "original":
+        if not access.sees_photo_originals(user):
+            raise NotFound(f"Photo {photo_id} not found.")
+        mime = {
+            "jpeg": "image/jpeg",
+            "png": "image/png",
+            "webp": "image/webp",
+            "heic": "image/heic",
+        }[photo.format]
+        return storage().get(photo.original_key), mime, photo
+    if photo.status == "processing":
+        raise Conflict("The photo is still being processed.", code="photo_processing")
+    if photo.status == "failed":
+        raise Conflict(f"The photo could not be processed: {photo.error}", code="photo_failed")
+    key = photo.display_key if variant == "display" else photo.thumb_key
+    assert key is not None
+    return storage().get(key), "image/jpeg", photo
