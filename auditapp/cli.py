@@ -125,10 +125,12 @@ def checklist_import_command(paths: tuple[Path, ...]) -> None:
     failed = False
     for path in paths:
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            load_checklist_file(path)  # file-level problems (encoding, syntax) with their line
+            text = path.read_bytes().decode("utf-8-sig")
             outcome = checklists.import_checklist(text, str(path))
-        except (OSError, UnicodeDecodeError) as error:
-            click.echo(f"{path}:1: (file): {error}", err=True)
+        except ChecklistFormatError as error:
+            for problem in error.problems:
+                click.echo(problem, err=True)
             failed = True
             continue
         except ServiceError as error:

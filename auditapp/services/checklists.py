@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from auditapp.adapters.checklist_yaml import ChecklistFormatError, load_checklist_text
 from auditapp.domain.checklist import Checklist, checklist_from_dict, checklist_to_dict
@@ -92,7 +93,16 @@ def import_checklist(text: str, source_name: str) -> ImportOutcome:
     row.source_yaml = text
     row.source_name = source_name
     row.content_hash = digest
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        # The same new version was imported concurrently; importing again settles it.
+        db.session.rollback()
+        raise Conflict(
+            f"{checklist.slug} version {checklist.version} was imported at the same moment; "
+            "import again to see whether the two are the same.",
+            code="checklist_import_race",
+        ) from error
     return ImportOutcome(checklist.slug, checklist.version, action, row.id)
 
 
