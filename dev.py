@@ -58,7 +58,26 @@ def start() -> None:
     install("")
     flask("db", "upgrade")
     flask("demo")
-    flask("run", "--host", "127.0.0.1", "--port", "5000")
+    # The worker re-encodes uploaded photos; it runs beside the web server and stops with it.
+    worker = subprocess.Popen(
+        [str(PYTHON), "-m", "flask", "--app", "auditapp", "worker", "--workers", "1"], cwd=ROOT
+    )
+    try:
+        run(
+            PYTHON,
+            "-m",
+            "flask",
+            "--app",
+            "auditapp",
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "5000",
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
 
 
 def test() -> None:

@@ -85,3 +85,21 @@ def test_unexpected_exception_is_json_500_and_rolls_back(make_app: Any) -> None:
     response = app.test_client().get("/api/v1/_boom")
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == "internal"
+
+
+def test_security_headers_and_pwa_shell(client: Any) -> None:
+    with client.get("/") as page:
+        assert page.status_code == 200
+        assert "Аудит" in page.get_data(as_text=True)
+        headers = [page.headers]
+    with client.get("/api/v1/auth/me") as api:
+        headers.append(api.headers)
+    for header in headers:
+        assert header["X-Content-Type-Options"] == "nosniff"
+        assert header["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in header["Content-Security-Policy"]
+    with client.get("/sw.js") as worker:
+        assert worker.status_code == 200
+        assert worker.headers["Service-Worker-Allowed"] == "/"
+    with client.get("/manifest.webmanifest") as manifest:
+        assert manifest.get_json()["lang"] == "ru"
