@@ -461,7 +461,11 @@ def list_audits(user: User, filters: dict[str, Any]) -> dict[str, Any]:
     query = (
         select(Audit)
         .where(access.audit_filter(user))
-        .options(selectinload(Audit.branch), selectinload(Audit.checklist_version))
+        .options(
+            selectinload(Audit.branch),
+            selectinload(Audit.checklist_version),
+            selectinload(Audit.shopper),
+        )
     )
     for name in ("branch_id", "status", "checklist_version_id"):
         if name in filters:
