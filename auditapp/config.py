@@ -39,7 +39,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_CHECK_DEFAULT": False,  # the API checks CSRF itself for cookie sessions
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
-        "MAX_CONTENT_LENGTH": 40 * 1024 * 1024,
+        # A little above the 40 MB photo limit, so an oversized photo gets the clearer message.
+        "MAX_CONTENT_LENGTH": 42 * 1024 * 1024,
         "MAX_IMPORT_ROWS": 20000,
         "DISPUTE_WINDOW_DAYS": 14,
         "ARGON2_TIME_COST": 3,

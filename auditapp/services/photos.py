@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from auditapp import access
 from auditapp.adapters.images import (
     NEAR_DUPLICATE_DISTANCE,
+    PhotoInfo,
     PhotoRejected,
     hamming,
     inspect_upload,
@@ -49,18 +50,28 @@ def _check_item(audit: Audit, item_id: str) -> None:
         )
 
 
+def _inspect(data: bytes) -> PhotoInfo:
+    """The cheap upload-time check: a refused file is a 422 naming the ``file`` field."""
+    try:
+        return inspect_upload(data)
+    except PhotoRejected as error:
+        raise Invalid(str(error), fields={"file": [str(error)]}, code="photo_rejected") from error
+
+
+def _same_upload(photo: AuditPhoto, audit_id: int, item_id: str, sha256: str) -> bool:
+    """A retry carries the same photo id, audit, item and bytes; anything else is a clash."""
+    return photo.audit_id == audit_id and photo.item_id == item_id and photo.sha256 == sha256
+
+
 def _store_original(
     audit: Audit, user: User, photo_uuid: uuid.UUID, item_id: str, data: bytes, purpose: str
 ) -> tuple[AuditPhoto, bool]:
     existing = db.session.execute(
         select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
     ).scalar_one_or_none()
-    try:
-        info = inspect_upload(data)
-    except PhotoRejected as error:
-        raise Invalid(str(error), fields={"file": [str(error)]}, code="photo_rejected") from error
+    info = _inspect(data)
     if existing is not None:
-        if existing.audit_id == audit.id and existing.sha256 == info.sha256:
+        if _same_upload(existing, audit.id, item_id, info.sha256):
             return existing, False
         raise Conflict("This photo id was already used for another file.", code="photo_differs")
     key = photo_key("originals", info.sha256, _EXTENSIONS[info.format])
@@ -88,7 +99,11 @@ def _store_original(
     if purpose == "evidence":
         earlier = db.session.execute(
             select(AuditPhoto.id)
-            .where(AuditPhoto.sha256 == info.sha256, AuditPhoto.audit_id != audit.id)
+            .where(
+                AuditPhoto.sha256 == info.sha256,
+                AuditPhoto.audit_id != audit.id,
+                AuditPhoto.purpose == "evidence",
+            )
             .order_by(AuditPhoto.id)
             .limit(1)
         ).scalar_one_or_none()
@@ -104,7 +119,7 @@ def _store_original(
         raced = db.session.execute(
             select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
         ).scalar_one()
-        if raced.audit_id == audit.id and raced.sha256 == info.sha256:
+        if _same_upload(raced, audit.id, item_id, info.sha256):
             return raced, False
         raise Conflict(
             "This photo id was already used for another file.", code="photo_differs"
@@ -116,6 +131,7 @@ def upload_evidence(
     user: User, audit_uuid: uuid.UUID, fields: dict[str, Any], data: bytes
 ) -> tuple[AuditPhoto, bool]:
     """A shopper's photo for an item, before or during the final submit; retried safely."""
+    _inspect(data)  # a refused file creates nothing, not even the draft
     audit = ensure_draft(user, audit_uuid, fields["assignment_id"])
     existing = db.session.execute(
         select(AuditPhoto).where(AuditPhoto.client_uuid == fields["photo_uuid"])
@@ -131,6 +147,7 @@ def upload_evidence(
     )
     if created:
         schedule_processing(photo.id)
+        db.session.refresh(photo)  # the job may already have run (inline queue)
     return photo, created
 
 
@@ -147,6 +164,7 @@ def upload_dispute_photo(
     )
     if created:
         schedule_processing(photo.id)
+        db.session.refresh(photo)  # the job may already have run (inline queue)
     return photo, created
 
 
