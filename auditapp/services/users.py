@@ -37,25 +37,21 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def _all_by_id(model: Any, ids: list[int], field: str) -> list[Any]:
+    """Every row of ``model`` with these ids, or Invalid naming ``field`` and the missing ids."""
+    wanted = set(ids)
+    rows = list(db.session.execute(select(model).where(model.id.in_(wanted))).scalars())
+    missing = wanted - {row.id for row in rows}
+    if missing:
+        raise Invalid(f"Unknown {field}.", fields={field: [f"No such ids: {sorted(missing)}."]})
+    return rows
+
+
 def _apply_bindings(user: User, fields: dict[str, Any]) -> None:
     if "region_ids" in fields:
-        ids = set(fields["region_ids"])
-        regions = list(db.session.execute(select(Region).where(Region.id.in_(ids))).scalars())
-        missing = ids - {r.id for r in regions}
-        if missing:
-            raise Invalid(
-                "Unknown region.", fields={"region_ids": [f"No region {sorted(missing)}."]}
-            )
-        user.regions = regions
+        user.regions = _all_by_id(Region, fields["region_ids"], "region_ids")
     if "branch_ids" in fields:
-        ids = set(fields["branch_ids"])
-        branches = list(db.session.execute(select(Branch).where(Branch.id.in_(ids))).scalars())
-        missing = ids - {b.id for b in branches}
-        if missing:
-            raise Invalid(
-                "Unknown branch.", fields={"branch_ids": [f"No branch {sorted(missing)}."]}
-            )
-        user.branches = branches
+        user.branches = _all_by_id(Branch, fields["branch_ids"], "branch_ids")
     if "staff_member_id" in fields:
         staff_id = fields["staff_member_id"]
         if staff_id is not None and db.session.get(StaffMember, staff_id) is None:
