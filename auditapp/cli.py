@@ -25,7 +25,7 @@ def _fail(error: ServiceError) -> None:
 
 @click.command("demo")
 def demo_command() -> None:
-    """Load the demo network and users and print their credentials."""
+    """Load the demo network, users and a year of audits; print credentials and a summary."""
     if demo.has_data():
         click.echo("The database already holds a network; the demo was not loaded again.")
         return
@@ -34,6 +34,22 @@ def demo_command() -> None:
     click.echo(f"  {'login':<16} {'password':<26} {'role':<10} scope")
     for item in logins:
         click.echo(f"  {item.login:<16} {item.password:<26} {item.role:<10} {item.scope}")
+    made = demo.summary()
+
+    def listing(counts: dict[str, int]) -> str:
+        """``name count, name count`` in the given order."""
+        return ", ".join(f"{name} {number}" for name, number in counts.items())
+
+    click.echo("")
+    click.echo(
+        f"Created {made.waves} waves with {made.assignments} assignments over the last 12 months,"
+    )
+    click.echo(f"  {sum(made.audits.values())} audits: {listing(made.audits)};")
+    click.echo(f"  {made.photos} photos ({made.reused_photos} deliberately reused);")
+    click.echo(
+        f"  {sum(made.disputes.values())} disputes: {listing(made.disputes)}; "
+        f"{made.history} history entries."
+    )
 
 
 @click.command("create-admin")
