@@ -12,6 +12,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -37,6 +38,7 @@ from auditapp.models import (
     AuditHistory,
     AuditPhoto,
     AuditStaff,
+    Branch,
     ChecklistVersion,
     Dispute,
     StaffMember,
@@ -288,8 +290,9 @@ def submission_hash(payload: dict[str, Any]) -> str:
         "assignment_id": payload["assignment_id"],
         "answers": payload["answers"],
         "comment": payload.get("comment", ""),
-        "visit_started_at": payload["visit_started_at"].isoformat(),
-        "visit_ended_at": payload["visit_ended_at"].isoformat(),
+        # The same instant sent with another UTC offset is the same submission.
+        "visit_started_at": payload["visit_started_at"].astimezone(UTC).isoformat(),
+        "visit_ended_at": payload["visit_ended_at"].astimezone(UTC).isoformat(),
         "geo": payload.get("geo"),
         "staff": sorted(
             json.dumps(s, sort_keys=True, ensure_ascii=False) for s in payload.get("staff", [])
@@ -303,7 +306,10 @@ def _check_staff(
     checklist: Checklist, audit: Audit, staff: list[dict[str, Any]]
 ) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
-    visit_day = (audit.visit_started_at or _now()).date()
+    branch = db.session.get(Branch, audit.branch_id)
+    assert branch is not None
+    # The visit day as the branch's calendar has it (placements are dated locally).
+    visit_day = (audit.visit_started_at or _now()).astimezone(ZoneInfo(branch.timezone)).date()
     ids = {s["staff_member_id"] for s in staff if s.get("staff_member_id") is not None}
     placed = set(
         db.session.execute(

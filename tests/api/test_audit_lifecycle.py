@@ -648,3 +648,19 @@ def test_only_admin_plans_waves(as_user: Any, fieldwork: Fieldwork, login: str) 
         f"/api/v1/waves/{fieldwork.wave_id}/distribute", json={"shopper_ids": [1]}
     )
     assert distribute.status_code == 403
+
+
+def test_retry_with_same_instant_in_another_offset_is_the_same(
+    as_user: Any, fieldwork: Fieldwork
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    shopper = as_user("shopper")
+    audit_uuid, first = _submit(shopper, fieldwork)
+    body = submission(fieldwork.assignments["shopper_n1"])
+    moscow = timezone(timedelta(hours=3))
+    for name in ("visit_started_at", "visit_ended_at"):
+        instant = datetime.fromisoformat(first.get_json()[name])
+        body[name] = instant.astimezone(moscow).isoformat()
+    again = shopper.post(f"/api/v1/audits/{audit_uuid}/submit", json=body)
+    assert again.status_code == 200, again.get_json()
