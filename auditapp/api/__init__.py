@@ -14,9 +14,12 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from flask_login import current_user
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from auditapp.extensions import csrf
+from auditapp.schemas.common import MAX_ID
 from auditapp.services.errors import ServiceError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -137,10 +140,29 @@ def _handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     return "Internal error", 500
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in URLs: a 32-bit id; anything larger is simply not found (404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def _handle_data_error(error: Exception) -> Response:
+    """A value the database cannot hold is bad input (422), never a crash."""
+    from auditapp.extensions import db
+
+    db.session.rollback()
+    if not request.path.startswith(API_PREFIX):
+        raise error
+    return error_response(422, "out_of_range", "A value is out of range.")
+
+
 def init_app(app: Flask) -> None:
     """Register the API blueprints, the OpenAPI document and the JSON error handlers."""
     from auditapp.api import audits, auth, checklists, network, users
 
+    app.url_map.converters["int"] = IdConverter
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "aud_..."}
@@ -152,6 +174,8 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.before_request(_deny_unmarked)
     app.register_error_handler(ServiceError, _handle_service_error)
+    app.register_error_handler(DataError, _handle_data_error)
+    app.register_error_handler(OverflowError, _handle_data_error)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_any_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from auditapp.schemas.common import PageArgs, PageMeta
+from auditapp.schemas.common import Id, PageArgs, PageMeta
 
 DAY_PARTS = ("morning", "afternoon", "evening", "night")
 
@@ -25,12 +25,12 @@ class WaveSchema(Schema):
 
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    checklist_version_id = fields.Integer(required=True)
+    checklist_version_id = Id(required=True)
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
     visits_per_branch = fields.Integer(load_default=1, validate=validate.Range(min=1, max=31))
     day_parts = fields.List(fields.String(validate=validate.OneOf(DAY_PARTS)), load_default=list)
-    branch_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    branch_ids = fields.List(Id(), required=True, validate=validate.Length(min=1))
     created_at = fields.DateTime(dump_only=True)
 
     @validates_schema
@@ -57,8 +57,8 @@ class WavePageSchema(PageMeta):
 class AssignmentCreateSchema(Schema):
     """A hand-made assignment."""
 
-    branch_id = fields.Integer(required=True)
-    shopper_id = fields.Integer(required=True)
+    branch_id = Id(required=True)
+    shopper_id = Id(required=True)
     window_start = fields.Date(required=True)
     window_end = fields.Date(required=True)
     day_part = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(DAY_PARTS))
@@ -67,17 +67,17 @@ class AssignmentCreateSchema(Schema):
 class DistributeSchema(Schema):
     """Distribute the wave's remaining visits among these shoppers."""
 
-    shopper_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    shopper_ids = fields.List(Id(), required=True, validate=validate.Length(min=1))
 
 
 class AssignmentSchema(Schema):
     """An assignment (shopper + branch + window)."""
 
     id = fields.Integer()
-    wave_id = fields.Integer()
-    branch_id = fields.Integer()
+    wave_id = Id()
+    branch_id = Id()
     branch_code = fields.Function(lambda a: a.branch.code)
-    shopper_id = fields.Integer()
+    shopper_id = Id()
     window_start = fields.Date()
     window_end = fields.Date()
     day_part = fields.String(allow_none=True)
@@ -88,7 +88,7 @@ class AssignmentSchema(Schema):
 class SlotSchema(Schema):
     """A visit the distribution could not give to anyone."""
 
-    branch_id = fields.Integer()
+    branch_id = Id()
     visit_number = fields.Integer()
     window_start = fields.Date()
     window_end = fields.Date()
@@ -105,9 +105,9 @@ class DistributionSchema(Schema):
 class AssignmentQuery(PageArgs):
     """Filters for assignments."""
 
-    wave_id = fields.Integer()
-    branch_id = fields.Integer()
-    shopper_id = fields.Integer()
+    wave_id = Id()
+    branch_id = Id()
+    shopper_id = Id()
 
 
 class AssignmentPageSchema(PageMeta):
@@ -119,7 +119,7 @@ class AssignmentPageSchema(PageMeta):
 class DraftSchema(Schema):
     """Partial answers saved as the shopper goes."""
 
-    assignment_id = fields.Integer(required=True)
+    assignment_id = Id(required=True)
     answers = fields.Dict(keys=fields.String(), values=AnyValue(allow_none=True), load_default=dict)
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     visit_started_at = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -138,7 +138,7 @@ class StaffServedSchema(Schema):
     """Who served the shopper in a staff role: picked from the list, or described."""
 
     staff_role = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    staff_member_id = fields.Integer(load_default=None, allow_none=True)
+    staff_member_id = Id(load_default=None, allow_none=True)
     description = fields.String(load_default="", validate=validate.Length(max=500))
     staff_member_name = fields.Function(
         lambda s: s.staff_member.full_name if s.staff_member else None, dump_only=True
@@ -148,7 +148,7 @@ class StaffServedSchema(Schema):
 class SubmitSchema(Schema):
     """The complete report of a visit."""
 
-    assignment_id = fields.Integer(required=True)
+    assignment_id = Id(required=True)
     answers = fields.Dict(keys=fields.String(), values=AnyValue(allow_none=True), required=True)
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
     visit_started_at = fields.AwareDateTime(required=True)
@@ -161,7 +161,7 @@ class SubmitSchema(Schema):
 class PhotoUploadSchema(Schema):
     """Form fields that come with a photo file."""
 
-    assignment_id = fields.Integer(required=True)
+    assignment_id = Id(required=True)
     item_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
     photo_uuid = fields.UUID(required=True)
 
@@ -196,7 +196,7 @@ class PhotoQASchema(PhotoSchema):
     gps_lat = fields.Float(allow_none=True)
     gps_lon = fields.Float(allow_none=True)
     reuse_kind = fields.String(allow_none=True)
-    reused_from_photo_id = fields.Integer(allow_none=True)
+    reused_from_photo_id = Id(allow_none=True)
     uploaded_at = fields.DateTime()
 
 
@@ -215,19 +215,19 @@ class HistorySchema(Schema):
 class HistoryQASchema(HistorySchema):
     """History with who did it (HQ only)."""
 
-    actor_id = fields.Integer(allow_none=True)
+    actor_id = Id(allow_none=True)
 
 
 class DisputeSchema(Schema):
     """A dispute of one item."""
 
     id = fields.Integer()
-    audit_id = fields.Integer()
+    audit_id = Id()
     item_id = fields.String()
     status = fields.String()
     reason = fields.String()
     requested_value = fields.Raw(allow_none=True)
-    photo_id = fields.Integer(allow_none=True)
+    photo_id = Id(allow_none=True)
     raised_at = fields.DateTime()
     resolved_at = fields.DateTime(allow_none=True)
     resolution = fields.String()
@@ -248,7 +248,7 @@ class DisputeResolveSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(("uphold", "reject")))
     reason = fields.String(required=True, validate=validate.Length(min=3, max=5000))
     new_value = AnyValue(allow_none=True)
-    version = fields.Integer(
+    version = Id(
         load_default=None,
         allow_none=True,
         metadata={"description": "The audit version you looked at"},
@@ -259,13 +259,13 @@ class ReviewSchema(Schema):
     """approve / return / reject."""
 
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
-    version = fields.Integer(required=True, metadata={"description": "The version you reviewed"})
+    version = Id(required=True, metadata={"description": "The version you reviewed"})
 
 
 class ReleaseSchema(Schema):
     """Release an approved audit."""
 
-    version = fields.Integer(load_default=None, allow_none=True)
+    version = Id(load_default=None, allow_none=True)
 
 
 class FlagSchema(Schema):
@@ -280,9 +280,9 @@ class BranchAuditSchema(Schema):
 
     id = fields.Integer()
     status = fields.String()
-    branch_id = fields.Integer()
+    branch_id = Id()
     branch_code = fields.Function(lambda a: a.branch.code)
-    checklist_version_id = fields.Integer()
+    checklist_version_id = Id()
     checklist_slug = fields.Function(lambda a: a.checklist_version.slug)
     checklist_version = fields.Function(lambda a: a.checklist_version.version)
     channel = fields.String()
@@ -294,7 +294,7 @@ class BranchAuditSchema(Schema):
     score_detail = fields.Dict(allow_none=True)
     answers = fields.Dict()
     comment = fields.String()
-    version = fields.Integer()
+    version = Id()
 
 
 class BranchAuditDetailSchema(BranchAuditSchema):
@@ -310,8 +310,8 @@ class AuditSchema(BranchAuditSchema):
     """An audit as HQ and its own shopper see it."""
 
     client_uuid = fields.UUID()
-    assignment_id = fields.Integer()
-    shopper_id = fields.Integer()
+    assignment_id = Id()
+    shopper_id = Id()
     shopper_name = fields.Function(lambda a: a.shopper.display_name)
     first_submitted_at = fields.DateTime(allow_none=True)
     device_submitted_at = fields.DateTime(allow_none=True)
@@ -335,9 +335,9 @@ class AuditDetailSchema(AuditSchema):
 class AuditQuery(PageArgs):
     """Filters for audits."""
 
-    branch_id = fields.Integer()
-    wave_id = fields.Integer()
-    checklist_version_id = fields.Integer()
+    branch_id = Id()
+    wave_id = Id()
+    checklist_version_id = Id()
     status = fields.String(
         validate=validate.OneOf(
             ("in_progress", "submitted", "returned", "approved", "rejected", "released")
@@ -393,7 +393,7 @@ class ChecklistVersionSchema(Schema):
 
     id = fields.Integer()
     slug = fields.String()
-    version = fields.Integer()
+    version = Id()
     title = fields.Dict()
     standard_code = fields.String()
     channel = fields.String()
@@ -432,5 +432,5 @@ class ChecklistImportResultSchema(Schema):
 
     id = fields.Integer()
     slug = fields.String()
-    version = fields.Integer()
+    version = Id()
     action = fields.String()

@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from auditapp.models import BRANCH_KINDS
-from auditapp.schemas.common import PageArgs, PageMeta
+from auditapp.schemas.common import Id, PageArgs, PageMeta
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$", error="Use letters, digits, _ . -")
 
@@ -43,7 +43,7 @@ class BranchSchema(Schema):
     """A branch (outlet)."""
 
     id = fields.Integer(dump_only=True)
-    region_id = fields.Integer(required=True)
+    region_id = Id(required=True)
     region_code = fields.Function(lambda b: b.region.code, dump_only=True)
     code = fields.String(required=True, validate=CODE)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -63,7 +63,7 @@ class BranchSchema(Schema):
 class BranchPatchSchema(Schema):
     """Partial update of a branch: only the fields given change."""
 
-    region_id = fields.Integer()
+    region_id = Id()
     code = fields.String(validate=CODE)
     name = fields.String(validate=validate.Length(min=1, max=200))
     kind = fields.String(validate=validate.OneOf(BRANCH_KINDS))
@@ -82,7 +82,7 @@ class BranchPatchSchema(Schema):
 class BranchQuery(PageArgs):
     """Filters for the branch list."""
 
-    region_id = fields.Integer()
+    region_id = Id()
     kind = fields.String(validate=validate.OneOf(BRANCH_KINDS))
     city = fields.String()
     active = fields.Boolean()
@@ -98,7 +98,7 @@ class BranchPageSchema(PageMeta):
 class PlacementSchema(Schema):
     """A period a staff member worked at a branch."""
 
-    branch_id = fields.Integer()
+    branch_id = Id()
     branch_code = fields.Function(lambda p: p.branch.code)
     position = fields.String()
     started_on = fields.Date()
@@ -112,7 +112,7 @@ class StaffSchema(Schema):
     employee_code = fields.String(required=True, validate=CODE)
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     position = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    branch_id = fields.Integer(required=True, load_only=True)
+    branch_id = Id(required=True, load_only=True)
     hired_on = fields.Date(required=True)
     left_on = fields.Date(allow_none=True, load_default=None)
     current_branch_id = fields.Method("_current_branch", dump_only=True)
@@ -138,7 +138,7 @@ class StaffPatchSchema(Schema):
 class StaffMoveSchema(Schema):
     """Move a staff member to another branch (or position) from a date on."""
 
-    branch_id = fields.Integer(required=True)
+    branch_id = Id(required=True)
     position = fields.String(validate=validate.Length(min=1, max=60))
     on = fields.Date(required=True, metadata={"description": "First day at the new branch"})
 
@@ -146,7 +146,7 @@ class StaffMoveSchema(Schema):
 class StaffQuery(PageArgs):
     """Filters for the staff list."""
 
-    branch_id = fields.Integer(metadata={"description": "Currently placed at this branch"})
+    branch_id = Id(metadata={"description": "Currently placed at this branch"})
     position = fields.String()
     q = fields.String(metadata={"description": "Substring of the name or employee code"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from auditapp.models import ROLES
-from auditapp.schemas.common import PageArgs, PageMeta
+from auditapp.schemas.common import Id, PageArgs, PageMeta
 
 LOGIN = validate.Regexp(r"^[a-z0-9][a-z0-9_.@-]{1,79}$", error="Lower-case letters, digits, _.@-")
 PASSWORD = validate.Length(min=10, max=200, error="Use 10 to 200 characters.")
@@ -22,9 +22,9 @@ class UserSchema(Schema):
     locale = fields.String(load_default="ru", validate=validate.OneOf(("ru", "en")))
     active = fields.Boolean(load_default=True)
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
-    region_ids = fields.List(fields.Integer(), load_default=list)
-    branch_ids = fields.List(fields.Integer(), load_default=list)
-    staff_member_id = fields.Integer(allow_none=True, load_default=None)
+    region_ids = fields.List(Id(), load_default=list)
+    branch_ids = fields.List(Id(), load_default=list)
+    staff_member_id = Id(allow_none=True, load_default=None)
     created_at = fields.DateTime(dump_only=True)
     last_login_at = fields.DateTime(dump_only=True)
 
@@ -38,9 +38,9 @@ class UserPatchSchema(Schema):
     locale = fields.String(validate=validate.OneOf(("ru", "en")))
     active = fields.Boolean()
     password = fields.String(load_only=True, validate=PASSWORD)
-    region_ids = fields.List(fields.Integer())
-    branch_ids = fields.List(fields.Integer())
-    staff_member_id = fields.Integer(allow_none=True)
+    region_ids = fields.List(Id())
+    branch_ids = fields.List(Id())
+    staff_member_id = Id(allow_none=True)
 
 
 class UserQuery(PageArgs):
@@ -64,9 +64,9 @@ class MeSchema(Schema):
     display_name = fields.String()
     role = fields.String()
     locale = fields.String()
-    region_ids = fields.List(fields.Integer())
-    branch_ids = fields.List(fields.Integer())
-    staff_member_id = fields.Integer(allow_none=True)
+    region_ids = fields.List(Id())
+    branch_ids = fields.List(Id())
+    staff_member_id = Id(allow_none=True)
     csrf_token = fields.String()
 
 
