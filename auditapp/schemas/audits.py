@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from auditapp.schemas.common import Id, PageArgs, PageMeta
+from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
 
 DAY_PARTS = ("morning", "afternoon", "evening", "night")
 
@@ -20,7 +20,7 @@ class AnyValue(fields.Raw):
     """An answer: true/false, a number, an option id, a comment, or null for N/A."""
 
 
-class WaveSchema(Schema):
+class WaveSchema(ApiSchema):
     """A wave of visits."""
 
     id = fields.Integer(dump_only=True)
@@ -54,7 +54,7 @@ class WavePageSchema(PageMeta):
     items = fields.List(fields.Nested(WaveOutSchema))
 
 
-class AssignmentCreateSchema(Schema):
+class AssignmentCreateSchema(ApiSchema):
     """A hand-made assignment."""
 
     branch_id = Id(required=True)
@@ -64,13 +64,13 @@ class AssignmentCreateSchema(Schema):
     day_part = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(DAY_PARTS))
 
 
-class DistributeSchema(Schema):
+class DistributeSchema(ApiSchema):
     """Distribute the wave's remaining visits among these shoppers."""
 
     shopper_ids = fields.List(Id(), required=True, validate=validate.Length(min=1))
 
 
-class AssignmentSchema(Schema):
+class AssignmentSchema(ApiSchema):
     """An assignment (shopper + branch + window)."""
 
     id = fields.Integer()
@@ -85,7 +85,7 @@ class AssignmentSchema(Schema):
     audit_status = fields.Function(lambda a: a.audit.status if a.audit else "assigned")
 
 
-class SlotSchema(Schema):
+class SlotSchema(ApiSchema):
     """A visit the distribution could not give to anyone."""
 
     branch_id = Id()
@@ -95,7 +95,7 @@ class SlotSchema(Schema):
     day_part = fields.String(allow_none=True)
 
 
-class DistributionSchema(Schema):
+class DistributionSchema(ApiSchema):
     """What the distribution made."""
 
     created = fields.List(fields.Nested(AssignmentSchema))
@@ -116,7 +116,7 @@ class AssignmentPageSchema(PageMeta):
     items = fields.List(fields.Nested(AssignmentSchema))
 
 
-class DraftSchema(Schema):
+class DraftSchema(ApiSchema):
     """Partial answers saved as the shopper goes."""
 
     assignment_id = Id(required=True)
@@ -126,7 +126,7 @@ class DraftSchema(Schema):
     visit_ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class GeoSchema(Schema):
+class GeoSchema(ApiSchema):
     """Where the device was (optional; for QA only)."""
 
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
@@ -134,7 +134,7 @@ class GeoSchema(Schema):
     accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
 
-class StaffServedSchema(Schema):
+class StaffServedSchema(ApiSchema):
     """Who served the shopper in a staff role: picked from the list, or described."""
 
     staff_role = fields.String(required=True, validate=validate.Length(min=1, max=60))
@@ -145,7 +145,7 @@ class StaffServedSchema(Schema):
     )
 
 
-class SubmitSchema(Schema):
+class SubmitSchema(ApiSchema):
     """The complete report of a visit."""
 
     assignment_id = Id(required=True)
@@ -158,7 +158,7 @@ class SubmitSchema(Schema):
     staff = fields.List(fields.Nested(StaffServedSchema), load_default=list)
 
 
-class PhotoUploadSchema(Schema):
+class PhotoUploadSchema(ApiSchema):
     """Form fields that come with a photo file."""
 
     assignment_id = Id(required=True)
@@ -166,14 +166,14 @@ class PhotoUploadSchema(Schema):
     photo_uuid = fields.UUID(required=True)
 
 
-class DisputePhotoUploadSchema(Schema):
+class DisputePhotoUploadSchema(ApiSchema):
     """Form fields that come with a manager's dispute photo."""
 
     item_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
     photo_uuid = fields.UUID(required=True)
 
 
-class PhotoSchema(Schema):
+class PhotoSchema(ApiSchema):
     """A photo as everyone may see it (no EXIF data, no file names)."""
 
     id = fields.Integer()
@@ -200,7 +200,7 @@ class PhotoQASchema(PhotoSchema):
     uploaded_at = fields.DateTime()
 
 
-class HistorySchema(Schema):
+class HistorySchema(ApiSchema):
     """One change after submission."""
 
     at = fields.DateTime()
@@ -218,7 +218,7 @@ class HistoryQASchema(HistorySchema):
     actor_id = Id(allow_none=True)
 
 
-class DisputeSchema(Schema):
+class DisputeSchema(ApiSchema):
     """A dispute of one item."""
 
     id = fields.Integer()
@@ -233,7 +233,7 @@ class DisputeSchema(Schema):
     resolution = fields.String()
 
 
-class DisputeCreateSchema(Schema):
+class DisputeCreateSchema(ApiSchema):
     """A manager's dispute."""
 
     item_id = fields.String(required=True)
@@ -242,7 +242,7 @@ class DisputeCreateSchema(Schema):
     photo_uuid = fields.UUID(load_default=None, allow_none=True)
 
 
-class DisputeResolveSchema(Schema):
+class DisputeResolveSchema(ApiSchema):
     """The reviewer's decision on a dispute."""
 
     decision = fields.String(required=True, validate=validate.OneOf(("uphold", "reject")))
@@ -255,27 +255,27 @@ class DisputeResolveSchema(Schema):
     )
 
 
-class ReviewSchema(Schema):
+class ReviewSchema(ApiSchema):
     """approve / return / reject."""
 
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
     version = Id(required=True, metadata={"description": "The version you reviewed"})
 
 
-class ReleaseSchema(Schema):
+class ReleaseSchema(ApiSchema):
     """Release an approved audit."""
 
     version = Id(load_default=None, allow_none=True)
 
 
-class FlagSchema(Schema):
+class FlagSchema(ApiSchema):
     """A red flag for the reviewer."""
 
     code = fields.String()
     message = fields.String()
 
 
-class BranchAuditSchema(Schema):
+class BranchAuditSchema(ApiSchema):
     """An audit as the branch side sees it: no shopper identity, no device location."""
 
     id = fields.Integer()
@@ -375,20 +375,20 @@ class DisputePageSchema(PageMeta):
     items = fields.List(fields.Nested(DisputeSchema))
 
 
-class ReleaseWaveResultSchema(Schema):
+class ReleaseWaveResultSchema(ApiSchema):
     """How many audits a wave release released."""
 
     released = fields.Integer()
 
 
-class BundleSchema(Schema):
+class BundleSchema(ApiSchema):
     """The shopper's offline bundle (assignments with branches and staff, checklists)."""
 
     assignments = fields.List(fields.Dict())
     checklists = fields.Dict(keys=fields.String(), values=fields.Dict())
 
 
-class ChecklistVersionSchema(Schema):
+class ChecklistVersionSchema(ApiSchema):
     """A stored checklist version."""
 
     id = fields.Integer()
@@ -420,14 +420,14 @@ class ChecklistPageSchema(PageMeta):
     items = fields.List(fields.Nested(ChecklistVersionSchema))
 
 
-class ChecklistImportSchema(Schema):
+class ChecklistImportSchema(ApiSchema):
     """A checklist YAML file's text."""
 
     yaml = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000))
     filename = fields.String(load_default="checklist.yaml")
 
 
-class ChecklistImportResultSchema(Schema):
+class ChecklistImportResultSchema(ApiSchema):
     """What an import did."""
 
     id = fields.Integer()

@@ -4,11 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 # Ids and versions are 32-bit integer columns: a larger number could only be "not found", and
 # must not reach the database, which would refuse it with an error instead.
 MAX_ID = 2**31 - 1
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class ApiSchema(Schema):
+    """Base of every request and response shape.
+
+    Text with NUL characters is refused here, by field: PostgreSQL cannot store it, and no
+    honest client sends it.
+    """
+
+    @pre_load
+    def _refuse_nul(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            bad = {
+                key: ["NUL characters are not allowed."] for key, v in data.items() if _has_nul(v)
+            }
+            if bad:
+                raise ValidationError(bad)
+        return data
 
 
 class Id(fields.Integer):
@@ -18,14 +46,14 @@ class Id(fields.Integer):
         super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
-class PageArgs(Schema):
+class PageArgs(ApiSchema):
     """``?page=&per_page=`` on every list."""
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
-class PageMeta(Schema):
+class PageMeta(ApiSchema):
     """The envelope of a list: its items are in ``items``."""
 
     total = fields.Integer()
@@ -33,7 +61,7 @@ class PageMeta(Schema):
     per_page = fields.Integer()
 
 
-class ErrorBody(Schema):
+class ErrorBody(ApiSchema):
     """``{"code", "message", "fields"}`` inside ``{"error": ...}``."""
 
     code = fields.String()
@@ -41,13 +69,13 @@ class ErrorBody(Schema):
     field_errors = fields.Dict(data_key="fields")
 
 
-class ErrorSchema(Schema):
+class ErrorSchema(ApiSchema):
     """Every error the API returns."""
 
     error = fields.Nested(ErrorBody)
 
 
-class ImportResultSchema(Schema):
+class ImportResultSchema(ApiSchema):
     """What a CSV import did."""
 
     created = fields.Integer()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate, validates
 
 from auditapp.models import BRANCH_KINDS
-from auditapp.schemas.common import Id, PageArgs, PageMeta
+from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$", error="Use letters, digits, _ . -")
 
@@ -18,7 +18,7 @@ def check_timezone(value: str) -> None:
         raise ValidationError(f"Unknown time zone {value!r}; use an IANA name like Europe/Moscow.")
 
 
-class RegionSchema(Schema):
+class RegionSchema(ApiSchema):
     """A region."""
 
     id = fields.Integer(dump_only=True)
@@ -39,7 +39,7 @@ class RegionPageSchema(PageMeta):
     items = fields.List(fields.Nested(RegionSchema))
 
 
-class BranchSchema(Schema):
+class BranchSchema(ApiSchema):
     """A branch (outlet)."""
 
     id = fields.Integer(dump_only=True)
@@ -60,7 +60,7 @@ class BranchSchema(Schema):
         check_timezone(value)
 
 
-class BranchPatchSchema(Schema):
+class BranchPatchSchema(ApiSchema):
     """Partial update of a branch: only the fields given change."""
 
     region_id = Id()
@@ -95,7 +95,7 @@ class BranchPageSchema(PageMeta):
     items = fields.List(fields.Nested(BranchSchema))
 
 
-class PlacementSchema(Schema):
+class PlacementSchema(ApiSchema):
     """A period a staff member worked at a branch."""
 
     branch_id = Id()
@@ -105,7 +105,7 @@ class PlacementSchema(Schema):
     ended_on = fields.Date(allow_none=True)
 
 
-class StaffSchema(Schema):
+class StaffSchema(ApiSchema):
     """A staff member with the branch they work at now and their placement history."""
 
     id = fields.Integer(dump_only=True)
@@ -125,7 +125,7 @@ class StaffSchema(Schema):
         return None
 
 
-class StaffPatchSchema(Schema):
+class StaffPatchSchema(ApiSchema):
     """Partial update of a staff member's own fields (moves go through /move)."""
 
     employee_code = fields.String(validate=CODE)
@@ -135,7 +135,7 @@ class StaffPatchSchema(Schema):
     left_on = fields.Date(allow_none=True)
 
 
-class StaffMoveSchema(Schema):
+class StaffMoveSchema(ApiSchema):
     """Move a staff member to another branch (or position) from a date on."""
 
     branch_id = Id(required=True)

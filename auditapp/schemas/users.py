@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from auditapp.models import ROLES
-from auditapp.schemas.common import Id, PageArgs, PageMeta
+from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
 
 LOGIN = validate.Regexp(r"^[a-z0-9][a-z0-9_.@-]{1,79}$", error="Lower-case letters, digits, _.@-")
 PASSWORD = validate.Length(min=10, max=200, error="Use 10 to 200 characters.")
 
 
-class UserSchema(Schema):
+class UserSchema(ApiSchema):
     """A user as admins see and edit it."""
 
     id = fields.Integer(dump_only=True)
     login = fields.String(required=True, validate=LOGIN)
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.Email(allow_none=True, load_default=None)
+    email = fields.Email(allow_none=True, load_default=None, validate=validate.Length(max=200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     locale = fields.String(load_default="ru", validate=validate.OneOf(("ru", "en")))
     active = fields.Boolean(load_default=True)
@@ -29,11 +29,11 @@ class UserSchema(Schema):
     last_login_at = fields.DateTime(dump_only=True)
 
 
-class UserPatchSchema(Schema):
+class UserPatchSchema(ApiSchema):
     """Partial update of a user; a new password or role signs them out everywhere."""
 
     display_name = fields.String(validate=validate.Length(min=1, max=200))
-    email = fields.Email(allow_none=True)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=200))
     role = fields.String(validate=validate.OneOf(ROLES))
     locale = fields.String(validate=validate.OneOf(("ru", "en")))
     active = fields.Boolean()
@@ -56,7 +56,7 @@ class UserPageSchema(PageMeta):
     items = fields.List(fields.Nested(UserSchema))
 
 
-class MeSchema(Schema):
+class MeSchema(ApiSchema):
     """The signed-in user, as they see themselves."""
 
     id = fields.Integer()
@@ -70,7 +70,7 @@ class MeSchema(Schema):
     csrf_token = fields.String()
 
 
-class LoginSchema(Schema):
+class LoginSchema(ApiSchema):
     """Credentials."""
 
     login = fields.String(required=True, validate=validate.Length(min=1, max=80))
@@ -78,13 +78,13 @@ class LoginSchema(Schema):
     remember = fields.Boolean(load_default=False)
 
 
-class CsrfSchema(Schema):
+class CsrfSchema(ApiSchema):
     """A CSRF token for cookie sessions (send it back as X-CSRFToken)."""
 
     csrf_token = fields.String()
 
 
-class TokenCreateSchema(Schema):
+class TokenCreateSchema(ApiSchema):
     """A new API token for the caller."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -93,7 +93,7 @@ class TokenCreateSchema(Schema):
     )
 
 
-class TokenSchema(Schema):
+class TokenSchema(ApiSchema):
     """An API token; ``token`` is present only in the response that creates it."""
 
     id = fields.Integer()
@@ -106,7 +106,7 @@ class TokenSchema(Schema):
     token = fields.String()
 
 
-class TokenListSchema(Schema):
+class TokenListSchema(ApiSchema):
     """The caller's tokens."""
 
     items = fields.List(fields.Nested(TokenSchema))
