@@ -55,9 +55,15 @@ def test_nul_characters_and_overlong_email_name_the_field(as_user: Any, network:
     response = admin.post("/api/v1/regions", json={"code": "W", "name": "За\x00пад"})
     assert response.status_code == 422
     assert list(response.get_json()["error"]["fields"]) == ["name"]
-    response = admin.post("/api/v1/users", json={
-        "login": "zz1", "display_name": "x", "role": "shopper", "password": "long-enough-pass",
-        "email": "a" * 250 + "@example.ru",
-    })
+    response = admin.post(
+        "/api/v1/users",
+        json={
+            "login": "zz1",
+            "display_name": "x",
+            "role": "shopper",
+            "password": "long-enough-pass",
+            "email": "a" * 250 + "@example.ru",
+        },
+    )
     assert response.status_code == 422
     assert "email" in response.get_json()["error"]["fields"]
