@@ -61,16 +61,16 @@ HQ = ("admin", "reviewer")
 AUDIT_READERS = ("admin", "reviewer", "director", "manager", "shopper", "employee")
 
 
-def _audit_json(audit: Any, *, detail: bool) -> dict[str, Any]:
-    """Dump with the view the caller is entitled to."""
-    if access.sees_shopper_identity(current_user):
-        data: dict[str, Any] = (AuditDetailSchema if detail else AuditSchema)().dump(audit)
-        if detail and current_user.role in access.NETWORK_WIDE:
-            data["flags"] = [vars(f) for f in audit_service.flags_of(audit)]
-        elif detail:
-            data.pop("flags", None)
-        return data
-    return dict((BranchAuditDetailSchema if detail else BranchAuditSchema)().dump(audit))
+def _audit_detail_json(audit: Any) -> dict[str, Any]:
+    """One audit, dumped with the view the caller is entitled to (red flags for HQ only)."""
+    if not access.sees_shopper_identity(current_user):
+        return dict(BranchAuditDetailSchema().dump(audit))
+    data: dict[str, Any] = AuditDetailSchema().dump(audit)
+    if current_user.role in access.NETWORK_WIDE:
+        data["flags"] = [vars(f) for f in audit_service.flags_of(audit)]
+    else:
+        data.pop("flags", None)
+    return data
 
 
 def _uploaded_bytes() -> bytes:
@@ -225,7 +225,8 @@ def upload_photo(fields: dict[str, Any], client_uuid: uuid.UUID) -> Any:
 def list_audits(filters: dict[str, Any]) -> Any:
     """Audits in the caller's scope (branch roles: released only, without shopper identity)."""
     page = audit_service.list_audits(current_user, filters)
-    page["items"] = [_audit_json(a, detail=False) for a in page["items"]]
+    schema = AuditSchema if access.sees_shopper_identity(current_user) else BranchAuditSchema
+    page["items"] = schema(many=True).dump(page["items"])
     return jsonify(page)
 
 
@@ -235,7 +236,7 @@ def list_audits(filters: dict[str, Any]) -> Any:
 @blp.alt_response(200, schema=BranchAuditDetailSchema, description="Branch roles' view")
 def get_audit(audit_id: int) -> Any:
     """One audit with its photos, staff served, disputes and history (and red flags for HQ)."""
-    return jsonify(_audit_json(audit_service.get_audit(current_user, audit_id), detail=True))
+    return jsonify(_audit_detail_json(audit_service.get_audit(current_user, audit_id)))
 
 
 @blp.route("/photos/<int:photo_id>/<any(display, thumb, original):variant>")

@@ -126,10 +126,12 @@ def checklist_for(audit: Audit) -> Checklist:
 def shopper_bundle(user: User) -> dict[str, Any]:
     """Everything a shopper's phone caches for offline work: open assignments, their branches
     with staff lists, the checklists, and returned reports with the reviewer's comments."""
-    assignments = list(
+    open_assignments = list(
         db.session.execute(
             select(Assignment)
+            .outerjoin(Audit, Audit.assignment_id == Assignment.id)
             .where(Assignment.shopper_id == user.id)
+            .where(Audit.id.is_(None) | Audit.status.in_(OPEN_STATUSES))
             .options(
                 selectinload(Assignment.branch),
                 selectinload(Assignment.audit),
@@ -138,9 +140,6 @@ def shopper_bundle(user: User) -> dict[str, Any]:
             .order_by(Assignment.window_start, Assignment.id)
         ).scalars()
     )
-    open_assignments = [
-        a for a in assignments if a.audit is None or a.audit.status in OPEN_STATUSES
-    ]
     branch_ids = {a.branch_id for a in open_assignments}
     today = _now().date()
     staff_rows = db.session.execute(
@@ -374,7 +373,9 @@ def submit(user: User, client_uuid: uuid.UUID, payload: dict[str, Any]) -> tuple
             audit = _new_audit(user, client_uuid, assignment)
             db.session.add(audit)
         try:
-            _apply_submission(user, audit, payload, digest)
+            # One UPDATE at commit: autoflush would write (and version) the audit per query.
+            with db.session.no_autoflush:
+                _apply_submission(user, audit, payload, digest)
             db.session.commit()
         except (IntegrityError, StaleDataError):
             # A concurrent submit got there first (inserted the row, or changed it where the
@@ -478,7 +479,7 @@ def list_audits(user: User, filters: dict[str, Any]) -> dict[str, Any]:
             query = query.where(getattr(Audit, name) == filters[name])
     if "wave_id" in filters:
         query = query.join(Assignment).where(Assignment.wave_id == filters["wave_id"])
-    query = query.order_by(Audit.submitted_at.desc().nulls_last(), Audit.id.desc())
+    query = query.order_by(Audit.id.desc())  # newest first, along the primary key
     return paginate(query, filters["page"], filters["per_page"])
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from auditapp.extensions import db
 from auditapp.models import BRANCH_KINDS, Branch, Region, StaffMember
@@ -195,7 +196,8 @@ def import_staff(text: str, max_rows: int, today: date) -> ImportResult:
     if problems:
         raise _fail(problems)
     result = ImportResult()
-    existing = {s.employee_code: s for s in db.session.execute(select(StaffMember)).scalars()}
+    everyone = select(StaffMember).options(selectinload(StaffMember.placements))
+    existing = {s.employee_code: s for s in db.session.execute(everyone).scalars()}
     for row_number, row in rows:
         branch = branches[row["branch_code"]]
         staff = existing.get(row["employee_code"])

@@ -184,7 +184,14 @@ def auto_distribute(wave_id: int, shopper_ids: list[int]) -> tuple[list[Assignme
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict("Assignments changed meanwhile; run the distribution again.") from error
-    return created, list(plan.unfilled)
+    made = [a.id for a in created]
+    reloaded = db.session.execute(
+        select(Assignment)
+        .where(Assignment.id.in_(made))
+        .options(selectinload(Assignment.branch), selectinload(Assignment.audit))
+        .order_by(Assignment.id)
+    ).scalars()
+    return list(reloaded), list(plan.unfilled)
 
 
 def list_assignments(user: User, filters: dict[str, Any]) -> dict[str, Any]:
