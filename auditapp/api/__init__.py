@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from auditapp.extensions import csrf
-from auditapp.schemas.common import MAX_ID
+from auditapp.schemas.common import MAX_ID, ErrorSchema
 from auditapp.services.errors import ServiceError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,7 +66,9 @@ _HTTP_CODES = {
 
 
 class AuditApi(Api):
-    """flask-smorest's Api with our error shape."""
+    """flask-smorest's Api with our error shape (in the responses and in the document)."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500

@@ -103,3 +103,11 @@ def test_security_headers_and_pwa_shell(client: Any) -> None:
         assert worker.headers["Service-Worker-Allowed"] == "/"
     with client.get("/manifest.webmanifest") as manifest:
         assert manifest.get_json()["lang"] == "ru"
+
+
+def test_openapi_documents_our_error_shape(client: Any) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    error = spec["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"error"}
+    body = spec["components"]["schemas"][error["properties"]["error"]["$ref"].split("/")[-1]]
+    assert set(body["properties"]) == {"code", "message", "fields"}
