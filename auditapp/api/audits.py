@@ -214,6 +214,14 @@ def upload_photo(fields: dict[str, Any], client_uuid: uuid.UUID) -> Any:
     return photo, (201 if created else 200)
 
 
+@blp.route("/audits/<uuid:client_uuid>/photos/<uuid:photo_uuid>", methods=["DELETE"])
+@require("shopper")
+@blp.response(200, PhotoQASchema)
+def withdraw_photo(client_uuid: uuid.UUID, photo_uuid: uuid.UUID) -> Any:
+    """Withdraw a wrong photo while the report is open (kept for QA, not counted)."""
+    return photo_service.withdraw_evidence(current_user, client_uuid, photo_uuid)
+
+
 # Reading audits ----------------------------------------------------------------------------
 
 

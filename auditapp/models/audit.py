@@ -187,7 +187,9 @@ class AuditPhoto(Base):
 
     __tablename__ = "audit_photo"
     __table_args__ = (
-        CheckConstraint("status IN ('processing', 'ready', 'failed')", name="status_known"),
+        CheckConstraint(
+            "status IN ('processing', 'ready', 'failed', 'withdrawn')", name="status_known"
+        ),
         Index("ix_audit_photo_sha256", "sha256"),
     )
 
@@ -218,6 +220,8 @@ class AuditPhoto(Base):
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The shopper took it back (wrong picture) while the report was open; kept for QA.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     audit: Mapped[Audit] = relationship(back_populates="photos")
 

@@ -198,6 +198,7 @@ class PhotoQASchema(PhotoSchema):
     reuse_kind = fields.String(allow_none=True)
     reused_from_photo_id = Id(allow_none=True)
     uploaded_at = fields.DateTime()
+    withdrawn_at = fields.DateTime(allow_none=True)
 
 
 class HistorySchema(ApiSchema):
@@ -300,10 +301,15 @@ class BranchAuditSchema(ApiSchema):
 class BranchAuditDetailSchema(BranchAuditSchema):
     """One audit, branch side, with its photos, staff served, disputes and history."""
 
-    photos = fields.List(fields.Nested(PhotoSchema))
+    photos = fields.Method("_photos")
     staff_served = fields.List(fields.Nested(StaffServedSchema))
     disputes = fields.List(fields.Nested(DisputeSchema))
     history = fields.List(fields.Nested(HistorySchema))
+
+    def _photos(self, audit: Any) -> list[dict[str, Any]]:
+        # A photo the shopper withdrew is not evidence; only QA sees it.
+        shown = [p for p in audit.photos if p.status != "withdrawn"]
+        return list(PhotoSchema(many=True).dump(shown))
 
 
 class AuditSchema(BranchAuditSchema):

@@ -338,7 +338,7 @@ def _check_staff(
 def _photo_counts(audit: Audit) -> dict[str, int]:
     counts: dict[str, int] = {}
     for photo in audit.photos:
-        if photo.purpose == "evidence" and photo.status != "failed":
+        if photo.purpose == "evidence" and photo.status in ("processing", "ready"):
             counts[photo.item_id] = counts.get(photo.item_id, 0) + 1
     return counts
 
@@ -526,7 +526,7 @@ def flags_of(audit: Audit) -> list[RedFlag]:
             photos=[
                 PhotoFacts(p.id, p.item_id, p.captured_at, p.reuse_kind)
                 for p in audit.photos
-                if p.purpose == "evidence"
+                if p.purpose == "evidence" and p.status != "withdrawn"
             ],
         )
     )

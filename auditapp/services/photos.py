@@ -27,7 +27,7 @@ from auditapp.adapters.images import (
 )
 from auditapp.adapters.storage import PhotoStorage, photo_key, storage_from_config
 from auditapp.extensions import db
-from auditapp.models import Audit, AuditPhoto, User
+from auditapp.models import Audit, AuditHistory, AuditPhoto, User
 from auditapp.services.audits import OPEN_STATUSES, checklist_for, ensure_draft, get_audit
 from auditapp.services.errors import Conflict, Invalid, NotFound
 
@@ -151,6 +151,43 @@ def upload_evidence(
     return photo, created
 
 
+def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) -> AuditPhoto:
+    """Take back a wrong photo while the report is open. The row stays for QA, marked
+    withdrawn; after a return for fixes the withdrawal goes into the history too."""
+    audit = db.session.execute(
+        select(Audit).where(Audit.client_uuid == audit_uuid, Audit.shopper_id == user.id)
+    ).scalar_one_or_none()
+    photo = db.session.execute(
+        select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
+    ).scalar_one_or_none()
+    if audit is None or photo is None or photo.audit_id != audit.id:
+        raise NotFound("Photo not found.")
+    if photo.status == "withdrawn":
+        return photo  # a retried withdrawal
+    if audit.status not in OPEN_STATUSES:
+        raise Conflict(
+            f"The report is {audit.status}; its photos can no longer change.",
+            code="transition_refused",
+        )
+    photo.status = "withdrawn"
+    photo.withdrawn_at = datetime.now(UTC)
+    if audit.status == "returned":
+        db.session.add(
+            AuditHistory(
+                audit_id=audit.id,
+                actor_id=user.id,
+                actor_role=user.role,
+                action="photo_withdrawn",
+                field=f"photos.{photo.item_id}",
+                old_value=photo.id,
+                new_value=None,
+                reason="Withdrawn by the shopper while fixing the report.",
+            )
+        )
+    db.session.commit()
+    return photo
+
+
 def upload_dispute_photo(
     user: User, audit_id: int, fields: dict[str, Any], data: bytes
 ) -> tuple[AuditPhoto, bool]:
@@ -235,6 +272,8 @@ def photo_file(user: User, photo_id: int, variant: str) -> tuple[bytes, str, Aud
     if photo is None:
         raise NotFound(f"Photo {photo_id} not found.")
     get_audit(user, photo.audit_id)  # scope check: NotFound when out of scope
+    if photo.status == "withdrawn" and not access.sees_photo_originals(user):
+        raise NotFound(f"Photo {photo_id} not found.")
     if variant == "original":
         if not access.sees_photo_originals(user):
             raise NotFound(f"Photo {photo_id} not found.")
@@ -245,6 +284,8 @@ def photo_file(user: User, photo_id: int, variant: str) -> tuple[bytes, str, Aud
             "heic": "image/heic",
         }[photo.format]
         return storage().get(photo.original_key), mime, photo
+    if photo.status == "withdrawn" and photo.display_key is None:
+        raise Conflict("The photo was withdrawn before it was processed.", code="photo_failed")
     if photo.status == "processing":
         raise Conflict("The photo is still being processed.", code="photo_processing")
     if photo.status == "failed":

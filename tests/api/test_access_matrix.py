@@ -32,6 +32,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/audits/<uuid:client_uuid>/draft"): {"shopper"},
     ("POST", "/api/v1/audits/<uuid:client_uuid>/photos"): {"shopper"},
     ("POST", "/api/v1/audits/<uuid:client_uuid>/submit"): {"shopper"},
+    ("DELETE", "/api/v1/audits/<uuid:client_uuid>/photos/<uuid:photo_uuid>"): {"shopper"},
     ("POST", "/api/v1/auth/logout"): ALL,
     ("GET", "/api/v1/auth/me"): ALL,
     ("GET", "/api/v1/auth/tokens"): ALL,
@@ -103,6 +104,7 @@ def _fill(path: str) -> str:
     import re
 
     path = path.replace("<uuid:client_uuid>", str(uuid.uuid4()))
+    path = path.replace("<uuid:photo_uuid>", str(uuid.uuid4()))
     path = path.replace("<any(display, thumb, original):variant>", "display")
     return re.sub(r"<int:[a-z_]+>", "987654", path)
 

@@ -692,3 +692,62 @@ def test_rejected_file_creates_no_draft(as_user: Any, fieldwork: Fieldwork) -> N
     )
     assert response.status_code == 422
     assert as_user("reviewer").get("/api/v1/audits").get_json()["total"] == 0
+
+
+def test_withdrawn_photo_no_longer_counts_and_stays_for_qa(
+    as_user: Any, fieldwork: Fieldwork
+) -> None:
+    shopper = as_user("shopper")
+    audit_uuid, photo_uuid = str(uuid.uuid4()), str(uuid.uuid4())
+    assignment = fieldwork.assignments["shopper_n1"]
+    assert (
+        upload_photo(shopper, audit_uuid, assignment, "receipt", None, photo_uuid).status_code
+        == 201
+    )
+    withdrawn = shopper.delete(f"/api/v1/audits/{audit_uuid}/photos/{photo_uuid}")
+    assert withdrawn.status_code == 200
+    assert withdrawn.get_json()["status"] == "withdrawn"
+    again = shopper.delete(f"/api/v1/audits/{audit_uuid}/photos/{photo_uuid}")
+    assert again.status_code == 200  # a retried withdrawal
+    refused = shopper.post(f"/api/v1/audits/{audit_uuid}/submit", json=submission(assignment))
+    assert refused.status_code == 422
+    assert "receipt" in refused.get_json()["error"]["fields"]["photos"]
+    upload_photo(shopper, audit_uuid, assignment, "receipt", jpeg_bytes(99))
+    done = shopper.post(f"/api/v1/audits/{audit_uuid}/submit", json=submission(assignment))
+    assert done.status_code == 201
+    audit = done.get_json()
+    reviewer = as_user("reviewer")
+    qa = reviewer.get(f"/api/v1/audits/{audit['id']}").get_json()
+    assert sorted(p["status"] for p in qa["photos"]) == ["ready", "withdrawn"]
+    # Once submitted, photos can no longer be withdrawn.
+    late = shopper.delete(f"/api/v1/audits/{audit_uuid}/photos/{photo_uuid}")
+    assert late.status_code == 200  # already withdrawn: same answer
+    ready = next(p for p in qa["photos"] if p["status"] == "ready")
+    frozen = shopper.delete(f"/api/v1/audits/{audit_uuid}/photos/{ready['client_uuid']}")
+    assert frozen.status_code == 409
+    approved = reviewer.post(
+        f"/api/v1/audits/{audit['id']}/approve", json={"version": qa["version"]}
+    ).get_json()
+    reviewer.post(f"/api/v1/audits/{audit['id']}/release", json={"version": approved["version"]})
+    branch_view = as_user("manager_n1").get(f"/api/v1/audits/{audit['id']}").get_json()
+    assert [p["status"] for p in branch_view["photos"]] == ["ready"]
+    other = as_user("shopper2").delete(f"/api/v1/audits/{audit_uuid}/photos/{photo_uuid}")
+    assert other.status_code == 404
+
+
+def test_withdrawal_after_return_is_in_the_history(as_user: Any, fieldwork: Fieldwork) -> None:
+    shopper, reviewer = as_user("shopper"), as_user("reviewer")
+    audit_uuid, photo_uuid = str(uuid.uuid4()), str(uuid.uuid4())
+    assignment = fieldwork.assignments["shopper_n1"]
+    upload_photo(shopper, audit_uuid, assignment, "receipt", jpeg_bytes(5), photo_uuid)
+    audit = shopper.post(
+        f"/api/v1/audits/{audit_uuid}/submit", json=submission(assignment)
+    ).get_json()
+    reviewer.post(
+        f"/api/v1/audits/{audit['id']}/return",
+        json={"version": audit["version"], "comment": "Чек не читается"},
+    )
+    assert shopper.delete(f"/api/v1/audits/{audit_uuid}/photos/{photo_uuid}").status_code == 200
+    history = reviewer.get(f"/api/v1/audits/{audit['id']}").get_json()["history"]
+    assert history[-1]["action"] == "photo_withdrawn"
+    assert history[-1]["field"] == "photos.receipt"
