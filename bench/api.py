@@ -29,7 +29,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import contextvars
 import csv
 import io
 import os
@@ -52,7 +51,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,8 +58,16 @@ sys.path.insert(0, str(ROOT))
 from auditapp import create_app  # noqa: E402 - after making the package importable
 from auditapp.extensions import db  # noqa: E402
 
-PASSWORD = "correct-horse-battery"
-EXAMPLE_CHECKLIST = ROOT / "tests" / "unit" / "fixtures" / "example.yaml"
+# The test suite's helpers: the same database handling, client and photos as the tests use.
+from tests.conftest import (  # noqa: E402
+    EXAMPLE_CHECKLIST,
+    PASSWORD,
+    IsolatedClient,
+    _postgres_url,
+    app_config,
+    jpeg_bytes,
+)
+
 TIMEZONES = ("Europe/Moscow", "Asia/Yekaterinburg", "Asia/Novosibirsk", "Asia/Vladivostok")
 CITIES = ("Москва", "Екатеринбург", "Новосибирск", "Владивосток", "Казань", "Самара")
 POSITIONS = ("consultant", "cashier", "barista", "waiter", "manager")
@@ -169,14 +175,6 @@ class Timer:
 # Clients (as in tests/conftest.py) -----------------------------------------------------------
 
 
-class IsolatedClient(FlaskClient):
-    """A test client whose every request runs in a fresh context, as in production."""
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the request in a new ``contextvars`` context."""
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
 class ApiClient:
     """Signs in with a cookie session and sends the CSRF token like the PWA does."""
 
@@ -202,15 +200,6 @@ class ApiClient:
 # Database ------------------------------------------------------------------------------------
 
 
-def _postgres_url(base: str, schema: str) -> str:
-    url = sa.make_url(base)
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-
-
 @contextmanager
 def fresh_database(base: str | None, tmp: Path) -> Iterator[tuple[str, str]]:
     """(url, description): a temporary SQLite file, or a PostgreSQL schema dropped at the end."""
@@ -232,19 +221,7 @@ def fresh_database(base: str | None, tmp: Path) -> Iterator[tuple[str, str]]:
 
 def build_app(url: str, tmp: Path) -> Flask:
     """The app on ``url`` with the test settings (inline jobs, cheap hashing, no rate limit)."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench-secret",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "MEDIA_DIR": str(tmp / "media"),
-            "PHOTO_STORAGE_URL": str(tmp / "media"),
-            "HUEY_IMMEDIATE": True,
-            "RATELIMIT_ENABLED": False,
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 1024,
-        }
-    )
+    app = create_app(app_config(url, tmp))
     app.test_client_class = IsolatedClient
     return app
 
@@ -314,22 +291,6 @@ def staff_csv(sizes: Sizes, rng: random.Random) -> bytes:
             [f"E{number:05d}", name, POSITIONS[number % len(POSITIONS)], f"B{branch:04d}", hired]
         )
     return _csv(["employee_code", "full_name", "position", "branch_code", "hired_on"], rows)
-
-
-def jpeg_bytes(seed: int, size: tuple[int, int] = (640, 480)) -> bytes:
-    """A small JPEG whose picture depends on ``seed`` (as ``tests/conftest.py`` makes them)."""
-    from PIL import Image, ImageDraw
-
-    rng = random.Random(seed)
-    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    for _ in range(12):
-        x0, y0 = rng.randrange(size[0]), rng.randrange(size[1])
-        x1, y1 = x0 + rng.randrange(40, 300), y0 + rng.randrange(40, 300)
-        draw.rectangle((x0, y0, x1, y1), fill=tuple(rng.randrange(256) for _ in range(3)))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
 
 
 def random_answers(rng: random.Random) -> dict[str, Any]:
