@@ -14,6 +14,10 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
 
 DAY_PARTS = ("morning", "afternoon", "evening", "night")
+# History entries the branch side sees: release and what followed it.
+BRANCH_HISTORY_ACTIONS = frozenset(
+    {"released", "disputed", "dispute_upheld", "dispute_rejected", "score_changed"}
+)
 
 
 class AnyValue(fields.Raw):
@@ -304,7 +308,13 @@ class BranchAuditDetailSchema(BranchAuditSchema):
     photos = fields.Method("_photos")
     staff_served = fields.List(fields.Nested(StaffServedSchema))
     disputes = fields.List(fields.Nested(DisputeSchema))
-    history = fields.List(fields.Nested(HistorySchema))
+    history = fields.Method("_history")
+
+    def _history(self, audit: Any) -> list[dict[str, Any]]:
+        # The branch sees what happened from release on; QA's exchanges with the shopper
+        # before it (returns, fixes, comments) stay between QA and the shopper.
+        shown = [h for h in audit.history if h.action in BRANCH_HISTORY_ACTIONS]
+        return list(HistorySchema(many=True).dump(shown))
 
     def _photos(self, audit: Any) -> list[dict[str, Any]]:
         # A photo the shopper withdrew is not evidence; only QA sees it.

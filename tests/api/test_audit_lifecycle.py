@@ -455,6 +455,14 @@ def test_dispute_upheld_changes_answer_and_score_with_history(
         ("score_changed", "score", pytest.approx(GOOD_SCORE), pytest.approx(95.0)),
     ]
     assert all(h["reason"] for h in after["history"][-3:])
+    # The manager sees the release and the dispute, not QA's exchanges before release.
+    branch_history = manager.get(f"/api/v1/audits/{audit_id}").get_json()["history"]
+    assert [h["action"] for h in branch_history] == [
+        "released",
+        "disputed",
+        "dispute_upheld",
+        "score_changed",
+    ]
 
 
 def test_dispute_rejected_keeps_answer(as_user: Any, fieldwork: Fieldwork) -> None:
