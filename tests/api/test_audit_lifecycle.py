@@ -253,6 +253,9 @@ def test_review_return_resubmit_approve_release(as_user: Any, fieldwork: Fieldwo
         45,
         120,
     )
+    branch_view = as_user("manager_n1").get(f"/api/v1/audits/{audit['id']}")
+    assert "Уточните очередь" not in branch_view.get_data(as_text=True)
+    assert [h["action"] for h in branch_view.get_json()["history"]] == ["released"]
 
 
 TRANSITIONS = [
