@@ -66,6 +66,7 @@ from tests.conftest import (  # noqa: E402
     _postgres_url,
     app_config,
     jpeg_bytes,
+    make_user,
 )
 
 TIMEZONES = ("Europe/Moscow", "Asia/Yekaterinburg", "Asia/Novosibirsk", "Asia/Vladivostok")
@@ -224,26 +225,6 @@ def build_app(url: str, tmp: Path) -> Flask:
     app = create_app(app_config(url, tmp))
     app.test_client_class = IsolatedClient
     return app
-
-
-def make_user(login: str, role: str, **bindings: Any) -> int:
-    """Create a user through the service (call inside an app context); returns the id."""
-    from auditapp.services import users
-
-    fields: dict[str, Any] = {
-        "login": login,
-        "display_name": login,
-        "email": None,
-        "role": role,
-        "locale": "ru",
-        "active": True,
-        "password": PASSWORD,
-        "region_ids": [],
-        "branch_ids": [],
-        "staff_member_id": None,
-    }
-    fields.update(bindings)
-    return users.create_user(fields).id
 
 
 # Data ----------------------------------------------------------------------------------------

@@ -190,10 +190,29 @@ class Network:
     users: dict[str, int] = field(default_factory=dict)
 
 
+def make_user(login: str, role: str, **bindings: Any) -> int:
+    """Create a user through the service (inside an app context); returns the id."""
+    from auditapp.services import users
+
+    fields: dict[str, Any] = {
+        "login": login,
+        "display_name": login,
+        "email": None,
+        "role": role,
+        "locale": "ru",
+        "active": True,
+        "password": PASSWORD,
+        "region_ids": [],
+        "branch_ids": [],
+        "staff_member_id": None,
+    }
+    fields.update(bindings)
+    return users.create_user(fields).id
+
+
 def build_network() -> Network:
     """Create the fixture network through the services (the way the API would)."""
     from auditapp.services import network as net
-    from auditapp.services import users
 
     result = Network()
     for code, name in (("N", "Север"), ("S", "Юг")):
@@ -239,20 +258,7 @@ def build_network() -> Network:
         result.staff[code] = staff.id
 
     def user(login: str, role: str, **bindings: Any) -> None:
-        fields = {
-            "login": login,
-            "display_name": login,
-            "email": None,
-            "role": role,
-            "locale": "ru",
-            "active": True,
-            "password": PASSWORD,
-            "region_ids": [],
-            "branch_ids": [],
-            "staff_member_id": None,
-        }
-        fields.update(bindings)
-        result.users[login] = users.create_user(fields).id
+        result.users[login] = make_user(login, role, **bindings)
 
     user("admin", "admin")
     user("reviewer", "reviewer")

@@ -270,10 +270,7 @@ def photo_file(photo_id: int, variant: str) -> Response:
 @blp.response(200, QueuePageSchema)
 def review_queue(args: dict[str, Any]) -> Any:
     """Submitted audits, oldest first, with red flags."""
-    page = audit_service.review_queue(args)
-    for audit in page["items"]:
-        audit.flags = [vars(f) for f in audit_service.flags_of(audit)]
-    return page
+    return audit_service.review_queue(args)
 
 
 def _review(action: str, audit_id: int, args: dict[str, Any]) -> Any:

@@ -546,7 +546,10 @@ def review_queue(filters: dict[str, Any]) -> dict[str, Any]:
         )
         .order_by(Audit.submitted_at, Audit.id)
     )
-    return paginate(query, filters["page"], filters["per_page"])
+    page = paginate(query, filters["page"], filters["per_page"])
+    for audit in page["items"]:
+        audit.flags = [vars(flag) for flag in flags_of(audit)]  # read by the queue's schema
+    return page
 
 
 # QA review ---------------------------------------------------------------------------------
