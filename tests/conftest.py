@@ -20,11 +20,17 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 
 from auditapp import create_app
 from auditapp.extensions import db
 
 PASSWORD = "correct-horse-battery"
+
+# Property tests check rules, not speed: a per-example deadline only measures how busy the
+# machine is (a loaded 2-core CI box failed one at random). Speed lives in bench/.
+settings.register_profile("auditapp", deadline=None, print_blob=True)
+settings.load_profile("auditapp")
 
 
 def _postgres_url(base: str, schema: str) -> str:
