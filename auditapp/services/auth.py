@@ -8,7 +8,7 @@ docs/security.md) are chosen so that an attacker cannot lock a real user out for
 
 * ``pair``: the first ``pair_free`` failures from one address for one account are free; each
   further one locks that pair for ``pair_lock_seconds`` doubled per failure, at most
-  ``pair_lock_max_seconds``. The counter restarts ``pair_window_seconds`` after its first
+  ``pair_lock_max_seconds``. The counter restarts only after ``pair_window_seconds`` without a
   failure, and a successful sign-in clears it. Someone guessing from one address is slowed to a
   crawl; the real user, at another address, is not affected.
 * ``account``: ``account_failures`` failures within ``account_window_seconds`` (from any
@@ -142,8 +142,13 @@ def _count_failure(key: str, scope: str, now: datetime, policy: dict[str, int]) 
             index_elements=[row.key],
             set_={
                 "failures": case((expired, 1), else_=row.failures + 1),
-                "window_started_at": case(
-                    (expired, literal(now, UTCDateTime())), else_=row.window_started_at
+                # A pair's count lives until an hour passes without a failure (so waiting out
+                # a window never buys a guesser fresh free attempts); the others are fixed
+                # windows, so a lock they set ends soon after an attack stops.
+                "window_started_at": (
+                    literal(now, UTCDateTime())
+                    if scope == "pair"
+                    else case((expired, literal(now, UTCDateTime())), else_=row.window_started_at)
                 ),
             },
         )

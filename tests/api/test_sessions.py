@@ -204,6 +204,22 @@ def test_failed_logins_lock_the_pair_across_two_app_instances(
     assert _attempt(app, "manager_n1", PASSWORD).status_code == 200
 
 
+def test_waiting_an_hour_between_guesses_buys_no_fresh_free_ones(
+    app: Flask, network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock(monkeypatch, "auditapp.services.auth")
+    assert [_attempt(app, "admin", "guess").status_code for _ in range(5)] == [401] * 5
+    clock.advance(minutes=59)
+    assert _attempt(app, "admin", "guess").status_code == 401
+    clock.advance(minutes=59)  # two hours after the first failure, one after the last
+    assert _attempt(app, "admin", "guess").status_code == 401
+    assert _attempt(app, "admin", PASSWORD).status_code == 429
+    # Only an hour without any failure starts the count afresh.
+    clock.advance(minutes=61)
+    assert [_attempt(app, "admin", "guess").status_code for _ in range(4)] == [401] * 4
+    assert _attempt(app, "admin", PASSWORD).status_code == 200
+
+
 def test_unknown_logins_are_throttled_like_real_ones(app: Flask, network: Network) -> None:
     codes = [_attempt(app, "ghost", "whatever-it-is").status_code for _ in range(6)]
     assert codes == [401] * 5 + [429]
