@@ -13,6 +13,7 @@ from auditapp.api import error_response, public, require
 from auditapp.auth import SessionTicket, start_session
 from auditapp.extensions import limiter
 from auditapp.models import ROLES
+from auditapp.schemas.common import ErrorSchema
 from auditapp.schemas.users import (
     CsrfSchema,
     LoginSchema,
@@ -26,6 +27,12 @@ from auditapp.services import auth as auth_service
 from auditapp.services import users as user_service
 
 blp = Blueprint("auth", __name__, description="Sessions and API tokens")
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before the next attempt",
+        "schema": {"type": "integer"},
+    }
+}
 
 
 def _me() -> dict[str, Any]:
@@ -59,8 +66,10 @@ def _throttled(error: auth_service.TooManyAttempts) -> Response:
 @limiter.limit(lambda: str(current_app.config["LOGIN_RATE_LIMIT"]))
 @blp.arguments(LoginSchema)
 @blp.response(200, MeSchema)
-@blp.alt_response(401, description="Wrong login or password")
-@blp.alt_response(429, description="Too many failed attempts (see Retry-After)")
+@blp.alt_response(401, schema=ErrorSchema, description="Wrong login or password")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many failed attempts", headers=RETRY_AFTER
+)
 def login(credentials: dict[str, Any]) -> Any:
     """Sign in with login and password; sets the session cookie and returns a CSRF token.
 
@@ -98,7 +107,9 @@ def logout() -> None:
 @limiter.limit(lambda: str(current_app.config["LOGIN_RATE_LIMIT"]))
 @blp.arguments(PasswordChangeSchema)
 @blp.response(200, MeSchema)
-@blp.alt_response(429, description="Too many wrong passwords (see Retry-After)")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many wrong passwords", headers=RETRY_AFTER
+)
 def change_password(fields: dict[str, Any]) -> Any:
     """Change your own password (give the current one).
 
