@@ -124,15 +124,15 @@ def _deny_unmarked() -> Response | None:
 def _cache_headers(response: Response) -> Response:
     """No shared or browser cache keeps API answers, which are per user (issue 13, item 9).
 
-    JSON is ``no-store``; anything else a signed-in user gets (photos) is ``private``, to be
-    revalidated by its ETag. A view that set ``Cache-Control`` itself (photos, the shopper
-    bundle with its ETag) knows better and is left alone.
+    JSON is always ``no-store`` (the offline app keeps the shopper bundle itself and revalidates
+    it with ``If-None-Match``, which needs no HTTP cache). Anything else a signed-in user gets
+    (photos) is ``private``, revalidated by its ETag, unless the view chose its own caching.
     """
-    if not request.path.startswith(API_PREFIX) or "Cache-Control" in response.headers:
+    if not request.path.startswith(API_PREFIX):
         return response
     if response.mimetype == "application/json":
         response.headers["Cache-Control"] = "no-store"
-    elif current_user and current_user.is_authenticated:
+    elif "Cache-Control" not in response.headers and current_user.is_authenticated:
         response.headers["Cache-Control"] = "private, no-cache"
     return response
 

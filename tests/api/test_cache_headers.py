@@ -27,3 +27,14 @@ def test_photos_are_private_with_an_etag(as_user: Any, fieldwork: Fieldwork) -> 
         cache = response.headers.get("Cache-Control", "")
         assert "private" in cache and "no-store" not in cache, cache
         assert response.headers.get("ETag")
+
+
+def test_the_shopper_bundle_is_not_stored_but_still_revalidates(
+    as_user: Any, fieldwork: Fieldwork
+) -> None:
+    shopper = as_user("shopper")
+    first = shopper.get("/api/v1/shopper/bundle")
+    assert first.status_code == 200
+    assert first.headers.get("Cache-Control") == "no-store"
+    again = shopper.get("/api/v1/shopper/bundle", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
