@@ -204,6 +204,34 @@ def test_failed_logins_lock_the_pair_across_two_app_instances(
     assert _attempt(app, "manager_n1", PASSWORD).status_code == 200
 
 
+def test_concurrent_failures_on_two_workers_are_all_counted(make_app: Any) -> None:
+    """Failures racing on two app instances are each counted (no lost read-modify-write)."""
+    import threading
+
+    from sqlalchemy import select
+
+    from auditapp.extensions import db
+    from auditapp.models import LoginThrottle
+
+    generous = {"pair_free": 1000, "account_failures": 1000, "address_failures": 1000}
+    workers = [make_app(LOGIN_THROTTLE=generous), make_app(LOGIN_THROTTLE=generous)]
+    codes: list[int] = []
+
+    def hammer(worker: Flask) -> None:
+        for _ in range(6):
+            codes.append(_attempt(worker, "ghost", "wrong-password").status_code)
+
+    threads = [threading.Thread(target=hammer, args=(w,)) for w in workers * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [401] * 24
+    with workers[0].app_context():
+        counts = db.session.execute(select(LoginThrottle.scope, LoginThrottle.failures)).all()
+    assert sorted(counts) == [("account", 24), ("address", 24), ("pair", 24)]
+
+
 def test_waiting_an_hour_between_guesses_buys_no_fresh_free_ones(
     app: Flask, network: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
