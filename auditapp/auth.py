@@ -127,6 +127,7 @@ def start_session(user: User, remember: bool, issued_at: int | None = None) -> N
 
 
 def _load_session_user(session_id: str) -> User | None:
+    """The user of a session or remember-me ticket, if it is still valid (else None)."""
     ticket = SessionTicket.decode(session_id)
     if ticket is None:
         return None

@@ -56,6 +56,7 @@ def _client_address() -> str:
 
 
 def _throttled(error: auth_service.TooManyAttempts) -> Response:
+    """429 in the API's error shape, with Retry-After so clients know how long to wait."""
     response = error_response(429, error.code, error.message)
     response.headers["Retry-After"] = str(error.retry_after)
     return response

@@ -69,10 +69,12 @@ def throttle_policy() -> dict[str, int]:
 
 
 def _now() -> datetime:
+    """Now, aware UTC (one place, so tests can move the clock)."""
     return datetime.now(UTC)
 
 
 def _normal_login(login: str) -> str:
+    """The login as the user lookup sees it."""
     # The same normalisation as the user lookup, so "Admin " and "admin" share a counter.
     return login.strip().lower()
 
@@ -105,6 +107,7 @@ def check_allowed(login: str, address: str) -> None:
 
 
 def _window_seconds(scope: str, policy: dict[str, int]) -> int:
+    """How long a key's failures count (for the pair: since the last failure)."""
     return policy[f"{scope}_window_seconds"]
 
 
@@ -177,6 +180,7 @@ def record_failure(login: str, address: str) -> None:
 
 
 def _clear_pair(login: str, address: str) -> None:
+    """Forget the pair's failures after the right password (in the current transaction)."""
     db.session.execute(
         delete(LoginThrottle).where(LoginThrottle.key == _keys(login, address)["pair"])
     )
