@@ -1,20 +1,27 @@
 """Who is calling: password hashing, cookie sessions (Flask-Login), bearer API tokens.
 
-A cookie session is bound to ``User.session_generation`` so that bumping it signs the user out
-everywhere. A bearer token (``Authorization: Bearer aud_...``) authenticates scripts; CSRF is
-checked only for cookie sessions, since a browser never attaches a bearer token on its own.
+A cookie session (and the remember-me cookie, which carries the same value) holds a signed
+ticket ``user_id:generation:issued_at:kind``. It is bound to ``User.session_generation``, so
+bumping it (sign-out, password change) ends every session and remember-me cookie of the user on
+every host, and it stops working ``SESSION_LIFETIME_HOURS`` after sign-in (kind ``s``) or
+``REMEMBER_LIFETIME_DAYS`` after it (kind ``r``, "remember me"), whatever the activity.
+A bearer token (``Authorization: Bearer aud_...``) authenticates scripts; CSRF is checked only
+for cookie sessions, since a browser never attaches a bearer token on its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
+from flask_login import login_user
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from auditapp.extensions import db, login_manager
 from auditapp.models import ApiToken, User
@@ -64,14 +71,76 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Hosts' clocks differ a little; a ticket issued "in the future" by more than this is refused.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SessionTicket:
+    """What a session cookie (or remember-me cookie) says about its sign-in."""
+
+    user_id: int
+    generation: int
+    issued_at: int  # Unix seconds
+    remember: bool
+
+    def encode(self) -> str:
+        """The value stored in the signed cookies."""
+        kind = "r" if self.remember else "s"
+        return f"{self.user_id}:{self.generation}:{self.issued_at}:{kind}"
+
+    @classmethod
+    def decode(cls, value: str) -> SessionTicket | None:
+        """The ticket, or None for anything else (including pre-ticket cookies)."""
+        parts = value.split(":")
+        if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
+            return None
+        if parts[3] not in ("r", "s"):
+            return None
+        return cls(int(parts[0]), int(parts[1]), int(parts[2]), parts[3] == "r")
+
+    def expires_at(self) -> datetime:
+        """The absolute end of this sign-in."""
+        cfg = current_app.config
+        lifetime = (
+            timedelta(days=int(cfg["REMEMBER_LIFETIME_DAYS"]))
+            if self.remember
+            else timedelta(hours=int(cfg["SESSION_LIFETIME_HOURS"]))
+        )
+        return datetime.fromtimestamp(self.issued_at, UTC) + lifetime
+
+
+def start_session(user: User, remember: bool, issued_at: int | None = None) -> None:
+    """Sign ``user`` in on this browser; ``issued_at`` keeps an earlier sign-in's lifetime."""
+    ticket = SessionTicket(
+        user.id,
+        user.session_generation,
+        issued_at if issued_at is not None else int(datetime.now(UTC).timestamp()),
+        remember,
+    )
+    duration = timedelta(days=int(current_app.config["REMEMBER_LIFETIME_DAYS"]))
+    login_user(user, remember=remember, duration=duration)
+    # Flask-Login stores get_id(); the ticket replaces it, and the remember-me cookie written
+    # after this request copies it from the session.
+    session["_user_id"] = ticket.encode()
+    g.session_ticket = ticket
+
+
 def _load_session_user(session_id: str) -> User | None:
-    user_id, _, generation = session_id.partition(":")
-    if not user_id.isdigit() or not generation.isdigit():
+    """The user of a session or remember-me ticket, if it is still valid (else None)."""
+    ticket = SessionTicket.decode(session_id)
+    if ticket is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_generation != int(generation):
+    now = datetime.now(UTC)
+    if ticket.expires_at() <= now:
+        return None
+    if datetime.fromtimestamp(ticket.issued_at, UTC) > now + _CLOCK_SKEW:
+        return None
+    user = db.session.get(User, ticket.user_id)
+    if user is None or not user.active or user.session_generation != ticket.generation:
         return None
     g.auth_method = "session"
+    g.session_ticket = ticket
     return user
 
 
@@ -86,7 +155,11 @@ def _load_token_user(req: object) -> User | None:
     now = datetime.now(UTC)
     if api_token is None or api_token.revoked_at is not None:
         return None
-    if api_token.expires_at is not None and api_token.expires_at <= now:
+    # Tokens made before every token had an expiry live at most API_TOKEN_MAX_DAYS too.
+    expires_at = api_token.expires_at or api_token.created_at + timedelta(
+        days=int(current_app.config["API_TOKEN_MAX_DAYS"])
+    )
+    if expires_at <= now:
         return None
     if not api_token.user.active:
         return None
@@ -96,7 +169,20 @@ def _load_token_user(req: object) -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    """Install the loaders; the API answers 401 in JSON itself, so no login view is set."""
+    """Install the loaders; the API answers 401 in JSON itself, so no login view is set.
+
+    Also: the remember-me cookie is Secure whenever the session cookie is (unless configured on
+    its own), and the client address is taken from ``X-Forwarded-For`` only when
+    ``PROXY_COUNT`` trusted proxies are declared in front of the app.
+    """
     login_manager.user_loader(_load_session_user)
     login_manager.request_loader(_load_token_user)
     login_manager.session_protection = "basic"
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", bool(app.config["SESSION_COOKIE_SECURE"]))
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:
+        # Only the last ``proxies`` hops are believed: an address a client writes into the
+        # header itself sits further left and is ignored.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies
+        )

@@ -31,6 +31,18 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": True,
         "LOGIN_RATE_LIMIT": "10 per minute",
+        # Failed sign-ins counted in the database, so the limits hold across workers and hosts
+        # (see docs/security.md; a partial mapping overrides only the keys it names).
+        "LOGIN_THROTTLE": {},
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, so
+        # a client cannot choose the address its sign-in attempts are counted under).
+        "PROXY_COUNT": 0,
+        # Absolute lifetime of a sign-in, whatever the activity: the cookie session, and the
+        # remember-me cookie when "remember" was ticked. Sign-out and a password change end both.
+        "SESSION_LIFETIME_HOURS": 12,
+        "REMEMBER_LIFETIME_DAYS": 30,
+        # Longest lifetime of an API token; a request for a longer one is refused.
+        "API_TOKEN_MAX_DAYS": 90,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,

@@ -121,6 +121,22 @@ def _deny_unmarked() -> Response | None:
     return None
 
 
+def _cache_headers(response: Response) -> Response:
+    """No shared or browser cache keeps API answers, which are per user (issue 13, item 9).
+
+    JSON is always ``no-store`` (the offline app keeps the shopper bundle itself and revalidates
+    it with ``If-None-Match``, which needs no HTTP cache). Anything else a signed-in user gets
+    (photos) is ``private``, revalidated by its ETag, unless the view chose its own caching.
+    """
+    if not request.path.startswith(API_PREFIX):
+        return response
+    if response.mimetype == "application/json":
+        response.headers["Cache-Control"] = "no-store"
+    elif "Cache-Control" not in response.headers and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 def _handle_service_error(error: ServiceError) -> Response:
     return error_response(error.status, error.code, error.message, error.fields)
 
@@ -175,6 +191,7 @@ def init_app(app: Flask) -> None:
     for module in (auth, network, users, checklists, audits):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.before_request(_deny_unmarked)
+    app.after_request(_cache_headers)
     app.register_error_handler(ServiceError, _handle_service_error)
     app.register_error_handler(DataError, _handle_data_error)
     app.register_error_handler(OverflowError, _handle_data_error)

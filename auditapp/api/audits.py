@@ -360,5 +360,5 @@ def resolve_dispute(args: dict[str, Any], dispute_id: int) -> Any:
         args["reason"],
         args.get("new_value"),
         "new_value" in args,
-        args.get("version"),
+        args["version"],
     )

@@ -4,25 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-from flask_login import current_user, login_user, logout_user
+from flask import Response, current_app, g, request
+from flask_login import current_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from auditapp.api import error_response, public, require
+from auditapp.auth import SessionTicket, start_session
 from auditapp.extensions import limiter
 from auditapp.models import ROLES
+from auditapp.schemas.common import ErrorSchema
 from auditapp.schemas.users import (
     CsrfSchema,
     LoginSchema,
     MeSchema,
+    PasswordChangeSchema,
     TokenCreateSchema,
     TokenListSchema,
     TokenSchema,
 )
+from auditapp.services import auth as auth_service
 from auditapp.services import users as user_service
 
 blp = Blueprint("auth", __name__, description="Sessions and API tokens")
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before the next attempt",
+        "schema": {"type": "integer"},
+    }
+}
 
 
 def _me() -> dict[str, Any]:
@@ -40,17 +50,43 @@ def _me() -> dict[str, Any]:
     }
 
 
+def _client_address() -> str:
+    """The caller's address (the real client's when PROXY_COUNT proxies are trusted)."""
+    return request.remote_addr or "unknown"
+
+
+def _throttled(error: auth_service.TooManyAttempts) -> Response:
+    """429 in the API's error shape, with Retry-After so clients know how long to wait."""
+    response = error_response(429, error.code, error.message)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 @blp.route("/auth/login", methods=["POST"])
 @public
 @limiter.limit(lambda: str(current_app.config["LOGIN_RATE_LIMIT"]))
 @blp.arguments(LoginSchema)
 @blp.response(200, MeSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Wrong login or password")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many failed attempts", headers=RETRY_AFTER
+)
 def login(credentials: dict[str, Any]) -> Any:
-    """Sign in with login and password; sets the session cookie and returns a CSRF token."""
-    user = user_service.authenticate(credentials["login"], credentials["password"])
+    """Sign in with login and password; sets the session cookie and returns a CSRF token.
+
+    Failed attempts are throttled per account, per address and per both (429 with
+    Retry-After); a session lasts SESSION_LIFETIME_HOURS, or REMEMBER_LIFETIME_DAYS with
+    ``remember``.
+    """
+    try:
+        user = auth_service.sign_in(
+            credentials["login"], credentials["password"], _client_address()
+        )
+    except auth_service.TooManyAttempts as error:
+        return _throttled(error)
     if user is None:
         return error_response(401, "bad_credentials", "Wrong login or password.")
-    login_user(user, remember=credentials["remember"])
+    start_session(user, remember=credentials["remember"])
     return _me()
 
 
@@ -58,8 +94,42 @@ def login(credentials: dict[str, Any]) -> Any:
 @require(*ROLES)
 @blp.response(204)
 def logout() -> None:
-    """End this session."""
+    """Sign out: ends every session and remember-me cookie of the caller, on every device.
+
+    A copy of the cookie kept from before stops working too. API tokens are not affected.
+    """
+    if g.get("auth_method") == "session":
+        auth_service.sign_out_everywhere(current_user)
     logout_user()
+
+
+@blp.route("/auth/password", methods=["POST"])
+@require(*ROLES)
+@limiter.limit(lambda: str(current_app.config["LOGIN_RATE_LIMIT"]))
+@blp.arguments(PasswordChangeSchema)
+@blp.response(200, MeSchema)
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many wrong passwords", headers=RETRY_AFTER
+)
+def change_password(fields: dict[str, Any]) -> Any:
+    """Change your own password (give the current one).
+
+    Ends your other sessions, remember-me cookies and API tokens; this session stays signed in
+    (with a fresh cookie and CSRF token), or the API token used for the call stays valid.
+    Wrong current passwords are throttled like failed sign-ins.
+    """
+    ticket: SessionTicket | None = g.get("session_ticket")
+    user = current_user._get_current_object()
+    try:
+        auth_service.change_own_password(
+            user, fields, _client_address(), keep_token_id=g.get("api_token_id")
+        )
+    except auth_service.TooManyAttempts as error:
+        return _throttled(error)
+    if ticket is not None:
+        # Same kind and sign-in time: a password change does not extend the session's life.
+        start_session(user, remember=ticket.remember, issued_at=ticket.issued_at)
+    return _me()
 
 
 @blp.route("/auth/me")

@@ -13,6 +13,7 @@ from auditapp.models.audit import (
     wave_branch,
 )
 from auditapp.models.checklist import ChecklistVersion
+from auditapp.models.login_throttle import LoginThrottle
 from auditapp.models.network import BRANCH_KINDS, Branch, Region, StaffMember, StaffPlacement
 from auditapp.models.user import ROLES, ApiToken, User, user_branch, user_region
 
@@ -30,6 +31,7 @@ __all__ = [
     "Branch",
     "ChecklistVersion",
     "Dispute",
+    "LoginThrottle",
     "Region",
     "StaffMember",
     "StaffPlacement",

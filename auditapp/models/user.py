@@ -47,7 +47,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     locale: Mapped[str] = mapped_column(String(5), default="ru")
     active: Mapped[bool] = mapped_column(default=True)
-    # Changing it signs the user out everywhere (the cookie carries it).
+    # Changing it signs the user out everywhere: sign-out, password change (the cookie and the
+    # remember-me cookie carry it).
     session_generation: Mapped[int] = mapped_column(default=1)
     staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -81,6 +82,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
+        """Flask-Login's id; ``auditapp.auth.start_session`` replaces it with a full ticket."""
         return f"{self.id}:{self.session_generation}"
 
 

@@ -245,6 +245,10 @@ class DisputeCreateSchema(ApiSchema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=5000))
     requested_value = AnyValue(allow_none=True)
     photo_uuid = fields.UUID(load_default=None, allow_none=True)
+    version = Id(
+        required=True,
+        metadata={"description": "The audit version you looked at (409 if it changed since)"},
+    )
 
 
 class DisputeResolveSchema(ApiSchema):
@@ -254,9 +258,8 @@ class DisputeResolveSchema(ApiSchema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=5000))
     new_value = AnyValue(allow_none=True)
     version = Id(
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "The audit version you looked at"},
+        required=True,
+        metadata={"description": "The audit version you looked at (409 if it changed since)"},
     )
 
 
@@ -270,7 +273,10 @@ class ReviewSchema(ApiSchema):
 class ReleaseSchema(ApiSchema):
     """Release an approved audit."""
 
-    version = Id(load_default=None, allow_none=True)
+    version = Id(
+        required=True,
+        metadata={"description": "The audit version you approved (409 if it changed since)"},
+    )
 
 
 class FlagSchema(ApiSchema):

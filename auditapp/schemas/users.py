@@ -84,12 +84,32 @@ class CsrfSchema(ApiSchema):
     csrf_token = fields.String()
 
 
+class PasswordChangeSchema(ApiSchema):
+    """The caller's own password change: the current password, and the new one."""
+
+    current_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=200)
+    )
+    new_password = fields.String(
+        required=True,
+        load_only=True,
+        validate=PASSWORD,
+        metadata={"description": "10 to 200 characters, not the current password"},
+    )
+
+
 class TokenCreateSchema(ApiSchema):
     """A new API token for the caller."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     expires_in_days = fields.Integer(
-        load_default=90, validate=validate.Range(min=1, max=3650), allow_none=True
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=3650),
+        metadata={
+            "description": "Lifetime in days; omitted or null: the longest allowed "
+            "(API_TOKEN_MAX_DAYS, 90 by default); longer: 422"
+        },
     )
 
 

@@ -95,9 +95,9 @@ def _transition(audit: Audit, action: str) -> str:
         raise Conflict(str(error), code="transition_refused") from error
 
 
-def _check_version(audit: Audit, expected: int | None) -> None:
-    """Optimistic concurrency: the caller says which version they looked at."""
-    if expected is not None and expected != audit.version:
+def _check_version(audit: Audit, expected: int) -> None:
+    """Optimistic concurrency: the caller says which version they looked at (never optional)."""
+    if expected != audit.version:
         raise Conflict(
             f"The audit changed meanwhile (version {audit.version}, you had {expected}); "
             "reload it and try again.",
@@ -564,7 +564,7 @@ def _locked_audit(audit_id: int) -> Audit:
     return audit
 
 
-def review(actor: User, audit_id: int, action: str, comment: str, expected: int | None) -> Audit:
+def review(actor: User, audit_id: int, action: str, comment: str, expected: int) -> Audit:
     """approve / return / reject a submitted audit (with the reviewer's comment)."""
     audit = _locked_audit(audit_id)
     _check_version(audit, expected)
@@ -581,7 +581,7 @@ def review(actor: User, audit_id: int, action: str, comment: str, expected: int 
     return audit
 
 
-def release(actor: User, audit_id: int, expected: int | None) -> Audit:
+def release(actor: User, audit_id: int, expected: int) -> Audit:
     """Release an approved audit to the branch: its manager sees it and may dispute items."""
     audit = _locked_audit(audit_id)
     _check_version(audit, expected)
@@ -638,6 +638,7 @@ def raise_dispute(actor: User, audit_id: int, fields: dict[str, Any]) -> Dispute
                 "Invalid value.", fields={"requested_value": [p.message for p in problems]}
             )
     audit = _locked_audit(audit_id)
+    _check_version(audit, fields["version"])
     if any(d.item_id == item_id and d.status == "open" for d in audit.disputes):
         raise Conflict("This item is already disputed.", code="dispute_open")
     photo_id = None
@@ -692,7 +693,7 @@ def resolve_dispute(
     reason: str,
     new_value: Any,
     has_value: bool,
-    expected: int | None,
+    expected: int,
 ) -> Dispute:
     """The reviewer upholds (the answer changes, the score is recomputed) or rejects."""
     dispute = _locked_dispute(dispute_id)

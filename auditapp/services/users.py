@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -125,14 +126,19 @@ def deactivate_user(user_id: int, actor: User) -> User:
     return user
 
 
-def revoke_sessions(user: User) -> None:
-    """End every cookie session and API token of ``user`` (in the current transaction)."""
+def revoke_sessions(user: User, keep_token_id: int | None = None) -> None:
+    """End every cookie session and API token of ``user`` (in the current transaction).
+
+    ``keep_token_id`` spares the token the caller is using right now (a password change made
+    with a token keeps that token working).
+    """
     user.session_generation += 1
     now = datetime.now(UTC)
     for token in db.session.execute(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).scalars():
-        token.revoked_at = now
+        if token.id != keep_token_id:
+            token.revoked_at = now
 
 
 def authenticate(login: str, password: str) -> User | None:
@@ -149,9 +155,21 @@ def authenticate(login: str, password: str) -> User | None:
 
 
 def create_token(user: User, name: str, expires_in_days: int | None) -> tuple[ApiToken, str]:
-    """A new API token for ``user``; the plain token is returned once and never stored."""
+    """A new API token for ``user``; the plain token is returned once and never stored.
+
+    Every token expires: no lifetime (None) means the longest allowed, ``API_TOKEN_MAX_DAYS``;
+    a longer one is refused, naming the field.
+    """
+    longest = int(current_app.config["API_TOKEN_MAX_DAYS"])
+    if expires_in_days is None:
+        expires_in_days = longest
+    if expires_in_days > longest:
+        raise Invalid(
+            "The token would live too long.",
+            fields={"expires_in_days": [f"At most {longest} days."]},
+        )
     token, digest = new_token()
-    expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    expires = datetime.now(UTC) + timedelta(days=expires_in_days)
     api_token = ApiToken(
         user_id=user.id, name=name, token_hash=digest, prefix=token[:10], expires_at=expires
     )

@@ -34,6 +34,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/audits/<uuid:client_uuid>/submit"): {"shopper"},
     ("DELETE", "/api/v1/audits/<uuid:client_uuid>/photos/<uuid:photo_uuid>"): {"shopper"},
     ("POST", "/api/v1/auth/logout"): ALL,
+    ("POST", "/api/v1/auth/password"): ALL,
     ("GET", "/api/v1/auth/me"): ALL,
     ("GET", "/api/v1/auth/tokens"): ALL,
     ("POST", "/api/v1/auth/tokens"): ALL,

@@ -235,7 +235,9 @@ def test_review_return_resubmit_approve_release(as_user: Any, fieldwork: Fieldwo
     version = resubmitted.get_json()["version"]
     approved = reviewer.post(f"/api/v1/audits/{audit['id']}/approve", json={"version": version})
     assert approved.get_json()["status"] == "approved"
-    released = reviewer.post(f"/api/v1/audits/{audit['id']}/release", json={})
+    released = reviewer.post(
+        f"/api/v1/audits/{audit['id']}/release", json={"version": approved.get_json()["version"]}
+    )
     assert released.get_json()["status"] == "released"
     history = reviewer.get(f"/api/v1/audits/{audit['id']}").get_json()["history"]
     actions = [h["action"] for h in history]
@@ -429,12 +431,13 @@ def test_dispute_upheld_changes_answer_and_score_with_history(
             "item_id": "drink_quality",
             "reason": "Напиток по стандарту; запись с камеры.",
             "requested_value": 5,
+            "version": audit["version"],
         },
     )
     assert dispute.status_code == 201, dispute.get_json()
     again = manager.post(
         f"/api/v1/audits/{audit_id}/disputes",
-        json={"item_id": "drink_quality", "reason": "ещё раз"},
+        json={"item_id": "drink_quality", "reason": "ещё раз", "version": audit["version"]},
     )
     assert again.status_code == 409
     reviewer = as_user("reviewer")
@@ -443,7 +446,7 @@ def test_dispute_upheld_changes_answer_and_score_with_history(
     ]
     resolved = reviewer.post(
         f"/api/v1/disputes/{dispute.get_json()['id']}/resolve",
-        json={"decision": "uphold", "reason": "Подтверждено видео"},
+        json={"decision": "uphold", "reason": "Подтверждено видео", "version": audit["version"]},
     )
     assert resolved.status_code == 200, resolved.get_json()
     assert resolved.get_json()["status"] == "upheld"
@@ -469,15 +472,15 @@ def test_dispute_upheld_changes_answer_and_score_with_history(
 
 
 def test_dispute_rejected_keeps_answer(as_user: Any, fieldwork: Fieldwork) -> None:
-    audit_id, _ = _released(as_user, fieldwork)
+    audit_id, audit = _released(as_user, fieldwork)
     manager, reviewer = as_user("manager_n1"), as_user("reviewer")
     dispute = manager.post(
         f"/api/v1/audits/{audit_id}/disputes",
-        json={"item_id": "greeted", "reason": "Мы здоровались"},
+        json={"item_id": "greeted", "reason": "Мы здоровались", "version": audit["version"]},
     ).get_json()
     resolved = reviewer.post(
         f"/api/v1/disputes/{dispute['id']}/resolve",
-        json={"decision": "reject", "reason": "Аудиозапись: нет"},
+        json={"decision": "reject", "reason": "Аудиозапись: нет", "version": audit["version"]},
     )
     assert resolved.get_json()["status"] == "rejected"
     after = reviewer.get(f"/api/v1/audits/{audit_id}").get_json()
@@ -485,31 +488,47 @@ def test_dispute_rejected_keeps_answer(as_user: Any, fieldwork: Fieldwork) -> No
     assert after["history"][-1]["action"] == "dispute_rejected"
     closed = reviewer.post(
         f"/api/v1/disputes/{dispute['id']}/resolve",
-        json={"decision": "uphold", "reason": "передумал", "new_value": True},
+        json={
+            "decision": "uphold",
+            "reason": "передумал",
+            "new_value": True,
+            "version": after["version"],
+        },
     )
     assert closed.status_code == 409
 
 
 def test_dispute_rules(as_user: Any, fieldwork: Fieldwork, make_app: Any) -> None:
-    audit_id, _ = _released(as_user, fieldwork)
+    audit_id, audit = _released(as_user, fieldwork)
+    version = audit["version"]
     other_manager = as_user("manager_s1")
     response = other_manager.post(
-        f"/api/v1/audits/{audit_id}/disputes", json={"item_id": "greeted", "reason": "не наш"}
+        f"/api/v1/audits/{audit_id}/disputes",
+        json={"item_id": "greeted", "reason": "не наш", "version": version},
     )
     assert response.status_code == 404
     manager = as_user("manager_n1")
     bad_item = manager.post(
-        f"/api/v1/audits/{audit_id}/disputes", json={"item_id": "comment", "reason": "текст"}
+        f"/api/v1/audits/{audit_id}/disputes",
+        json={"item_id": "comment", "reason": "текст", "version": version},
     )
     assert bad_item.status_code == 422
     bad_value = manager.post(
         f"/api/v1/audits/{audit_id}/disputes",
-        json={"item_id": "drink_quality", "reason": "x" * 5, "requested_value": 11},
+        json={
+            "item_id": "drink_quality",
+            "reason": "x" * 5,
+            "requested_value": 11,
+            "version": version,
+        },
     )
     assert bad_value.status_code == 422
     assert (
         as_user("director_n")
-        .post(f"/api/v1/audits/{audit_id}/disputes", json={"item_id": "greeted", "reason": "xxx"})
+        .post(
+            f"/api/v1/audits/{audit_id}/disputes",
+            json={"item_id": "greeted", "reason": "xxx", "version": version},
+        )
         .status_code
         == 403
     )
@@ -527,7 +546,8 @@ def test_dispute_window_closes(as_user: Any, fieldwork: Fieldwork) -> None:
     audit.released_at = datetime.now(UTC) - timedelta(days=15)
     db.session.commit()
     response = as_user("manager_n1").post(
-        f"/api/v1/audits/{audit_id}/disputes", json={"item_id": "greeted", "reason": "поздно"}
+        f"/api/v1/audits/{audit_id}/disputes",
+        json={"item_id": "greeted", "reason": "поздно", "version": audit.version},
     )
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "dispute_window_closed"
