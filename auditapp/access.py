@@ -1,7 +1,10 @@
-"""Scope rules: which regions, branches and staff a user may see. One place, used by every query.
+"""Scope rules: which regions, branches, staff, assignments and audits a user may see. One
+place, used by every query.
 
 Every list and every fetch by id goes through these filters, so a manager can neither list nor
 fetch another branch's data, by id or by filter: out of scope looks exactly like "not found".
+How much of a reachable audit each role sees (photos, history, flags, metadata) is the policy
+in ``auditapp/visibility.py``, built on the role predicates at the end of this module.
 """
 
 from __future__ import annotations
@@ -58,11 +61,6 @@ def staff_filter(user: User) -> ColumnElement[bool]:
     return false()
 
 
-def can_manage_network(user: User) -> bool:
-    """Only HQ admins change regions, branches, staff and users."""
-    return user.role == "admin"
-
-
 def audit_filter(user: User) -> ColumnElement[bool]:
     """A condition on ``Audit``: what each role may see of the reports.
 
@@ -82,6 +80,17 @@ def audit_filter(user: User) -> ColumnElement[bool]:
             AuditStaff.staff_member_id == user.staff_member_id
         )
         return (Audit.status == "released") & Audit.id.in_(served)
+    return false()
+
+
+def assignment_filter(user: User) -> ColumnElement[bool]:
+    """A condition on ``Assignment``: HQ sees every assignment, a shopper only their own."""
+    from auditapp.models import Assignment
+
+    if user.role in NETWORK_WIDE:
+        return true()
+    if user.role == "shopper":
+        return Assignment.shopper_id == user.id
     return false()
 
 

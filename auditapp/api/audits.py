@@ -14,7 +14,7 @@ from flask import Response, jsonify, request, send_file
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from auditapp import access
+from auditapp import access, visibility
 from auditapp.api import require
 from auditapp.schemas.audits import (
     AssignmentCreateSchema,
@@ -61,16 +61,11 @@ HQ = ("admin", "reviewer")
 AUDIT_READERS = ("admin", "reviewer", "director", "manager", "shopper", "employee")
 
 
-def _audit_detail_json(audit: Any) -> dict[str, Any]:
-    """One audit, dumped with the view the caller is entitled to (red flags for HQ only)."""
+def _audit_detail_json(view: visibility.AuditView) -> dict[str, Any]:
+    """One audit, already redacted for the caller; the schema names only the shape."""
     if not access.sees_shopper_identity(current_user):
-        return dict(BranchAuditDetailSchema().dump(audit))
-    data: dict[str, Any] = AuditDetailSchema().dump(audit)
-    if current_user.role in access.NETWORK_WIDE:
-        data["flags"] = [vars(f) for f in audit_service.flags_of(audit)]
-    else:
-        data.pop("flags", None)
-    return data
+        return dict(BranchAuditDetailSchema().dump(view))
+    return dict(AuditDetailSchema().dump(view))
 
 
 def _uploaded_bytes() -> bytes:
@@ -211,7 +206,7 @@ def upload_photo(fields: dict[str, Any], client_uuid: uuid.UUID) -> Any:
     photo, created = photo_service.upload_evidence(
         current_user, client_uuid, fields, _uploaded_bytes()
     )
-    return photo, (201 if created else 200)
+    return visibility.photo_view(current_user, photo), (201 if created else 200)
 
 
 @blp.route("/audits/<uuid:client_uuid>/photos/<uuid:photo_uuid>", methods=["DELETE"])
@@ -219,7 +214,8 @@ def upload_photo(fields: dict[str, Any], client_uuid: uuid.UUID) -> Any:
 @blp.response(200, PhotoQASchema)
 def withdraw_photo(client_uuid: uuid.UUID, photo_uuid: uuid.UUID) -> Any:
     """Withdraw a wrong photo while the report is open (kept for QA, not counted)."""
-    return photo_service.withdraw_evidence(current_user, client_uuid, photo_uuid)
+    photo = photo_service.withdraw_evidence(current_user, client_uuid, photo_uuid)
+    return visibility.photo_view(current_user, photo)
 
 
 # Reading audits ----------------------------------------------------------------------------
@@ -244,7 +240,7 @@ def list_audits(filters: dict[str, Any]) -> Any:
 @blp.alt_response(200, schema=BranchAuditDetailSchema, description="Branch roles' view")
 def get_audit(audit_id: int) -> Any:
     """One audit with its photos, staff served, disputes and history (and red flags for HQ)."""
-    return jsonify(_audit_detail_json(audit_service.get_audit(current_user, audit_id)))
+    return jsonify(_audit_detail_json(audit_service.audit_view(current_user, audit_id)))
 
 
 @blp.route("/photos/<int:photo_id>/<any(display, thumb, original):variant>")
@@ -252,10 +248,12 @@ def get_audit(audit_id: int) -> Any:
 @blp.response(200, description="The image (JPEG for display and thumb)")
 def photo_file(photo_id: int, variant: str) -> Response:
     """A photo: display copy and thumbnail for anyone who may see the audit; the original
-    (with its metadata) for HQ only."""
-    data, mime, photo = photo_service.photo_file(current_user, photo_id, variant)
-    response = send_file(io.BytesIO(data), mimetype=mime, max_age=86400, etag=photo.sha256)
-    response.headers["Cache-Control"] = "private, max-age=86400"
+    (with its metadata) for HQ only. Each variant has its own ETag that reveals nothing about
+    the original; browsers keep the image privately and revalidate it (a cheap 304) on every
+    use, so a withdrawn photo or a revoked access is not served from a cache."""
+    data, mime, etag = photo_service.photo_file(current_user, photo_id, variant)
+    response = send_file(io.BytesIO(data), mimetype=mime, etag=etag, conditional=True)
+    response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     return response
@@ -270,7 +268,7 @@ def photo_file(photo_id: int, variant: str) -> Response:
 @blp.response(200, QueuePageSchema)
 def review_queue(args: dict[str, Any]) -> Any:
     """Submitted audits, oldest first, with red flags."""
-    return audit_service.review_queue(args)
+    return audit_service.review_queue(current_user, args)
 
 
 def _review(action: str, audit_id: int, args: dict[str, Any]) -> Any:
@@ -326,7 +324,7 @@ def upload_dispute_photo(fields: dict[str, Any], audit_id: int) -> Any:
     photo, created = photo_service.upload_dispute_photo(
         current_user, audit_id, fields, _uploaded_bytes()
     )
-    return photo, (201 if created else 200)
+    return visibility.photo_view(current_user, photo), (201 if created else 200)
 
 
 @blp.route("/audits/<int:audit_id>/disputes", methods=["POST"])

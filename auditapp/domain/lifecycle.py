@@ -20,17 +20,6 @@ TRANSITIONS: Final[dict[str, tuple[frozenset[str], str]]] = {
     "dispute": (frozenset({"released"}), "unchanged"),
 }
 
-# Which roles may take each action (the API checks too; this is the rule in one place).
-ACTION_ROLES: Final[dict[str, frozenset[str]]] = {
-    "save_draft": frozenset({"shopper"}),
-    "submit": frozenset({"shopper"}),
-    "approve": frozenset({"reviewer", "admin"}),
-    "return": frozenset({"reviewer", "admin"}),
-    "reject": frozenset({"reviewer", "admin"}),
-    "release": frozenset({"reviewer", "admin"}),
-    "dispute": frozenset({"manager"}),
-}
-
 
 class TransitionRefused(ValueError):
     """The action is not allowed from the audit's current status."""

@@ -1,7 +1,8 @@
 """Red flags a QA reviewer sees on a submitted audit: pure rules over plain values.
 
 Times are aware UTC datetimes. Device times are only compared with other device data (visit
-start/end, photo capture); lateness is judged on the server's receipt time alone.
+start/end, photo capture) and with the assignment's window, a range of days on the branch's
+calendar; lateness is judged on the server's receipt time alone.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 # Shortest believable visit, per channel, in minutes.
 MIN_VISIT_MINUTES: Final[dict[str, float]] = {"visit": 10.0, "call": 2.0, "online": 3.0}
@@ -43,6 +45,11 @@ class VisitFacts:
     geo_accuracy_m: float | None
     branch_location: tuple[float, float] | None
     photos: Sequence[PhotoFacts]
+    # The assignment's window: the first and last day of the visit, on the branch's calendar
+    # (``timezone`` is the branch's IANA zone). None when unknown: no window check then.
+    window_start: date | None = None
+    window_end: date | None = None
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,27 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6_371_000.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
+def _outside_window(visit: VisitFacts) -> RedFlag | None:
+    """A flag when the visit's day (the day it started, as the branch's calendar has it) falls
+    before the assignment's window opens or after it closes.
+
+    The start decides: a night visit that begins on the window's last day and ends after
+    midnight is in the window. Without a start time the end time is used.
+    """
+    moment = visit.visit_started_at or visit.visit_ended_at
+    if moment is None or visit.window_start is None or visit.window_end is None:
+        return None
+    day = moment.astimezone(ZoneInfo(visit.timezone)).date()
+    if visit.window_start <= day <= visit.window_end:
+        return None
+    when = "before the window opened" if day < visit.window_start else "after the window closed"
+    return RedFlag(
+        "visit_outside_window",
+        f"The visit took place on {day.isoformat()}, {when} "
+        f"({visit.window_start.isoformat()} to {visit.window_end.isoformat()}).",
+    )
+
+
 def red_flags(visit: VisitFacts) -> list[RedFlag]:
     """Every red flag of a visit, in a stable order."""
     flags: list[RedFlag] = []
@@ -80,6 +108,9 @@ def red_flags(visit: VisitFacts) -> list[RedFlag]:
                 f"The visit lasted {minutes:.1f} min; at least {minimum:g} min is expected.",
             )
         )
+    window_flag = _outside_window(visit)
+    if window_flag is not None:
+        flags.append(window_flag)
     if start is not None and end is not None:
         outside = [
             p

@@ -14,10 +14,6 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
 
 DAY_PARTS = ("morning", "afternoon", "evening", "night")
-# History entries the branch side sees: release and what followed it.
-BRANCH_HISTORY_ACTIONS = frozenset(
-    {"released", "disputed", "dispute_upheld", "dispute_rejected", "score_changed"}
-)
 
 
 class AnyValue(fields.Raw):
@@ -178,7 +174,10 @@ class DisputePhotoUploadSchema(ApiSchema):
 
 
 class PhotoSchema(ApiSchema):
-    """A photo as everyone may see it (no EXIF data, no file names)."""
+    """A photo as everyone may see it (no EXIF data, no file names).
+
+    Photo schemas dump a ``visibility.PhotoView``: a field the reader may not see is absent.
+    """
 
     id = fields.Integer()
     item_id = fields.String()
@@ -190,7 +189,9 @@ class PhotoSchema(ApiSchema):
 
 
 class PhotoQASchema(PhotoSchema):
-    """A photo with what only QA sees: the original's hash, capture time, GPS, reuse."""
+    """A photo with what only QA sees: capture time, GPS, the reuse verdict. The shopper gets
+    the receipt of their own uploads (photo id, hash, format, size, times) and nothing else of
+    these; see the role table in docs/security.md."""
 
     client_uuid = fields.UUID()
     sha256 = fields.String()
@@ -311,21 +312,12 @@ class BranchAuditSchema(ApiSchema):
 class BranchAuditDetailSchema(BranchAuditSchema):
     """One audit, branch side, with its photos, staff served, disputes and history."""
 
-    photos = fields.Method("_photos")
+    # Which photos and history entries the branch sees is decided by auditapp/visibility.py;
+    # the view object it builds holds only those.
+    photos = fields.List(fields.Nested(PhotoSchema))
     staff_served = fields.List(fields.Nested(StaffServedSchema))
     disputes = fields.List(fields.Nested(DisputeSchema))
-    history = fields.Method("_history")
-
-    def _history(self, audit: Any) -> list[dict[str, Any]]:
-        # The branch sees what happened from release on; QA's exchanges with the shopper
-        # before it (returns, fixes, comments) stay between QA and the shopper.
-        shown = [h for h in audit.history if h.action in BRANCH_HISTORY_ACTIONS]
-        return list(HistorySchema(many=True).dump(shown))
-
-    def _photos(self, audit: Any) -> list[dict[str, Any]]:
-        # A photo the shopper withdrew is not evidence; only QA sees it.
-        shown = [p for p in audit.photos if p.status != "withdrawn"]
-        return list(PhotoSchema(many=True).dump(shown))
+    history = fields.List(fields.Nested(HistorySchema))
 
 
 class AuditSchema(BranchAuditSchema):
@@ -345,7 +337,8 @@ class AuditSchema(BranchAuditSchema):
 
 
 class AuditDetailSchema(AuditSchema):
-    """One audit, HQ side (or the shopper's own), with everything behind it."""
+    """One audit, HQ side (or the shopper's own), with everything behind it; red flags and
+    photo metadata are QA's only (absent for the shopper)."""
 
     photos = fields.List(fields.Nested(PhotoQASchema))
     staff_served = fields.List(fields.Nested(StaffServedSchema))

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from auditapp import access
+from auditapp import access, visibility
 from auditapp.domain.checklist import Checklist
 from auditapp.domain.lifecycle import TransitionRefused, next_status
 from auditapp.domain.review import PhotoFacts, RedFlag, VisitFacts, red_flags
@@ -480,7 +480,9 @@ def list_audits(user: User, filters: dict[str, Any]) -> dict[str, Any]:
     if "wave_id" in filters:
         query = query.join(Assignment).where(Assignment.wave_id == filters["wave_id"])
     query = query.order_by(Audit.id.desc())  # newest first, along the primary key
-    return paginate(query, filters["page"], filters["per_page"])
+    page = paginate(query, filters["page"], filters["per_page"])
+    page["items"] = [visibility.audit_summary(user, audit) for audit in page["items"]]
+    return page
 
 
 def get_audit(user: User, audit_id: int) -> Audit:
@@ -498,6 +500,11 @@ def get_audit(user: User, audit_id: int) -> Audit:
     if audit is None:
         raise NotFound(f"Audit {audit_id} not found.")
     return audit
+
+
+def audit_view(user: User, audit_id: int) -> visibility.AuditView:
+    """One audit in the caller's scope, redacted for the caller's role (red flags for QA)."""
+    return visibility.audit_view(user, get_audit(user, audit_id), flags_of)
 
 
 def flags_of(audit: Audit) -> list[RedFlag]:
@@ -520,6 +527,9 @@ def flags_of(audit: Audit) -> list[RedFlag]:
             visit_ended_at=audit.visit_ended_at,
             first_submitted_at=audit.first_submitted_at,
             due_at=audit.assignment.due_at,
+            window_start=audit.assignment.window_start,
+            window_end=audit.assignment.window_end,
+            timezone=branch.timezone,
             geo=geo,
             geo_accuracy_m=audit.geo_accuracy_m,
             branch_location=location,
@@ -532,8 +542,8 @@ def flags_of(audit: Audit) -> list[RedFlag]:
     )
 
 
-def review_queue(filters: dict[str, Any]) -> dict[str, Any]:
-    """Submitted audits, oldest first (first in, first reviewed)."""
+def review_queue(user: User, filters: dict[str, Any]) -> dict[str, Any]:
+    """Submitted audits, oldest first (first in, first reviewed), with their red flags."""
     query = (
         select(Audit)
         .where(Audit.status == "submitted")
@@ -547,8 +557,7 @@ def review_queue(filters: dict[str, Any]) -> dict[str, Any]:
         .order_by(Audit.submitted_at, Audit.id)
     )
     page = paginate(query, filters["page"], filters["per_page"])
-    for audit in page["items"]:
-        audit.flags = [vars(flag) for flag in flags_of(audit)]  # read by the queue's schema
+    page["items"] = [visibility.audit_summary(user, audit, flags_of) for audit in page["items"]]
     return page
 
 

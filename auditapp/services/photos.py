@@ -7,6 +7,8 @@ hash, outside the web root, and served only through the API after a scope check.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +18,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from auditapp import access
+from auditapp import visibility
 from auditapp.adapters.images import (
     NEAR_DUPLICATE_DISTANCE,
     PhotoInfo,
@@ -32,6 +34,8 @@ from auditapp.services.audits import OPEN_STATUSES, checklist_for, ensure_draft,
 from auditapp.services.errors import Conflict, Invalid, NotFound
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic"}
+# Bumped whenever process_photo makes different copies, so browsers fetch the new ones.
+COPIES_VERSION = 2
 
 
 def storage() -> PhotoStorage:
@@ -265,25 +269,37 @@ def _flag_near_duplicate(photo: AuditPhoto) -> None:
             return
 
 
-def photo_file(user: User, photo_id: int, variant: str) -> tuple[bytes, str, AuditPhoto]:
-    """The bytes of a photo variant the caller may see: display and thumb for anyone who may
-    see the audit, the original (with its metadata) for HQ only."""
+def photo_etag(photo: AuditPhoto, variant: str) -> str:
+    """An ETag for one variant of a photo that reveals nothing about it.
+
+    Keyed with the server's secret over the photo's id, the variant and the version of its
+    copies: different for the display copy and the thumbnail, unrelated to the original's hash
+    (which is QA's only), and changed when the copies are made again.
+    """
+    made = photo.processed_at.isoformat() if photo.processed_at and variant != "original" else ""
+    material = f"photo-etag:{photo.client_uuid}:{variant}:{COPIES_VERSION}:{made}"
+    secret = current_app.config["SECRET_KEY"]
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def photo_file(user: User, photo_id: int, variant: str) -> tuple[bytes, str, str]:
+    """The bytes, media type and ETag of a photo variant the caller may see: display and thumb
+    for anyone who may see the audit and the photo, the original (with its metadata) for HQ."""
     photo = db.session.get(AuditPhoto, photo_id)
     if photo is None:
         raise NotFound(f"Photo {photo_id} not found.")
     get_audit(user, photo.audit_id)  # scope check: NotFound when out of scope
-    if photo.status == "withdrawn" and not access.sees_photo_originals(user):
+    if not visibility.serves_photo_file(user, photo, variant):
         raise NotFound(f"Photo {photo_id} not found.")
     if variant == "original":
-        if not access.sees_photo_originals(user):
-            raise NotFound(f"Photo {photo_id} not found.")
         mime = {
             "jpeg": "image/jpeg",
             "png": "image/png",
             "webp": "image/webp",
             "heic": "image/heic",
         }[photo.format]
-        return storage().get(photo.original_key), mime, photo
+        return storage().get(photo.original_key), mime, photo_etag(photo, variant)
     if photo.status == "withdrawn" and photo.display_key is None:
         raise Conflict("The photo was withdrawn before it was processed.", code="photo_failed")
     if photo.status == "processing":
@@ -292,4 +308,4 @@ def photo_file(user: User, photo_id: int, variant: str) -> tuple[bytes, str, Aud
         raise Conflict(f"The photo could not be processed: {photo.error}", code="photo_failed")
     key = photo.display_key if variant == "display" else photo.thumb_key
     assert key is not None
-    return storage().get(key), "image/jpeg", photo
+    return storage().get(key), "image/jpeg", photo_etag(photo, variant)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from auditapp import access
 from auditapp.domain.distribution import Plan, Slot, distribute, slots_for
 from auditapp.extensions import db
 from auditapp.models import (
@@ -196,11 +197,11 @@ def auto_distribute(wave_id: int, shopper_ids: list[int]) -> tuple[list[Assignme
 
 def list_assignments(user: User, filters: dict[str, Any]) -> dict[str, Any]:
     """HQ: all (filterable by wave, branch, shopper); a shopper: their own."""
-    query = select(Assignment).options(
-        selectinload(Assignment.branch), selectinload(Assignment.audit)
+    query = (
+        select(Assignment)
+        .where(access.assignment_filter(user))
+        .options(selectinload(Assignment.branch), selectinload(Assignment.audit))
     )
-    if user.role == "shopper":
-        query = query.where(Assignment.shopper_id == user.id)
     for name in ("wave_id", "branch_id", "shopper_id"):
         if name in filters:
             query = query.where(getattr(Assignment, name) == filters[name])
@@ -210,8 +211,10 @@ def list_assignments(user: User, filters: dict[str, Any]) -> dict[str, Any]:
 
 def get_assignment(user: User, assignment_id: int) -> Assignment:
     """An assignment the caller may see (a shopper only their own)."""
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or (user.role == "shopper" and assignment.shopper_id != user.id):
+    assignment = db.session.execute(
+        select(Assignment).where(Assignment.id == assignment_id, access.assignment_filter(user))
+    ).scalar_one_or_none()
+    if assignment is None:
         raise NotFound(f"Assignment {assignment_id} not found.")
     return assignment
 

@@ -19,6 +19,8 @@ from PIL.TiffImagePlugin import IFDRational
 from auditapp.extensions import db
 from auditapp.models import AuditPhoto
 from tests.conftest import ApiClient, Fieldwork, jpeg_bytes, submission, upload_photo
+from tests.unit.test_images import LEAKS, METADATA_CARRIERS
+from tests.unit.test_images import _jpeg_segments as jpeg_segments
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # Keys of a photo that only QA may see (EXIF-derived data, the original's identity).
@@ -298,6 +300,39 @@ def test_hostile_uploads_are_refused_and_nothing_is_stored(
     audit_id = audit_id_of(reviewer, audit_uuid)
     if audit_id is not None:  # the draft may exist, but without photos
         assert qa_photos(reviewer, audit_id) == []
+
+
+@pytest.mark.parametrize("kind", sorted(METADATA_CARRIERS))
+def test_served_copies_of_a_photo_full_of_metadata_carry_none_of_it(
+    as_user: Any, fieldwork: Fieldwork, kind: str
+) -> None:
+    shopper, reviewer = as_user("shopper"), as_user("reviewer")
+    data = METADATA_CARRIERS[kind]()
+
+    uploaded = upload_photo(
+        shopper, new_uuid(), fieldwork.assignments["shopper_n1"], "receipt", data
+    )
+
+    assert uploaded.status_code == 201, uploaded.get_json()
+    photo_id = uploaded.get_json()["id"]
+    for api in (shopper, reviewer):
+        for variant, side in (("display", 1600), ("thumb", 320)):
+            response = api.get(f"/api/v1/photos/{photo_id}/{variant}")
+            assert_clean_jpeg(response, side)
+            for marker in LEAKS:
+                assert marker not in response.data, (kind, variant, marker)
+            assert {m for m, _ in jpeg_segments(response.data)} <= {
+                0xE0,
+                0xDB,
+                0xC0,
+                0xC4,
+                0xDD,
+                0xDA,
+            }
+    # The original keeps it all, for QA only.
+    original = reviewer.get(f"/api/v1/photos/{photo_id}/original")
+    assert original.status_code == 200
+    assert original.data == data
 
 
 def test_unknown_item_is_refused(as_user: Any, fieldwork: Fieldwork, tmp_path: Path) -> None:

@@ -428,6 +428,139 @@ def test_copies_carry_no_metadata(fmt: str):
             assert marker not in copy
 
 
+# Words a shopper's phone or editing app may write into a photo's metadata, one per carrier.
+OWNER = "Иван Петров"
+
+
+def _jpeg_segments(data: bytes) -> list[tuple[int, bytes]]:
+    """The (marker, payload) of every JPEG segment before the scan data."""
+    assert data[:2] == b"\xff\xd8"
+    pos, segments = 2, []
+    while True:
+        assert data[pos] == 0xFF, pos
+        marker = data[pos + 1]
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        segments.append((marker, data[pos + 4 : pos + 2 + length]))
+        if marker == 0xDA:  # start of scan: pixels follow
+            return segments
+        pos += 2 + length
+
+
+def _insert_segment(jpeg: bytes, marker: int, payload: bytes) -> bytes:
+    """``jpeg`` with one more segment right after the start-of-image marker."""
+    segment = bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+    return jpeg[:2] + segment + jpeg[2:]
+
+
+def _exif_with_gps_and_maker_note() -> bytes:
+    exif = exif_with("2024:05:06 14:30:00", "+03:00", gps=((55, 45, 21.5), "N", (37, 37, 4.2), "E"))
+    exif[0x013B] = "artist-secret"  # Artist
+    exif[0x010F] = "maker-secret"  # Make
+    exif.get_ifd(IFD_EXIF)[0x927C] = b"MAKERNOTE-secret\x00\x01\x02"  # MakerNote
+    return exif.tobytes()
+
+
+def _metadata_jpeg() -> bytes:
+    """A JPEG carrying COM (twice), XMP, ICC, EXIF with GPS and maker notes, APP12 and APP13."""
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:creator>xmp-secret</dc:creator></x:xmpmeta>'
+    data = encode(
+        make_photo(9, (900, 700)),
+        comment=f"COM-secret {OWNER}".encode(),
+        xmp=xmp,
+        icc_profile=_srgb_icc(),
+        exif=_exif_with_gps_and_maker_note(),
+    )
+    data = _insert_segment(data, 0xFE, b"second-COM-secret")
+    data = _insert_segment(data, 0xED, b"Photoshop 3.0\x008BIM\x04\x04\x00\x00iptc-secret")
+    return _insert_segment(data, 0xEC, b"Ducky\x00ducky-secret")
+
+
+def _metadata_png() -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("comment", "png-comment-secret")
+    info.add_text("Author", "tEXt-secret")
+    info.add_text("Description", "zTXt-secret " * 20, zip=True)
+    info.add_itxt("Copyright", f"iTXt-secret {OWNER}", lang="ru", tkey="Автор")
+    return encode(
+        make_photo(10, (400, 300)),  # under the test client's 500 kB spool limit
+        "PNG",
+        pnginfo=info,
+        exif=_exif_with_gps_and_maker_note(),
+        icc_profile=_srgb_icc(),
+    )
+
+
+def _metadata_webp() -> bytes:
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">webp-xmp-secret</x:xmpmeta>'
+    return encode(
+        make_photo(11, (900, 700)),
+        "WEBP",
+        exif=_exif_with_gps_and_maker_note(),
+        xmp=xmp,
+        icc_profile=_srgb_icc(),
+    )
+
+
+METADATA_CARRIERS: dict[str, Callable[[], bytes]] = {
+    "jpeg": _metadata_jpeg,
+    "png": _metadata_png,
+    "webp": _metadata_webp,
+    "heic": lambda: TINY_HEIC,  # EXIF: DateTimeOriginal 2024:05:06 14:30:00, +03:00
+}
+# Anything of these in a copy is metadata that survived.
+LEAKS = [
+    b"secret",
+    OWNER.encode(),
+    "Автор".encode(),
+    b"2024:05:06",
+    b"+03:00",
+    b"Exif",
+    b"MM\x00*",
+    b"II*\x00",
+    b"ICC_PROFILE",
+    b"acsp",
+    b"xmpmeta",
+    b"http://ns.adobe.com",
+    b"8BIM",
+    b"Photoshop",
+    b"Ducky",
+]
+
+
+@pytest.mark.parametrize("kind", sorted(METADATA_CARRIERS))
+def test_copies_carry_no_metadata_in_their_bytes(kind: str):
+    data = METADATA_CARRIERS[kind]()
+    info = inspect_upload(data)
+    assert info.captured_at is not None  # the carriers really carry metadata
+
+    processed = process_photo(data)
+
+    for copy in (processed.display, processed.thumbnail):
+        for marker in LEAKS:
+            assert marker not in copy, (kind, marker)
+        segments = _jpeg_segments(copy)
+        # Only what a baseline JPEG needs: JFIF header, tables, frame, restart interval, scan.
+        assert {m for m, _ in segments} <= {0xE0, 0xDB, 0xC0, 0xC4, 0xDD, 0xDA}, [
+            hex(m) for m, _ in segments
+        ]
+        assert [p[:5] for m, p in segments if m == 0xE0] == [b"JFIF\x00"]
+        image = Image.open(io.BytesIO(copy))
+        assert not image.getexif()
+        assert not set(image.info) - {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi"}
+
+
+def test_a_jpeg_comment_from_the_phone_is_not_copied():
+    data = encode(make_photo(12, (640, 480)), comment=f"Владелец: {OWNER}".encode())
+    assert OWNER.encode() in data
+
+    processed = process_photo(data)
+
+    for copy in (processed.display, processed.thumbnail):
+        assert 0xFE not in {marker for marker, _ in _jpeg_segments(copy)}  # no COM segment
+        assert OWNER.encode() not in copy
+        assert "comment" not in Image.open(io.BytesIO(copy)).info
+
+
 def test_copies_are_baseline_jpeg():
     processed = process_photo(encode(make_photo(8, (2000, 1500)), quality=90, progressive=True))
 
