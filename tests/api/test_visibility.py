@@ -87,7 +87,12 @@ def _released_audit_with_dispute_photo(
     assert set(posted.get_json()) == BASE  # the manager's own upload: no metadata either
     disputed = manager.post(
         f"/api/v1/audits/{audit_id}/disputes",
-        json={"item_id": "table_clean", "reason": "Стол был чистым", "photo_uuid": photo_uuid},
+        json={
+            "item_id": "table_clean",
+            "reason": "Стол был чистым",
+            "photo_uuid": photo_uuid,
+            "version": released.get_json()["version"],
+        },
     )
     assert disputed.status_code == 201, disputed.get_json()
     return (
