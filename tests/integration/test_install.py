@@ -366,3 +366,31 @@ def test_wheel_installs_outside_the_checkout_and_runs(tmp_path: Path) -> None:
     assert report["sw"] == 200
     # The database went to the installed app's instance folder, created on the way.
     assert any(venv.glob("var/auditapp-instance/auditapp.db"))
+
+
+def test_a_process_losing_the_race_for_the_local_key_uses_the_winners(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gunicorn's workers create the app at the same moment. A worker that saw no key file but
+    finds one when it writes (another worker was first) takes that key: no error, no second
+    key, no half-written file left behind."""
+    from auditapp import config
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "secret_key").write_text("key-of-the-first-worker")
+    # What the losing worker saw a moment earlier: no key yet.
+    monkeypatch.setattr(config.Path, "exists", lambda self: False)
+    assert config._local_secret_key(str(instance)) == "key-of-the-first-worker"
+    assert [p.name for p in instance.iterdir()] == ["secret_key"]
+
+
+def test_the_local_key_is_written_whole_and_private(tmp_path: Path) -> None:
+    """The first start writes a long random key readable by its owner only, and the next
+    start reads the same key back."""
+    from auditapp.config import _local_secret_key
+
+    first = _local_secret_key(str(tmp_path / "instance"))
+    assert len(first) >= 40
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+    assert _local_secret_key(str(tmp_path / "instance")) == first
