@@ -5,8 +5,11 @@
     python3 dev.py test    install, lint, type-check and run the whole test suite
 
 Both create ``.venv`` beside this file and install the project into it (again only when
-``pyproject.toml`` changed). ``test`` runs the suite on SQLite, and a second time on PostgreSQL
-when ``TEST_DATABASE_URL`` is set (e.g. postgresql://postgres@127.0.0.1:5432/test).
+``pyproject.toml`` or ``setup.py`` changed). ``start`` serves with gunicorn (the development
+server on Windows, where gunicorn does not run) and the photo worker beside it, with a local
+secret key kept in ``instance/secret_key``. ``test`` runs the suite on SQLite, and a second time
+on PostgreSQL when ``TEST_DATABASE_URL`` is set (e.g. postgresql://postgres@127.0.0.1:5432/test);
+the install tests (wheel, deploy sequence) do not use the database and run in the first pass only.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+ADDRESS = ("127.0.0.1", "5000")
+
+
+def local_env() -> dict[str, str]:
+    """The environment of the app's processes on this machine: without ``SECRET_KEY`` the app
+    refuses to start unless told that a key kept in ``instance/secret_key`` is fine."""
+    return {**os.environ, "AUDITAPP_LOCAL_SECRET_KEY": "true"}
 
 
 def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
@@ -40,7 +50,8 @@ def install(extras: str) -> None:
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
         run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    build_files = (ROOT / "pyproject.toml").read_bytes() + (ROOT / "setup.py").read_bytes()
+    digest = hashlib.sha256(build_files + extras.encode()).hexdigest()
     stamp = VENV / ".auditapp-installed"
     if stamp.exists() and stamp.read_text() == digest:
         return
@@ -50,31 +61,44 @@ def install(extras: str) -> None:
 
 def flask(*args: str) -> None:
     """Run ``flask --app auditapp ARGS`` in the virtual environment."""
-    run(PYTHON, "-m", "flask", "--app", "auditapp", *args)
+    run(PYTHON, "-m", "flask", "--app", "auditapp", *args, env=local_env())
+
+
+def server_command() -> list[str]:
+    """gunicorn as in production (two workers, access log on the terminal); on Windows, where
+    gunicorn does not run, Flask's development server."""
+    host, port = ADDRESS
+    if os.name == "nt":
+        flask_run = ["-m", "flask", "--app", "auditapp", "run", "--host", host, "--port", port]
+        return [str(PYTHON), *flask_run]
+    return [
+        str(BIN / "gunicorn"),
+        "--workers",
+        "2",
+        "--bind",
+        f"{host}:{port}",
+        "--access-logfile",
+        "-",
+        "auditapp:create_app()",
+    ]
 
 
 def start() -> None:
-    """Install, migrate, load the demo (once) and serve the app."""
+    """Install, migrate, load the demo (once) and serve the app with the photo worker."""
     install("")
     flask("db", "upgrade")
     flask("demo")
     # The worker re-encodes uploaded photos; it runs beside the web server and stops with it.
     worker = subprocess.Popen(
-        [str(PYTHON), "-m", "flask", "--app", "auditapp", "worker", "--workers", "1"], cwd=ROOT
+        [str(PYTHON), "-m", "flask", "--app", "auditapp", "worker", "--workers", "1"],
+        cwd=ROOT,
+        env=local_env(),
     )
     try:
-        run(
-            PYTHON,
-            "-m",
-            "flask",
-            "--app",
-            "auditapp",
-            "run",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "5000",
-        )
+        print(f"serving on http://{ADDRESS[0]}:{ADDRESS[1]} (Ctrl+C stops)", flush=True)
+        run(*server_command(), env=local_env())
+    except KeyboardInterrupt:
+        pass
     finally:
         worker.terminate()
         worker.wait(timeout=10)
@@ -96,13 +120,16 @@ def test() -> None:
         "checklist",
         "validate",
         *sorted(str(p) for p in (ROOT / "checklists").glob("*.yaml")),
+        env=local_env(),
     )
     sqlite_env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
-    print("== tests on SQLite", flush=True)
+    print("== tests on SQLite (with the install tests: wheel, deploy sequence)", flush=True)
     run(PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *sys.argv[2:], env=sqlite_env)
     if os.environ.get("TEST_DATABASE_URL"):
-        print("== tests on PostgreSQL", flush=True)
-        run(PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *sys.argv[2:])
+        # The install tests use no test database; the first pass ran them already.
+        print("== tests on PostgreSQL (without the install tests)", flush=True)
+        pytest = [PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-m", "not install"]
+        run(*pytest, *sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ def register_extensions(app: Flask) -> None:
     """Bind the extension objects to this app."""
     from auditapp import auth, jobs
     from auditapp.extensions import csrf, db, limiter, login_manager, migrate
+    from auditapp.resources import migrations_dir
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(migrations_dir()), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

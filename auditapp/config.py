@@ -4,6 +4,10 @@ Environment variables: ``DATABASE_URL``, ``SECRET_KEY`` and anything prefixed ``
 (``AUDITAPP_MEDIA_DIR``, ``AUDITAPP_PHOTO_STORAGE_URL``, ``AUDITAPP_RATELIMIT_STORAGE_URI``,
 ``AUDITAPP_HUEY_URL``, ...). Values prefixed ``AUDITAPP_`` are parsed as JSON when they can be,
 so ``AUDITAPP_DISPUTE_WINDOW_DAYS=7`` is the integer 7.
+
+``SECRET_KEY`` must be given outside debug and testing: every host of a deployment must sign
+with the same key, so none may invent its own. For one machine, ``AUDITAPP_LOCAL_SECRET_KEY=true``
+(what ``dev.py start`` sets) keeps a generated key in ``instance/secret_key`` instead.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 
 def default_config(instance_path: str) -> dict[str, Any]:
@@ -28,6 +33,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Background jobs (huey): SQLite file by default, ``redis://...`` when scaled out.
         "HUEY_URL": f"sqlite:///{instance / 'jobs.db'}",
         "HUEY_IMMEDIATE": False,
+        # Generate and keep a key in instance/secret_key when SECRET_KEY is not set: for one
+        # machine only (dev.py start); a deployment refuses to start without SECRET_KEY.
+        "LOCAL_SECRET_KEY": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": True,
         "LOGIN_RATE_LIMIT": "10 per minute",
@@ -72,12 +80,20 @@ def _local_secret_key(instance_path: str) -> str:
     path = Path(instance_path) / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    key = secrets.token_urlsafe(48)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written whole to a private file, then linked into place: gunicorn's workers start at the
+    # same moment, and each must end up with the one key that won, never a half-written file.
+    draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+        handle.write(secrets.token_urlsafe(48))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process was first; use its key
+    finally:
+        os.unlink(draft)
+    return path.read_text().strip()
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -97,6 +113,41 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         if uri.startswith(prefix):
             app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len(prefix) :]
     if not app.config.get("SECRET_KEY"):
+        if not (app.debug or app.testing or app.config["LOCAL_SECRET_KEY"]):
+            raise MissingSecretKey()
         app.config["SECRET_KEY"] = _local_secret_key(app.instance_path)
     if not app.config.get("PHOTO_STORAGE_URL"):
         app.config["PHOTO_STORAGE_URL"] = app.config["MEDIA_DIR"]
+    _make_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+class MissingSecretKey(RuntimeError):
+    """Raised by ``create_app`` when a deployment has no ``SECRET_KEY``."""
+
+    def __init__(self) -> None:
+        """The message says what to set, and the local alternative."""
+        super().__init__(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+            "value, the same on every host (e.g. python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'). On a single development machine, "
+            "AUDITAPP_LOCAL_SECRET_KEY=true keeps a generated key in instance/secret_key instead "
+            "(dev.py start does this)."
+        )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``sqlite:///path``), or None for other databases and memory."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _make_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite database file, so ``flask db upgrade`` works on a fresh
+    checkout (``instance/``) or with a ``DATABASE_URL`` into a directory not made yet."""
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ runs twice does no harm (each service call checks what is already done).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -20,7 +21,11 @@ def make_huey(url: str, immediate: bool) -> Huey:
     if url.startswith("redis://") or url.startswith("rediss://"):
         return RedisHuey("auditapp", url=url, immediate=immediate)
     if url.startswith("sqlite:///"):
-        return SqliteHuey("auditapp", filename=url[len("sqlite:///") :], immediate=immediate)
+        filename = url[len("sqlite:///") :]
+        if filename != ":memory:":
+            # The queue file may be the first thing in instance/ (or in its configured directory).
+            Path(filename).parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey("auditapp", filename=filename, immediate=immediate)
     raise ValueError(f"unsupported HUEY_URL {url!r}: use sqlite:///PATH or redis://HOST:PORT/DB")
 
 

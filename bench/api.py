@@ -14,6 +14,9 @@ end), then measures and prints:
    approved and released; one photo and 1-3 history rows each), then the review queue, the audit
    list as a manager of one branch, a director of one region and an admin, the audit detail, and
    the shopper's offline bundle.
+4. Concurrent submission: the app served by gunicorn (2 and 4 sync workers) on the same
+   database, 8 client threads submitting prepared reports (photo already uploaded) over HTTP at
+   once: submissions per second, median / p90 / p99 latency, and every status other than 201.
 
 Every per-request figure comes with N and the number of SQL statements the request ran (an
 SQLAlchemy ``before_cursor_execute`` listener). Lists are also counted at two page sizes: a
@@ -24,22 +27,29 @@ Run from the repository root::
     .venv/bin/python bench/api.py                  # SQLite, about 1-2 minutes
     .venv/bin/python bench/api.py --quick          # sizes / 10
     .venv/bin/python bench/api.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/api.py --part concurrent    # only part 4 (SQLite WAL, locking)
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import http.client
 import io
+import json
 import os
 import platform
+import queue
 import random
 import secrets
 import shutil
+import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -330,9 +340,12 @@ class Visit:
     staff_id: int
 
 
-def prepare_fieldwork(app: Flask, timer: Timer, sizes: Sizes) -> tuple[int, list[Visit]]:
+def prepare_fieldwork(
+    app: Flask, timer: Timer, sizes: Sizes, shoppers: str = "shopper"
+) -> tuple[int, list[Visit]]:
     """Import the example checklist, plan a wave over every branch and distribute the visits
-    among the shoppers (over the API, timed); returns the wave id and the visits."""
+    among new shoppers ``{shoppers}00``... (over the API, timed); returns the wave id and the
+    visits."""
     from auditapp.models import Assignment, Branch, StaffPlacement, User
     from auditapp.services import checklists, waves
 
@@ -357,7 +370,7 @@ def prepare_fieldwork(app: Flask, timer: Timer, sizes: Sizes) -> tuple[int, list
         )
         wave_id = wave.id
         shopper_ids = [
-            make_user(f"shopper{i:02d}", "shopper") for i in range(sizes.submit_shoppers)
+            make_user(f"{shoppers}{i:02d}", "shopper") for i in range(sizes.submit_shoppers)
         ]
         db.session.remove()
     api = ApiClient(app, "admin")
@@ -784,6 +797,168 @@ def bench_reads(app: Flask, timer: Timer, sizes: Sizes, rng: random.Random) -> N
         )
 
 
+# 4. Concurrent submission --------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _http(
+    port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, http.client.HTTPResponse, bytes]:
+    """One request on a new connection (gunicorn's sync workers close every connection)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        payload = None if body is None else json.dumps(body).encode()
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        connection.request(method, path, body=payload, headers=all_headers)
+        response = connection.getresponse()
+        return response.status, response, response.read()
+    finally:
+        connection.close()
+
+
+@contextmanager
+def gunicorn(url: str, tmp: Path, workers: int) -> Iterator[int]:
+    """Serve the app with gunicorn on ``url`` (inline jobs, cheap hashing); yield the port."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-secret",
+        "AUDITAPP_PHOTO_STORAGE_URL": str(tmp / "media"),
+        "AUDITAPP_HUEY_IMMEDIATE": "true",
+        "AUDITAPP_RATELIMIT_ENABLED": "false",
+        "AUDITAPP_ARGON2_TIME_COST": "1",
+        "AUDITAPP_ARGON2_MEMORY_COST": "1024",
+    }
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "auditapp:create_app()",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _http(port, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _http_login(port: int, login: str) -> dict[str, str]:
+    """Sign in over HTTP; the headers (session cookie, CSRF token) that later requests send."""
+    status, response, body = _http(
+        port, "POST", "/api/v1/auth/login", {"login": login, "password": PASSWORD}
+    )
+    if status != 200:
+        raise SystemExit(f"login {login} over HTTP failed: {status} {body[:300]!r}")
+    cookies = [c.split(";", 1)[0] for c in response.msg.get_all("Set-Cookie") or []]
+    return {"Cookie": "; ".join(cookies), "X-CSRFToken": json.loads(body)["csrf_token"]}
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def _submit_together(
+    port: int, ready: list[tuple[str, Visit]], headers: dict[str, dict[str, str]], threads: int
+) -> tuple[list[float], dict[int, int], float]:
+    """POST every prepared submit from ``threads`` threads released at once; returns the
+    latencies (ms), the count of each status and the wall-clock seconds of the whole batch."""
+    work: queue.Queue[tuple[str, Visit]] = queue.Queue()
+    for item in ready:
+        work.put(item)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    start_line = threading.Barrier(threads + 1)
+
+    def client() -> None:
+        start_line.wait()
+        while True:
+            try:
+                path, visit = work.get_nowait()
+            except queue.Empty:
+                return
+            began = time.perf_counter()
+            status = _http(port, "POST", path, submit_body(visit), headers[visit.shopper])[0]
+            elapsed = (time.perf_counter() - began) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    pool = [threading.Thread(target=client) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    start_line.wait()
+    began = time.perf_counter()
+    for thread in pool:
+        thread.join()
+    return latencies, statuses, time.perf_counter() - began
+
+
+def bench_concurrent_submission(
+    app: Flask, url: str, tmp: Path, timer: Timer, sizes: Sizes
+) -> None:
+    """Reports with their photo uploaded beforehand, submitted by 8 threads at once to
+    gunicorn: what the database's locking lets through when shoppers submit together."""
+    print("\n4. Concurrent submission (gunicorn sync workers, 8 client threads, HTTP)")
+    _, visits = prepare_fieldwork(app, timer, sizes, shoppers="concurrent")
+    clients = {login: ApiClient(app, login) for login in sorted({v.shopper for v in visits})}
+    threads = 8
+    for workers in (2, 4):
+        batch, visits = visits[: sizes.submissions], visits[sizes.submissions :]
+        ready: list[tuple[str, Visit]] = []
+        for number, visit in enumerate(batch):
+            audit_uuid = uuid.uuid4()
+            form = {
+                "assignment_id": str(visit.assignment_id),
+                "item_id": "receipt",
+                "photo_uuid": str(uuid.uuid4()),
+                "file": (io.BytesIO(jpeg_bytes(10_000 + number)), "photo.jpg"),
+            }
+            path = f"/api/v1/audits/{audit_uuid}/photos"
+            shopper = clients[visit.shopper]
+            timer.run(
+                None,
+                lambda p=path, f=form, s=shopper: s.post(
+                    p, data=f, content_type="multipart/form-data"
+                ),
+                201,
+            )
+            ready.append((f"/api/v1/audits/{audit_uuid}/submit", visit))
+        with gunicorn(url, tmp, workers) as port:
+            headers = {login: _http_login(port, login) for login in {v.shopper for _, v in ready}}
+            latencies, statuses, wall = _submit_together(port, ready, headers, threads)
+        other = {k: v for k, v in statuses.items() if k != 201}
+        print(
+            f"  {workers} workers: {len(latencies)} submits in {wall:5.2f} s = "
+            f"{len(latencies) / wall:6.1f} /s   median {statistics.median(latencies):6.1f} ms"
+            f"   p90 {_percentile(latencies, 0.9):6.1f} ms"
+            f"   p99 {_percentile(latencies, 0.99):6.1f} ms   not 201: {other or 'none'}"
+        )
+
+
 # Main ----------------------------------------------------------------------------------------
 
 
@@ -806,6 +981,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="PostgreSQL base URL (default: SQLite temp file)")
     parser.add_argument("--quick", action="store_true", help="divide the sizes by 10")
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the data")
+    parser.add_argument(
+        "--part",
+        choices=("all", "concurrent"),
+        default="all",
+        help="run every part, or only part 4 (concurrent submission)",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     rng = random.Random(args.seed)
@@ -825,9 +1006,14 @@ def main(argv: list[str] | None = None) -> int:
                 db.session.remove()
             timer = Timer(counter)
             try:
-                bench_import(app, timer, sizes, rng)
-                bench_submission(app, timer, sizes)
-                bench_reads(app, timer, sizes, rng)
+                if args.part == "concurrent":
+                    bench_import(app, timer, sizes, rng)
+                    bench_concurrent_submission(app, url, tmp, timer, sizes)
+                else:
+                    bench_import(app, timer, sizes, rng)
+                    bench_submission(app, timer, sizes)
+                    bench_reads(app, timer, sizes, rng)
+                    bench_concurrent_submission(app, url, tmp, timer, sizes)
             finally:
                 with app.app_context():
                     db.session.remove()

@@ -24,11 +24,9 @@ from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
@@ -456,7 +454,9 @@ class DemoSummary:
 
 def import_demo_checklists() -> list[ChecklistVersion]:
     """Import every ``checklists/*.yaml`` of the repository (unchanged files are left alone)."""
-    folder = Path(current_app.root_path).parent / "checklists"
+    from auditapp.resources import checklists_dir  # the checkout's or the wheel's copy
+
+    folder = checklists_dir()
     ids = []
     for path in sorted(folder.glob("*.yaml")):
         text = path.read_text(encoding="utf-8-sig")

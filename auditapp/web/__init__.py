@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, Response, current_app, send_from_directory
 
+from auditapp.resources import pwa_dir as _pwa_dir
+
 bp = Blueprint("web", __name__)
-
-
-def _pwa_dir() -> Path:
-    return Path(current_app.root_path).parent / "static" / "pwa"
 
 
 @bp.route("/")
