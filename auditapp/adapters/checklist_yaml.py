@@ -4,6 +4,10 @@ The rules of the format live in `auditapp.domain.checklist.parse_checklist`; thi
 the byte- and YAML-level work around it: decoding, YAML syntax errors, duplicate keys (which a
 YAML loader would otherwise silently overwrite), and mapping each problem's field path back to
 a line of the file. Every problem reads ``FILE:LINE: field: message``.
+
+Anchors and aliases (``&name`` / ``*name``, and merge keys ``<<: *name``) are refused on the
+parser's event stream, before any document is built: a few hundred bytes of nested aliases
+(a "billion laughs") otherwise expand into millions of values and seconds of work.
 """
 
 from __future__ import annotations
@@ -16,12 +20,23 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    Event,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+    SequenceStartEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from auditapp.domain.checklist import Checklist, ChecklistInvalid, format_path, parse_checklist
 
 FILE_FIELD = "(file)"
 YAML_FIELD = "(yaml)"
+# A file of nothing but aliases would otherwise give a problem list as long as the file.
+MAX_ALIAS_PROBLEMS = 20
 
 
 class ChecklistFormatError(Exception):
@@ -63,11 +78,23 @@ def load_checklist_text(text: str, filename: str) -> Checklist:
     if not text.strip():
         raise ChecklistFormatError([f"{filename}:1: {FILE_FIELD}: the file is empty"])
     try:
-        document = _yaml(allow_duplicate_keys=False).compose(text)
+        # Aliases first, on the event stream: nothing has been built or expanded yet.
+        aliases = list(_anchors_and_aliases(_yaml(allow_duplicate_keys=False).parse(text)))
+        if aliases:
+            shown = [f"{filename}:{line}: {field}: {msg}" for line, field, msg in aliases]
+            if len(shown) > MAX_ALIAS_PROBLEMS:
+                more = len(shown) - MAX_ALIAS_PROBLEMS
+                line = aliases[MAX_ALIAS_PROBLEMS][0]
+                shown = shown[:MAX_ALIAS_PROBLEMS]
+                shown.append(f"{filename}:{line}: {YAML_FIELD}: {more} more anchors and aliases")
+            raise ChecklistFormatError(shown)
+        yaml = _yaml(allow_duplicate_keys=True)
+        document = yaml.compose(text)
         # Duplicate keys are found on the node tree, where all of them are still visible;
         # the loader would stop at the first one (or keep one value silently).
         problems = [(line, f"{field}: {msg}") for line, field, msg in _duplicate_keys(document)]
-        data = _yaml(allow_duplicate_keys=True).load(text)
+        # Built from the same node tree: the text is parsed once more only for the alias check.
+        data = yaml.constructor.construct_document(document) if document is not None else None
     except MarkedYAMLError as error:
         raise ChecklistFormatError([_syntax_problem(filename, error)]) from None
     except YAMLError as error:
@@ -111,6 +138,58 @@ def _syntax_problem(filename: str, error: MarkedYAMLError) -> str:
     if error.context:
         message = f"{message} ({error.context})"
     return f"{filename}:{line}: {YAML_FIELD}: {message}"
+
+
+def _anchors_and_aliases(events: Iterator[Event]) -> Iterator[tuple[int, str, str]]:
+    """Yield (line, field path, message) for every anchor and alias, reading events only.
+
+    The path is tracked with a stack of open collections: a mapping alternates key and value,
+    a list counts its items.
+    """
+    # Each open collection: [is_mapping, expecting_a_key, current key or index].
+    stack: list[list[Any]] = []
+
+    def path() -> tuple[str | int, ...]:
+        return tuple(frame[2] for frame in stack if frame[2] is not None)
+
+    for event in events:
+        if isinstance(event, CollectionEndEvent):
+            stack.pop()
+            continue
+        if not isinstance(event, NodeEvent):
+            continue  # stream and document start/end
+        is_key = False
+        if stack:
+            frame = stack[-1]
+            if frame[0]:  # a mapping: keys and values alternate
+                is_key = frame[1]
+                frame[1] = not frame[1]
+                if is_key:
+                    frame[2] = None
+            else:
+                frame[2] = 0 if frame[2] is None else frame[2] + 1
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        where = format_path(path()) if path() else FILE_FIELD
+        if isinstance(event, AliasEvent):
+            yield (
+                line,
+                where,
+                f"YAML aliases (*{event.anchor}) are not allowed in a checklist; "
+                "write the value out",
+            )
+        elif event.anchor is not None:
+            yield (
+                line,
+                where,
+                f"YAML anchors (&{event.anchor}) are not allowed in a checklist; "
+                "write the value out",
+            )
+        if is_key and isinstance(event, ScalarEvent):
+            stack[-1][2] = str(event.value)
+        if isinstance(event, MappingStartEvent):
+            stack.append([True, True, None])
+        elif isinstance(event, SequenceStartEvent):
+            stack.append([False, False, None])
 
 
 def _duplicate_keys(root: Node | None) -> Iterator[tuple[int, str, str]]:

@@ -7,14 +7,20 @@ neither is refused, so forgetting a check denies instead of exposing.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+import flask_smorest
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_login import current_user
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFError
+from marshmallow import Schema
 from sqlalchemy.exc import DataError
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -25,6 +31,13 @@ from auditapp.services.errors import ServiceError
 F = TypeVar("F", bound=Callable[..., Any])
 API_PREFIX = "/api/"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The deepest body the API takes is a submission: {answers: {item: value}, staff: [{...}]}, depth
+# 3. 32 leaves room for any honest client and keeps every recursive walk of a body (marshmallow,
+# the NUL check) far from Python's recursion limit (~1000 frames, less inside a request).
+JSON_MAX_DEPTH = 32
+# The longest number a JavaScript client writes is 24 characters (-1.2345678901234567e-308);
+# 100 is generous and far below the 4300 digits where int() gives up with a ValueError.
+JSON_MAX_NUMBER_LENGTH = 100
 
 
 def error_response(
@@ -44,7 +57,7 @@ def _flatten_messages(messages: Any) -> dict[str, Any]:
     for location, per_field in messages.items():
         if isinstance(per_field, dict):
             for name, reasons in per_field.items():
-                key = name if location in ("json", "form") else f"{location}.{name}"
+                key = name if location in ("json", "form", "multipart") else f"{location}.{name}"
                 fields[key] = reasons
         else:
             fields[location] = per_field
@@ -83,6 +96,31 @@ class AuditApi(Api):
 api = AuditApi()
 
 
+class ApiParser(FlaskParser):
+    """webargs' Flask parser, plus the ``multipart`` location: form fields and files together.
+
+    A photo upload is one multipart body (``file`` and its fields); parsing both with one
+    schema lets the OpenAPI document declare that body as it is, file part included.
+    """
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req: Any, schema: Schema) -> Any:
+        """The form fields and the uploaded files of a multipart body."""
+        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with `ApiParser` (``location="multipart"`` is documented as
+    ``multipart/form-data``)."""
+
+    ARGUMENTS_PARSER = ApiParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
+
+
 def require(*roles: str) -> Callable[[F], F]:
     """Allow the wrapped view to users with one of ``roles``; checks CSRF for cookie sessions."""
 
@@ -107,6 +145,89 @@ def public(view: F) -> F:
     """Mark a view as callable without signing in (login, CSRF token, health)."""
     view._access = "public"  # type: ignore[attr-defined]
     return view
+
+
+class HostileJson(ValueError):
+    """A JSON body the API refuses to parse: too deep, a number too long, or not JSON."""
+
+
+def _bounded_number(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        if len(text) > JSON_MAX_NUMBER_LENGTH:
+            raise HostileJson(
+                f"a number of {len(text)} characters (at most {JSON_MAX_NUMBER_LENGTH})"
+            )
+        return kind(text)
+
+    return parse
+
+
+def _refuse_constant(name: str) -> Any:
+    raise HostileJson(f"{name} is not JSON")
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects (a scalar is 0); iterative, not recursive."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            level += 1
+            deepest = max(deepest, level)
+            if deepest > JSON_MAX_DEPTH:
+                break
+            stack.extend((child, level) for child in node)
+    return deepest
+
+
+def load_json_body(raw: bytes) -> Any:
+    """Parse a request body as strict JSON within the API's limits; raise `HostileJson`."""
+    try:
+        text = raw.decode("utf-8")
+        value = json.loads(
+            text,
+            parse_int=_bounded_number(int),
+            parse_float=_bounded_number(float),
+            parse_constant=_refuse_constant,
+        )
+    except UnicodeDecodeError as error:
+        raise HostileJson(f"not UTF-8 (byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise HostileJson(f"not valid JSON: {error.msg} at line {error.lineno}") from None
+    except RecursionError:
+        # The C decoder stops at the recursion limit: far deeper than we allow anyway.
+        raise HostileJson(f"nested deeper than {JSON_MAX_DEPTH} levels") from None
+    if _depth(value) > JSON_MAX_DEPTH:
+        raise HostileJson(f"nested deeper than {JSON_MAX_DEPTH} levels")
+    return value
+
+
+def _refuse_hostile_json() -> Response | None:
+    """Check every JSON body sent to the API before anything parses it.
+
+    webargs (through flask-smorest) and ``request.get_json`` call ``json.loads`` with no limit,
+    so a crafted body (a few KB nested hundreds deep, or a 5,000-digit number) crashed the
+    request deep inside marshmallow. Checking here, once, covers every endpoint, and a refusal
+    is one log line instead of a traceback per request.
+    """
+    if not request.path.startswith(API_PREFIX) or not request.is_json:
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None  # no body: the view says which fields are missing
+    try:
+        load_json_body(raw)
+    except HostileJson as error:
+        current_app.logger.warning(
+            "refused JSON body on %s %s: %s", request.method, request.path, error
+        )
+        return error_response(
+            400, "invalid_json", f"The JSON body is refused: {error}.", {"json": [str(error)]}
+        )
+    return None
 
 
 def _deny_unmarked() -> Response | None:
@@ -192,6 +313,7 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.before_request(_deny_unmarked)
     app.after_request(_cache_headers)
+    app.before_request(_refuse_hostile_json)
     app.register_error_handler(ServiceError, _handle_service_error)
     app.register_error_handler(DataError, _handle_data_error)
     app.register_error_handler(OverflowError, _handle_data_error)

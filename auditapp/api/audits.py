@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import Response, jsonify, request, send_file
 from flask_login import current_user
-from flask_smorest import Blueprint
+from werkzeug.datastructures import FileStorage
 
 from auditapp import access, visibility
-from auditapp.api import require
+from auditapp.api import Blueprint, require
 from auditapp.schemas.audits import (
     AssignmentCreateSchema,
     AssignmentPageSchema,
@@ -68,10 +68,23 @@ def _audit_detail_json(view: visibility.AuditView) -> dict[str, Any]:
     return dict(AuditDetailSchema().dump(view))
 
 
-def _uploaded_bytes() -> bytes:
-    upload = request.files.get("file")
-    if upload is None:
-        raise Invalid("No photo.", fields={"file": ["Send the photo as multipart field 'file'."]})
+def _one_of_two_views(hq_view: type, branch_view: type) -> dict[str, Any]:
+    """The OpenAPI 200 of a read that answers with the HQ/shopper view or the branch view.
+
+    ``anyOf``, not ``oneOf``: the branch view is a subset of the other, so a branch answer
+    (or an empty page) is valid against both.
+    """
+    return {
+        "200": {
+            "description": "HQ and the audit's own shopper get the first shape; managers, "
+            "directors and employees the branch view, without the shopper's identity, device "
+            "location or photo metadata.",
+            "content": {"application/json": {"schema": {"anyOf": [hq_view, branch_view]}}},
+        }
+    }
+
+
+def _uploaded_bytes(upload: FileStorage) -> bytes:
     data = upload.read()
     if not data:
         raise Invalid("Empty photo.", fields={"file": ["The file is empty."]})
@@ -197,14 +210,14 @@ def submit(payload: dict[str, Any], client_uuid: uuid.UUID) -> Any:
 
 @blp.route("/audits/<uuid:client_uuid>/photos", methods=["POST"])
 @require("shopper")
-@blp.arguments(PhotoUploadSchema, location="form")
+@blp.arguments(PhotoUploadSchema, location="multipart")
 @blp.response(201, PhotoQASchema)
 @blp.alt_response(200, schema=PhotoQASchema, description="A retry of the same upload")
 def upload_photo(fields: dict[str, Any], client_uuid: uuid.UUID) -> Any:
     """Upload a photo for an item (multipart: file, assignment_id, item_id, photo_uuid).
     Acknowledged once the original is stored; the resized copies follow ("processing")."""
     photo, created = photo_service.upload_evidence(
-        current_user, client_uuid, fields, _uploaded_bytes()
+        current_user, client_uuid, fields, _uploaded_bytes(fields.pop("file"))
     )
     return visibility.photo_view(current_user, photo), (201 if created else 200)
 
@@ -224,8 +237,7 @@ def withdraw_photo(client_uuid: uuid.UUID, photo_uuid: uuid.UUID) -> Any:
 @blp.route("/audits")
 @require(*AUDIT_READERS)
 @blp.arguments(AuditQuery, location="query")
-@blp.response(200, AuditPageSchema)
-@blp.alt_response(200, schema=BranchAuditPageSchema, description="Branch roles' view")
+@blp.doc(responses=_one_of_two_views(AuditPageSchema, BranchAuditPageSchema))
 def list_audits(filters: dict[str, Any]) -> Any:
     """Audits in the caller's scope (branch roles: released only, without shopper identity)."""
     page = audit_service.list_audits(current_user, filters)
@@ -236,8 +248,7 @@ def list_audits(filters: dict[str, Any]) -> Any:
 
 @blp.route("/audits/<int:audit_id>")
 @require(*AUDIT_READERS)
-@blp.response(200, AuditDetailSchema)
-@blp.alt_response(200, schema=BranchAuditDetailSchema, description="Branch roles' view")
+@blp.doc(responses=_one_of_two_views(AuditDetailSchema, BranchAuditDetailSchema))
 def get_audit(audit_id: int) -> Any:
     """One audit with its photos, staff served, disputes and history (and red flags for HQ)."""
     return jsonify(_audit_detail_json(audit_service.audit_view(current_user, audit_id)))
@@ -316,13 +327,13 @@ def release(args: dict[str, Any], audit_id: int) -> Any:
 
 @blp.route("/audits/<int:audit_id>/dispute-photos", methods=["POST"])
 @require("manager")
-@blp.arguments(DisputePhotoUploadSchema, location="form")
+@blp.arguments(DisputePhotoUploadSchema, location="multipart")
 @blp.response(201, PhotoSchema)
 @blp.alt_response(200, schema=PhotoSchema, description="A retry of the same upload")
 def upload_dispute_photo(fields: dict[str, Any], audit_id: int) -> Any:
     """A photo backing a dispute (multipart: file, item_id, photo_uuid)."""
     photo, created = photo_service.upload_dispute_photo(
-        current_user, audit_id, fields, _uploaded_bytes()
+        current_user, audit_id, fields, _uploaded_bytes(fields.pop("file"))
     )
     return visibility.photo_view(current_user, photo), (201 if created else 200)
 

@@ -34,6 +34,22 @@ blp = Blueprint("network", __name__, description="Regions, branches and staff")
 READERS = ("admin", "reviewer", "director", "manager")
 
 
+# How the CSV imports take their file, for the OpenAPI document (they read it themselves).
+CSV_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+        "text/csv": {"schema": {"type": "string"}},
+    },
+}
+
+
 def _csv_text() -> str:
     """The uploaded CSV: a multipart ``file`` field or a text/csv body, UTF-8."""
     upload = request.files.get("file")
@@ -119,6 +135,7 @@ def create_branch(fields: dict[str, Any]) -> Any:
 @blp.route("/branches/import", methods=["POST"])
 @require("admin")
 @blp.response(200, ImportResultSchema)
+@blp.doc(requestBody=CSV_BODY)
 def import_branches() -> Any:
     """Import branches from CSV (all or nothing; errors name the row and column).
 
@@ -177,6 +194,7 @@ def create_staff(fields: dict[str, Any]) -> Any:
 @blp.route("/staff/import", methods=["POST"])
 @require("admin")
 @blp.response(200, ImportResultSchema)
+@blp.doc(requestBody=CSV_BODY)
 def import_staff() -> Any:
     """Import staff from CSV (all or nothing; a new branch_code moves the person).
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from auditapp.domain.checklist import CHANNELS, ITEM_TYPES, PHOTO_RULES, STAGES
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
 
 DAY_PARTS = ("morning", "afternoon", "evening", "night")
@@ -158,17 +160,30 @@ class SubmitSchema(ApiSchema):
     staff = fields.List(fields.Nested(StaffServedSchema), load_default=list)
 
 
-class PhotoUploadSchema(ApiSchema):
-    """Form fields that come with a photo file."""
+class PhotoFile(Upload):
+    """The ``file`` part of a multipart upload (documented as binary)."""
 
+    default_error_messages = {"required": "Send the photo as multipart field 'file'."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not hasattr(value, "read"):
+            raise ValidationError("Send the photo as a file part, not as a text field.")
+        return value
+
+
+class PhotoUploadSchema(ApiSchema):
+    """A photo file and the form fields that come with it (multipart/form-data)."""
+
+    file = PhotoFile(required=True, metadata={"description": "JPEG, PNG, WebP or HEIC"})
     assignment_id = Id(required=True)
     item_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
     photo_uuid = fields.UUID(required=True)
 
 
 class DisputePhotoUploadSchema(ApiSchema):
-    """Form fields that come with a manager's dispute photo."""
+    """A manager's dispute photo and its form fields (multipart/form-data)."""
 
+    file = PhotoFile(required=True, metadata={"description": "JPEG, PNG, WebP or HEIC"})
     item_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
     photo_uuid = fields.UUID(required=True)
 
@@ -396,11 +411,134 @@ class ReleaseWaveResultSchema(ApiSchema):
     released = fields.Integer()
 
 
-class BundleSchema(ApiSchema):
-    """The shopper's offline bundle (assignments with branches and staff, checklists)."""
+def _text(**kwargs: Any) -> fields.Dict:
+    """A text in several languages: ``{"ru": ..., "en": ...}`` (``"*"``: any language)."""
+    return fields.Dict(keys=fields.String(), values=fields.String(), **kwargs)
 
-    assignments = fields.List(fields.Dict())
-    checklists = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+class ChecklistBandSchema(ApiSchema):
+    """A band of a number item: answers up to ``upto`` earn ``score`` (the last has no upto)."""
+
+    upto = fields.Float()
+    score = fields.Float(required=True)
+
+
+class ChecklistOptionSchema(ApiSchema):
+    """An option of a choice item."""
+
+    id = fields.String(required=True)
+    label = _text(required=True)
+    score = fields.Float(required=True)
+
+
+class ChecklistItemSchema(ApiSchema):
+    """An item as the phone shows and checks it (docs/checklists.md)."""
+
+    id = fields.String(required=True)
+    clause = fields.String(required=True)
+    text = _text(required=True)
+    guidance = _text()
+    type = fields.String(required=True, validate=validate.OneOf(ITEM_TYPES))
+    weight = fields.Float(required=True)
+    na = fields.Boolean(required=True)
+    critical = fields.Boolean(required=True)
+    photo = fields.String(required=True, validate=validate.OneOf(PHOTO_RULES))
+    staff_role = fields.String()
+    min = fields.Integer(metadata={"description": "scale items"})
+    max = fields.Integer(metadata={"description": "scale items"})
+    unit = _text(metadata={"description": "number items"})
+    bands = fields.List(fields.Nested(ChecklistBandSchema), metadata={"description": "number"})
+    options = fields.List(fields.Nested(ChecklistOptionSchema), metadata={"description": "choice"})
+
+
+class ChecklistSectionSchema(ApiSchema):
+    """A section of a checklist."""
+
+    id = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    title = _text(required=True)
+    items = fields.List(fields.Nested(ChecklistItemSchema), required=True)
+
+
+class ChecklistStandardSchema(ApiSchema):
+    """The service standard a checklist implements."""
+
+    code = fields.String(required=True)
+    title = _text(required=True)
+
+
+class ChecklistDefinitionSchema(ApiSchema):
+    """A checklist version's full definition: the YAML format with every default spelled out."""
+
+    checklist = fields.String(required=True, metadata={"description": "The slug"})
+    version = fields.Integer(required=True)
+    title = _text(required=True)
+    standard = fields.Nested(ChecklistStandardSchema, required=True)
+    applies_to = fields.List(fields.String(), required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    critical_rule = fields.String(
+        required=True, metadata={"description": "zero_audit, zero_section or cap_N"}
+    )
+    staff_roles = fields.List(fields.String(), required=True)
+    sections = fields.List(fields.Nested(ChecklistSectionSchema), required=True)
+
+
+class BundleStaffSchema(ApiSchema):
+    """A staff member of the branch, to pick who served the shopper."""
+
+    id = fields.Integer(required=True)
+    full_name = fields.String(required=True)
+    position = fields.String(required=True)
+
+
+class BundleBranchSchema(ApiSchema):
+    """The branch to visit, with its current staff."""
+
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    city = fields.String(required=True)
+    address = fields.String(required=True)
+    timezone = fields.String(required=True)
+    staff = fields.List(fields.Nested(BundleStaffSchema), required=True)
+
+
+class BundleAuditSchema(ApiSchema):
+    """The report already started (or returned by QA) for an assignment."""
+
+    client_uuid = fields.UUID(required=True)
+    status = fields.String(required=True)
+    answers = fields.Dict(keys=fields.String(), values=AnyValue(allow_none=True), required=True)
+    comment = fields.String(required=True)
+    review_comment = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+class BundleAssignmentSchema(ApiSchema):
+    """An open assignment with everything needed to do it offline."""
+
+    id = fields.Integer(required=True)
+    wave_id = fields.Integer(required=True)
+    checklist_version_id = fields.Integer(required=True)
+    window_start = fields.Date(required=True)
+    window_end = fields.Date(required=True)
+    day_part = fields.String(required=True, allow_none=True)
+    due_at = fields.DateTime(required=True)
+    branch = fields.Nested(BundleBranchSchema, required=True)
+    audit = fields.Nested(BundleAuditSchema, required=True, allow_none=True)
+
+
+class BundleSchema(ApiSchema):
+    """The shopper's offline bundle: open assignments (branch, staff, report so far) and the
+    definitions of their checklists, by checklist version id."""
+
+    assignments = fields.List(fields.Nested(BundleAssignmentSchema), required=True)
+    checklists = fields.Dict(
+        keys=fields.String(metadata={"description": "checklist_version_id"}),
+        values=fields.Nested(ChecklistDefinitionSchema),
+        required=True,
+    )
 
 
 class ChecklistVersionSchema(ApiSchema):
@@ -420,7 +558,7 @@ class ChecklistVersionSchema(ApiSchema):
 class ChecklistVersionDetailSchema(ChecklistVersionSchema):
     """A checklist version with its full definition."""
 
-    definition = fields.Dict()
+    definition = fields.Nested(ChecklistDefinitionSchema)
 
 
 class ChecklistQuery(PageArgs):

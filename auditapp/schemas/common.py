@@ -12,12 +12,22 @@ MAX_ID = 2**31 - 1
 
 
 def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    """True if any text in ``value`` (keys included) holds a NUL.
+
+    A loop over a stack rather than recursion: the API bounds the depth of JSON bodies, but
+    this walk must not be the thing that crashes if some other path ever feeds it a deep value.
+    """
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
     return False
 
 

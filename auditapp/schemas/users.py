@@ -26,7 +26,7 @@ class UserSchema(ApiSchema):
     branch_ids = fields.List(Id(), load_default=list)
     staff_member_id = Id(allow_none=True, load_default=None)
     created_at = fields.DateTime(dump_only=True)
-    last_login_at = fields.DateTime(dump_only=True)
+    last_login_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class UserPatchSchema(ApiSchema):
