@@ -14,12 +14,14 @@ from auditapp.models.audit import (
 )
 from auditapp.models.checklist import ChecklistVersion
 from auditapp.models.network import BRANCH_KINDS, Branch, Region, StaffMember, StaffPlacement
+from auditapp.models.ratings import PART_KINDS, RatingAudit, RatingItemRollup, RatingRollup
 from auditapp.models.user import ROLES, ApiToken, User, user_branch, user_region
 
 __all__ = [
     "AUDIT_STATUSES",
     "BRANCH_KINDS",
     "COUNTING_STATUSES",
+    "PART_KINDS",
     "ROLES",
     "ApiToken",
     "Assignment",
@@ -30,6 +32,9 @@ __all__ = [
     "Branch",
     "ChecklistVersion",
     "Dispute",
+    "RatingAudit",
+    "RatingItemRollup",
+    "RatingRollup",
     "Region",
     "StaffMember",
     "StaffPlacement",
