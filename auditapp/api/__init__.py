@@ -162,7 +162,7 @@ def _handle_data_error(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints, the OpenAPI document and the JSON error handlers."""
-    from auditapp.api import audits, auth, checklists, network, users
+    from auditapp.api import audits, auth, checklists, network, ratings, users
 
     app.url_map.converters["int"] = IdConverter
     api.init_app(app)
@@ -172,7 +172,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
-    for module in (auth, network, users, checklists, audits):
+    for module in (auth, network, users, checklists, audits, ratings):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.before_request(_deny_unmarked)
     app.register_error_handler(ServiceError, _handle_service_error)

@@ -699,7 +699,7 @@ def group_rating(
         "mean_change": None
         if spread.mean is None or prior.mean is None
         else spread.mean - prior.mean,
-        "breakdowns": _group_breakdowns(period, scoped, list(now)),
+        "breakdowns": _group_breakdowns(period, scoped, None),
     }
 
 
