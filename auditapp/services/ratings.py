@@ -13,7 +13,7 @@ through each branch's *current* region: a moved branch counts in its new region 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
@@ -149,19 +149,35 @@ class CellTotals:
         return parts, items
 
 
-def _cell_audits(cells: Sequence[Cell]) -> Iterator[tuple[Cell, Audit, RatingAudit]]:
-    """The counted audits of the cells, by cell then audit id (the one summation order)."""
-    if not cells:
-        return
-    condition = _cells_condition(cells)
-    rows = db.session.execute(
-        select(RatingAudit, Audit)
+def _clauses_of(version_id: int) -> dict[str, str]:
+    """item id -> clause of a checklist version (versions are immutable once used)."""
+    if version_id not in _CLAUSES_BY_ID:
+        version = db.session.get(ChecklistVersion, version_id)
+        assert version is not None
+        _CLAUSES_BY_ID[version_id] = _clauses(version)
+    return _CLAUSES_BY_ID[version_id]
+
+
+_CLAUSES_BY_ID: dict[int, dict[str, str]] = {}
+
+
+def _cell_rows(condition: ColumnElement[bool]) -> Select[Any]:
+    """The counted audits matching ``condition``, by cell then audit id: the one summation
+    order that both the release path and the rebuild use."""
+    return (
+        select(
+            RatingAudit.branch_id,
+            RatingAudit.month,
+            RatingAudit.checklist_slug,
+            RatingAudit.channel,
+            Audit.score,
+            Audit.score_detail,
+            Audit.checklist_version_id,
+        )
         .join(Audit, Audit.id == RatingAudit.audit_id)
         .where(condition)
         .order_by(RatingAudit.branch_id, RatingAudit.month, RatingAudit.audit_id)
-    ).all()
-    for counted, audit in rows:
-        yield (counted.branch_id, counted.month), audit, counted
+    )
 
 
 def _cells_condition(cells: Sequence[Cell]) -> ColumnElement[bool]:
@@ -176,22 +192,10 @@ def _cells_condition(cells: Sequence[Cell]) -> ColumnElement[bool]:
     )
 
 
-def refresh_cells(cells: Iterable[Cell]) -> None:
-    """Recompute the roll-ups of these (branch, month) cells from their audits (no commit)."""
-    cells = sorted(set(cells))
-    for start in range(0, len(cells), 200):
-        chunk = cells[start : start + 200]
-        totals: dict[Cell, CellTotals] = {cell: CellTotals() for cell in chunk}
-        for cell, audit, counted in _cell_audits(chunk):
-            totals[cell].add(
-                counted.checklist_slug,
-                counted.channel,
-                audit.score,
-                audit.score_detail or {"earned": 0.0, "possible": 0.0},
-                _clauses(audit.checklist_version),
-            )
-        for cell in chunk:
-            branch_id, month = cell
+def _write_cells(totals: dict[Cell, CellTotals], *, replace: bool) -> None:
+    """Insert the roll-up rows of the cells (deleting the old ones first when ``replace``)."""
+    if replace:
+        for branch_id, month in totals:
             db.session.execute(
                 delete(RatingRollup).where(
                     RatingRollup.branch_id == branch_id, RatingRollup.month == month
@@ -202,16 +206,38 @@ def refresh_cells(cells: Iterable[Cell]) -> None:
                     RatingItemRollup.branch_id == branch_id, RatingItemRollup.month == month
                 )
             )
-        parts: list[dict[str, Any]] = []
-        items: list[dict[str, Any]] = []
-        for cell, total in totals.items():
-            cell_parts, cell_items = total.rows(cell)
-            parts += cell_parts
-            items += cell_items
-        if parts:
-            db.session.execute(insert(RatingRollup), parts)
-        if items:
-            db.session.execute(insert(RatingItemRollup), items)
+    parts: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    for cell, total in totals.items():
+        cell_parts, cell_items = total.rows(cell)
+        parts += cell_parts
+        items += cell_items
+    if parts:
+        db.session.execute(insert(RatingRollup), parts)
+    if items:
+        db.session.execute(insert(RatingItemRollup), items)
+
+
+def _add_row(totals: dict[Cell, CellTotals], row: Any) -> None:
+    branch_id, month, slug, channel, score, detail, version_id = row
+    totals.setdefault((branch_id, month), CellTotals()).add(
+        slug,
+        channel,
+        score,
+        detail or {"earned": 0.0, "possible": 0.0},
+        _clauses_of(version_id),
+    )
+
+
+def refresh_cells(cells: Iterable[Cell]) -> None:
+    """Recompute the roll-ups of these (branch, month) cells from their audits (no commit)."""
+    ordered = sorted(set(cells))
+    for start in range(0, len(ordered), 200):
+        chunk = ordered[start : start + 200]
+        totals: dict[Cell, CellTotals] = {cell: CellTotals() for cell in chunk}
+        for row in db.session.execute(_cell_rows(_cells_condition(chunk))):
+            _add_row(totals, row)
+        _write_cells(totals, replace=True)
 
 
 def _counted_row(audit: Audit) -> RatingAudit:
@@ -318,10 +344,17 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
         db.session.execute(insert(RatingAudit), values)
         counted += len(rows)
         last_id = rows[-1].id
-    ordered = sorted(cells)
-    for start in range(0, len(ordered), 500):
-        refresh_cells(ordered[start : start + 500])
-        db.session.expunge_all()  # keep memory flat over a million audits
+    # One pass over every counted audit in cell order; a cell is written once complete.
+    totals: dict[Cell, CellTotals] = {}
+    result = db.session.execute(
+        _cell_rows(RatingAudit.audit_id.is_not(None)), execution_options={"yield_per": 5000}
+    )
+    for row in result:
+        if (row[0], row[1]) not in totals and len(totals) >= 500:
+            _write_cells(totals, replace=False)
+            totals = {}
+        _add_row(totals, row)
+    _write_cells(totals, replace=False)
     db.session.commit()
     return {"audits": counted, "cells": len(cells)}
 
