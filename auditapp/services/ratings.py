@@ -572,20 +572,33 @@ BREAKDOWN_KINDS = ("stage", "section", "role")
 def _branch_breakdowns(
     period: Period, filters: Filters, branch_id: int, options: Options
 ) -> dict[str, dict[str, Any]]:
-    result: dict[str, dict[str, Any]] = {}
-    for kind in BREAKDOWN_KINDS:
-        moments = branch_moments(period, filters, part_kind=kind, branch_ids=[branch_id])
-        result[kind] = {
+    """Stage, section, role and channel ratings of one branch, from one read of its rows."""
+    query: AnySelect = select(
+        RatingRollup.part_kind,
+        RatingRollup.checklist_slug,
+        RatingRollup.part_key,
+        RatingRollup.channel,
+        RatingRollup.n,
+        RatingRollup.total,
+        RatingRollup.total_sq,
+    ).where(RatingRollup.branch_id == branch_id, _months(RatingRollup, period))
+    query = _filtered(query, RatingRollup, filters)
+    sums: dict[str, dict[str, Moments]] = {kind: {} for kind in (*BREAKDOWN_KINDS, "channel")}
+    for kind, slug, key, channel, n, total, total_sq in db.session.execute(query).all():
+        if kind == "audit":
+            kind, key = "channel", channel
+        elif kind == "section":
+            key = f"{slug}:{key}"
+        part = sums[kind]
+        part[key] = part.get(key, Moments()) + Moments(int(n), float(total), float(total_sq))
+    return {
+        kind: {
             key: _stats_dict(arith.stats(m, options.min_visits))
-            for (_, key), m in sorted(moments.items())
+            for key, m in sorted(per_key.items())
             if m.n
         }
-    result["channel"] = {
-        channel: _stats_dict(arith.stats(m, options.min_visits))
-        for (_, channel), m in sorted(channel_moments(period, filters, [branch_id]).items())
-        if m.n
+        for kind, per_key in sums.items()
     }
-    return result
 
 
 def _group_breakdowns(
@@ -633,39 +646,33 @@ def _ranked_branches(
 def branch_rating(
     user: User, branch_id: int, period: Period, filters: Filters, options: Options
 ) -> dict[str, Any]:
-    """A branch's rating, breakdowns, change and place in its region and the network."""
+    """A branch's rating, breakdowns, change and place in its region and the network.
+
+    Two sums over every branch (this period and the previous one) serve the rating, both
+    rankings and the changes; one more read gives the branch's breakdowns.
+    """
     branch = visible_branch(user, branch_id)
     filters = Filters(filters.checklist, filters.channel, None, None)
-    own = per_branch(period, Filters(filters.checklist, filters.channel))
-    moments = branch_moments(period, filters, branch_ids=[branch_id]).get(
-        (branch_id, ""), Moments()
-    )
-    stat = arith.stats(moments, options.min_visits)
-    previous = arith.stats(
-        branch_moments(period.previous(), filters, branch_ids=[branch_id]).get(
-            (branch_id, ""), Moments()
-        ),
-        options.min_visits,
+    now = per_branch(period, filters)
+    before = per_branch(period.previous(), filters)
+    stat = arith.stats(now.get(branch_id, Moments()), options.min_visits)
+    previous = arith.stats(before.get(branch_id, Moments()), options.min_visits)
+    network_mean = arith.spread(m.total / m.n for m in now.values()).mean
+    shrink = arith.shrinkage(now)
+    region_branches = set(
+        db.session.execute(select(Branch.id).where(Branch.region_id == branch.region_id)).scalars()
     )
     places: dict[str, Any] = {}
-    for scope, scope_filters in (
-        ("network", filters),
-        ("region", Filters(filters.checklist, filters.channel, None, branch.region_id)),
-    ):
-        ranked, _ = _ranked_branches(period, scope_filters, options)
-        before, _ = _ranked_branches(period.previous(), scope_filters, options)
-        entry = next((e for e in ranked if e.key == branch_id), None)
-        prior = next((e for e in before if e.key == branch_id), None)
-        places[scope] = (
-            None
-            if entry is None
-            else {
-                **_rank_dict(entry, len(ranked)),
-                "previous_rank": prior.rank if prior else None,
-                "rank_change": None if prior is None else prior.rank - entry.rank,
-            }
-        )
-    network_mean = arith.spread(m.total / m.n for m in own.values()).mean
+    for scope, members in (("network", None), ("region", region_branches)):
+        current = {b: m for b, m in now.items() if members is None or b in members}
+        prior = {b: m for b, m in before.items() if members is None or b in members}
+        place = _place_of(branch_id, current, network_mean, shrink, options)
+        if place is not None:
+            prior_ranks = arith.competition_ranks({b: m.total / m.n for b, m in prior.items()})
+            old = prior_ranks.get(branch_id)
+            place["previous_rank"] = old
+            place["rank_change"] = None if old is None else old - place["rank"]
+        places[scope] = place
     return {
         "branch": _branch_ref(branch),
         "period": _period_dict(period),
@@ -679,6 +686,24 @@ def branch_rating(
         "places": places,
         "breakdowns": _branch_breakdowns(period, filters, branch_id, options),
     }
+
+
+def _place_of(
+    branch_id: int,
+    moments: dict[int, Moments],
+    network_mean: float | None,
+    shrink: arith.Shrinkage,
+    options: Options,
+) -> dict[str, Any] | None:
+    """The branch's rank, rank range and shrunk rank among ``moments`` (None if unrated)."""
+    if branch_id not in moments:
+        return None
+    entry = next(
+        e
+        for e in arith.rank(moments, network_mean, shrink, options.min_visits)
+        if e.key == branch_id
+    )
+    return _rank_dict(entry, len(moments))
 
 
 def _branch_ref(branch: Branch) -> dict[str, Any]:
@@ -744,16 +769,16 @@ def branch_ranking(
     if filters.region_id is not None:
         visible_region(user, filters.region_id)
     ranked, network_mean = _ranked_branches(period, filters, options)
-    before, _ = _ranked_branches(period.previous(), filters, options)
-    prior = {e.key: e for e in before}
+    # The previous period needs only ranks and means, not intervals or shrinkage.
+    before = {b: m.total / m.n for b, m in per_branch(period.previous(), filters).items()}
+    prior_ranks = arith.competition_ranks(before)
     visible = _visible_branch_ids(user)
     shown = [e for e in ranked if visible is None or e.key in visible]
     branches = _branches_of(e.key for e in shown)
     entries = []
     for entry in shown:
-        old = prior.get(entry.key)
         change = arith.change(
-            entry.rank, entry.stats.mean, old.rank if old else None, old.stats.mean if old else None
+            entry.rank, entry.stats.mean, prior_ranks.get(entry.key), before.get(entry.key)
         )
         entries.append(
             {
