@@ -149,16 +149,21 @@ class CellTotals:
         return parts, items
 
 
-def _clauses_of(version_id: int) -> dict[str, str]:
-    """item id -> clause of a checklist version (versions are immutable once used)."""
-    if version_id not in _CLAUSES_BY_ID:
-        version = db.session.get(ChecklistVersion, version_id)
-        assert version is not None
-        _CLAUSES_BY_ID[version_id] = _clauses(version)
-    return _CLAUSES_BY_ID[version_id]
-
-
-_CLAUSES_BY_ID: dict[int, dict[str, str]] = {}
+def _clauses_of(version_id: int, known: dict[int, dict[str, str]]) -> dict[str, str]:
+    """item id -> clause of a checklist version; ``known`` holds those looked up already in
+    this computation (the process-wide cache is keyed by content, never by id alone)."""
+    if version_id not in known:
+        row = db.session.execute(
+            select(ChecklistVersion.id, ChecklistVersion.content_hash).where(
+                ChecklistVersion.id == version_id
+            )
+        ).one()
+        if (row.id, row.content_hash) not in _CLAUSES:
+            version = db.session.get(ChecklistVersion, version_id)
+            assert version is not None
+            _clauses(version)
+        known[version_id] = _CLAUSES[(row.id, row.content_hash)]
+    return known[version_id]
 
 
 def _cell_rows(condition: ColumnElement[bool]) -> Select[Any]:
@@ -218,14 +223,14 @@ def _write_cells(totals: dict[Cell, CellTotals], *, replace: bool) -> None:
         db.session.execute(insert(RatingItemRollup), items)
 
 
-def _add_row(totals: dict[Cell, CellTotals], row: Any) -> None:
+def _add_row(totals: dict[Cell, CellTotals], row: Any, known: dict[int, dict[str, str]]) -> None:
     branch_id, month, slug, channel, score, detail, version_id = row
     totals.setdefault((branch_id, month), CellTotals()).add(
         slug,
         channel,
         score,
         detail or {"earned": 0.0, "possible": 0.0},
-        _clauses_of(version_id),
+        _clauses_of(version_id, known),
     )
 
 
@@ -235,19 +240,28 @@ def refresh_cells(cells: Iterable[Cell]) -> None:
     for start in range(0, len(ordered), 200):
         chunk = ordered[start : start + 200]
         totals: dict[Cell, CellTotals] = {cell: CellTotals() for cell in chunk}
+        known: dict[int, dict[str, str]] = {}
         for row in db.session.execute(_cell_rows(_cells_condition(chunk))):
-            _add_row(totals, row)
+            _add_row(totals, row, known)
         _write_cells(totals, replace=True)
 
 
 def _counted_row(audit: Audit) -> RatingAudit:
-    day = visit_day(audit, audit.branch.timezone)
+    # Column reads, not relationships: loading the checklist version would load its whole
+    # definition and source on every release.
+    slug = db.session.execute(
+        select(ChecklistVersion.slug).where(ChecklistVersion.id == audit.checklist_version_id)
+    ).scalar_one()
+    timezone = db.session.execute(
+        select(Branch.timezone).where(Branch.id == audit.branch_id)
+    ).scalar_one()
+    day = visit_day(audit, timezone)
     return RatingAudit(
         audit_id=audit.id,
         branch_id=audit.branch_id,
         visit_date=day,
         month=arith.month_start(day),
-        checklist_slug=audit.checklist_version.slug,
+        checklist_slug=slug,
         channel=audit.channel,
         score=audit.score,
     )
@@ -346,6 +360,7 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
         last_id = rows[-1].id
     # One pass over every counted audit in cell order; a cell is written once complete.
     totals: dict[Cell, CellTotals] = {}
+    known: dict[int, dict[str, str]] = {}
     result = db.session.execute(
         _cell_rows(RatingAudit.audit_id.is_not(None)), execution_options={"yield_per": 5000}
     )
@@ -353,7 +368,7 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
         if (row[0], row[1]) not in totals and len(totals) >= 500:
             _write_cells(totals, replace=False)
             totals = {}
-        _add_row(totals, row)
+        _add_row(totals, row, known)
     _write_cells(totals, replace=False)
     db.session.commit()
     return {"audits": counted, "cells": len(cells)}
