@@ -20,6 +20,7 @@ from auditapp.schemas.ratings import (
     GroupRatingSchema,
     MatrixArgs,
     MatrixSchema,
+    RankingArgs,
     RatingArgs,
     RatingAuditArgs,
     RatingAuditPageSchema,
@@ -99,12 +100,19 @@ def branch_rating_audits(args: dict[str, Any], branch_id: int) -> Any:
 
 @blp.route("/ratings/rankings/branches")
 @require(*READERS)
-@blp.arguments(RatingArgs, location="query")
+@blp.arguments(RankingArgs, location="query")
 @blp.response(200, BranchRankingSchema)
 def branch_ranking(args: dict[str, Any]) -> Any:
     """Branches ranked in the network (or in ``region_id``); the caller's branches are listed,
-    each with its place among all."""
-    return service.branch_ranking(current_user, args["period"], _filters(args), _options(args))
+    each with its place among all, a page at a time in rank order."""
+    return service.branch_ranking(
+        current_user,
+        args["period"],
+        _filters(args),
+        _options(args),
+        args["page"],
+        args["per_page"],
+    )
 
 
 @blp.route("/ratings/rankings/regions")

@@ -158,6 +158,10 @@ class RatingAuditArgs(RatingArgs, PageArgs):
     """A period, filters and a page."""
 
 
+class RankingArgs(RatingArgs, PageArgs):
+    """A period, filters and a page of the ranking (in rank order)."""
+
+
 # Responses ---------------------------------------------------------------------------------
 
 
@@ -288,7 +292,10 @@ class BranchRankingSchema(ApiSchema):
     period = fields.Nested(PeriodSchema)
     within = fields.String()
     network_mean = fields.Float(allow_none=True)
-    ranked = fields.Integer()
+    ranked = fields.Integer(metadata={"description": "Branches ranked (with a rating)"})
+    total = fields.Integer(metadata={"description": "Of them, in the caller's scope"})
+    page = fields.Integer()
+    per_page = fields.Integer()
     entries = fields.List(fields.Nested(BranchRankSchema))
 
 

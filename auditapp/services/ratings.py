@@ -777,10 +777,16 @@ def group_rating(
 
 
 def branch_ranking(
-    user: User, period: Period, filters: Filters, options: Options
+    user: User,
+    period: Period,
+    filters: Filters,
+    options: Options,
+    page: int = 1,
+    per_page: int = 100,
 ) -> dict[str, Any]:
     """Branches ranked within a region (filter region_id) or the network; the caller sees the
-    entries of the branches in their scope, each with its place among all."""
+    entries of the branches in their scope, each with its place among all, a page at a time
+    (in rank order)."""
     if filters.region_id is not None:
         visible_region(user, filters.region_id)
     ranked, network_mean = _ranked_branches(period, filters, options)
@@ -788,7 +794,8 @@ def branch_ranking(
     before = {b: m.total / m.n for b, m in per_branch(period.previous(), filters).items()}
     prior_ranks = arith.competition_ranks(before)
     visible = _visible_branch_ids(user)
-    shown = [e for e in ranked if visible is None or e.key in visible]
+    in_scope = [e for e in ranked if visible is None or e.key in visible]
+    shown = in_scope[(page - 1) * per_page : page * per_page]
     branches = _branches_of(e.key for e in shown)
     entries = []
     for entry in shown:
@@ -811,6 +818,9 @@ def branch_ranking(
         "within": "region" if filters.region_id is not None else "network",
         "network_mean": network_mean,
         "ranked": len(ranked),
+        "total": len(in_scope),
+        "page": page,
+        "per_page": per_page,
         "entries": entries,
     }
 

@@ -104,6 +104,11 @@ def test_network_ranking_and_scope(as_user: Any, rated: Ratings) -> None:
         (e["branch"]["code"], e["rank"], e["rank_best"], e["rank_worst"]) for e in body["entries"]
     ]
     assert codes == [("N2", 1, 1, 3), ("N1", 2, 1, 3), ("S1", 3, 1, 3)]
+    paged = _get(
+        as_user("admin"), "/api/v1/ratings/rankings/branches?period=2026-03&per_page=1&page=2"
+    )
+    assert [e["branch"]["code"] for e in paged["entries"]] == ["N1"]
+    assert (paged["total"], paged["ranked"], paged["page"]) == (3, 3, 2)
     # The manager of N1 sees only N1, at its place among all three.
     mine = _get(as_user("manager_n1"), "/api/v1/ratings/rankings/branches?period=2026-03")
     assert [(e["branch"]["code"], e["rank"], e["of"]) for e in mine["entries"]] == [("N1", 2, 3)]
