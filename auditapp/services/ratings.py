@@ -149,21 +149,14 @@ class CellTotals:
         return parts, items
 
 
-def _clauses_of(version_id: int, known: dict[int, dict[str, str]]) -> dict[str, str]:
-    """item id -> clause of a checklist version; ``known`` holds those looked up already in
-    this computation (the process-wide cache is keyed by content, never by id alone)."""
-    if version_id not in known:
-        row = db.session.execute(
-            select(ChecklistVersion.id, ChecklistVersion.content_hash).where(
-                ChecklistVersion.id == version_id
-            )
-        ).one()
-        if (row.id, row.content_hash) not in _CLAUSES:
-            version = db.session.get(ChecklistVersion, version_id)
-            assert version is not None
-            _clauses(version)
-        known[version_id] = _CLAUSES[(row.id, row.content_hash)]
-    return known[version_id]
+def _clauses_of(version_id: int, content_hash: str) -> dict[str, str]:
+    """item id -> clause of a checklist version, cached by content (ids repeat across
+    databases; content does not change under an id)."""
+    if (version_id, content_hash) not in _CLAUSES:
+        version = db.session.get(ChecklistVersion, version_id)
+        assert version is not None
+        _clauses(version)
+    return _CLAUSES[(version_id, content_hash)]
 
 
 def _cell_rows(condition: ColumnElement[bool]) -> Select[Any]:
@@ -178,8 +171,10 @@ def _cell_rows(condition: ColumnElement[bool]) -> Select[Any]:
             Audit.score,
             Audit.score_detail,
             Audit.checklist_version_id,
+            ChecklistVersion.content_hash,
         )
         .join(Audit, Audit.id == RatingAudit.audit_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
         .where(condition)
         .order_by(RatingAudit.branch_id, RatingAudit.month, RatingAudit.audit_id)
     )
@@ -223,14 +218,14 @@ def _write_cells(totals: dict[Cell, CellTotals], *, replace: bool) -> None:
         db.session.execute(insert(RatingItemRollup), items)
 
 
-def _add_row(totals: dict[Cell, CellTotals], row: Any, known: dict[int, dict[str, str]]) -> None:
-    branch_id, month, slug, channel, score, detail, version_id = row
+def _add_row(totals: dict[Cell, CellTotals], row: Any) -> None:
+    branch_id, month, slug, channel, score, detail, version_id, content_hash = row
     totals.setdefault((branch_id, month), CellTotals()).add(
         slug,
         channel,
         score,
         detail or {"earned": 0.0, "possible": 0.0},
-        _clauses_of(version_id, known),
+        _clauses_of(version_id, content_hash),
     )
 
 
@@ -240,21 +235,22 @@ def refresh_cells(cells: Iterable[Cell]) -> None:
     for start in range(0, len(ordered), 200):
         chunk = ordered[start : start + 200]
         totals: dict[Cell, CellTotals] = {cell: CellTotals() for cell in chunk}
-        known: dict[int, dict[str, str]] = {}
         for row in db.session.execute(_cell_rows(_cells_condition(chunk))):
-            _add_row(totals, row, known)
+            _add_row(totals, row)
         _write_cells(totals, replace=True)
 
 
 def _counted_row(audit: Audit) -> RatingAudit:
     # Column reads, not relationships: loading the checklist version would load its whole
     # definition and source on every release.
-    slug = db.session.execute(
-        select(ChecklistVersion.slug).where(ChecklistVersion.id == audit.checklist_version_id)
-    ).scalar_one()
-    timezone = db.session.execute(
-        select(Branch.timezone).where(Branch.id == audit.branch_id)
-    ).scalar_one()
+    slug, timezone = db.session.execute(
+        select(
+            select(ChecklistVersion.slug)
+            .where(ChecklistVersion.id == audit.checklist_version_id)
+            .scalar_subquery(),
+            select(Branch.timezone).where(Branch.id == audit.branch_id).scalar_subquery(),
+        )
+    ).one()
     day = visit_day(audit, timezone)
     return RatingAudit(
         audit_id=audit.id,
@@ -283,12 +279,9 @@ def record_released(audits: Iterable[Audit]) -> None:
     _flush()
     cells: set[Cell] = set()
     for audit in audits:
+        # The lifecycle releases an audit once (released is never left), so there is no row
+        # yet; the primary key would refuse a second one.
         row = _counted_row(audit)
-        existing = db.session.get(RatingAudit, audit.id)
-        if existing is not None:  # released again after a repair: keep one row
-            cells.add((existing.branch_id, existing.month))
-            db.session.delete(existing)
-            db.session.flush()
         db.session.add(row)
         cells.add((row.branch_id, row.month))
     _flush()
@@ -360,7 +353,6 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
         last_id = rows[-1].id
     # One pass over every counted audit in cell order; a cell is written once complete.
     totals: dict[Cell, CellTotals] = {}
-    known: dict[int, dict[str, str]] = {}
     result = db.session.execute(
         _cell_rows(RatingAudit.audit_id.is_not(None)), execution_options={"yield_per": 5000}
     )
@@ -368,7 +360,7 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
         if (row[0], row[1]) not in totals and len(totals) >= 500:
             _write_cells(totals, replace=False)
             totals = {}
-        _add_row(totals, row, known)
+        _add_row(totals, row)
     _write_cells(totals, replace=False)
     db.session.commit()
     return {"audits": counted, "cells": len(cells)}
