@@ -516,32 +516,6 @@ def branch_moments(
     }
 
 
-def channel_moments(
-    period: Period, filters: Filters, branch_ids: Iterable[int] | None
-) -> dict[tuple[int, str], Moments]:
-    """(branch id, channel) -> moments of audit scores."""
-    query: AnySelect = (
-        select(
-            RatingRollup.branch_id,
-            RatingRollup.channel,
-            func.sum(RatingRollup.n),
-            func.sum(RatingRollup.total),
-            func.sum(RatingRollup.total_sq),
-        )
-        .where(RatingRollup.part_kind == "audit", _months(RatingRollup, period))
-        .group_by(RatingRollup.branch_id, RatingRollup.channel)
-    )
-    if filters.branch_kind is not None or filters.region_id is not None:
-        query = query.join(Branch, Branch.id == RatingRollup.branch_id)
-    query = _filtered(query, RatingRollup, filters)
-    if branch_ids is not None:
-        query = query.where(RatingRollup.branch_id.in_(list(branch_ids)))
-    return {
-        (b, c): Moments(int(n or 0), float(t or 0.0), float(q or 0.0))
-        for b, c, n, t, q in db.session.execute(query).all()
-    }
-
-
 def per_branch(period: Period, filters: Filters) -> dict[int, Moments]:
     """Branch id -> moments of its audit scores in the period."""
     return {b: m for (b, _), m in branch_moments(period, filters).items() if m.n}
@@ -611,22 +585,46 @@ def _branch_breakdowns(
 def _group_breakdowns(
     period: Period, filters: Filters, branch_ids: Iterable[int] | None
 ) -> dict[str, dict[str, Any]]:
-    """Per part: the spread of the branches' part means (each branch once)."""
-    ids = None if branch_ids is None else list(branch_ids)
-    result: dict[str, dict[str, Any]] = {}
-    for kind in BREAKDOWN_KINDS:
-        means: dict[str, list[float]] = {}
-        for (_, key), m in sorted(
-            branch_moments(period, filters, part_kind=kind, branch_ids=ids).items()
-        ):
-            if m.n:
-                means.setdefault(key, []).append(m.total / m.n)
-        result[kind] = {key: _spread_dict(arith.spread(v)) for key, v in means.items()}
-    channel_means: dict[str, list[float]] = {}
-    for (_, channel), m in sorted(channel_moments(period, filters, ids).items()):
-        if m.n:
-            channel_means.setdefault(channel, []).append(m.total / m.n)
-    result["channel"] = {k: _spread_dict(arith.spread(v)) for k, v in channel_means.items()}
+    """Per part: the spread of the branches' part means (each branch once), from one read."""
+    query: AnySelect = (
+        select(
+            RatingRollup.branch_id,
+            RatingRollup.part_kind,
+            RatingRollup.checklist_slug,
+            RatingRollup.part_key,
+            RatingRollup.channel,
+            func.sum(RatingRollup.n),
+            func.sum(RatingRollup.total),
+        )
+        .where(_months(RatingRollup, period))
+        .group_by(
+            RatingRollup.branch_id,
+            RatingRollup.part_kind,
+            RatingRollup.checklist_slug,
+            RatingRollup.part_key,
+            RatingRollup.channel,
+        )
+    )
+    if filters.branch_kind is not None or filters.region_id is not None:
+        query = query.join(Branch, Branch.id == RatingRollup.branch_id)
+    query = _filtered(query, RatingRollup, filters)
+    if branch_ids is not None:
+        query = query.where(RatingRollup.branch_id.in_(list(branch_ids)))
+    # (kind, key) -> branch -> [n, total]: channels and checklists merged per branch first.
+    sums: dict[tuple[str, str], dict[int, list[float]]] = {}
+    for branch_id, kind, slug, key, channel, n, total in db.session.execute(query).all():
+        if kind == "audit":
+            kind, key = "channel", channel
+        elif kind == "section":
+            key = f"{slug}:{key}"
+        row = sums.setdefault((kind, key), {}).setdefault(branch_id, [0, 0.0])
+        row[0] += int(n or 0)
+        row[1] += float(total or 0.0)
+    result: dict[str, dict[str, Any]] = {kind: {} for kind in (*BREAKDOWN_KINDS, "channel")}
+    for (kind, key), per_branch_sums in sorted(sums.items()):
+        means = [t / n for n, t in per_branch_sums.values() if n]
+        if means:
+            result[kind][key] = _spread_dict(arith.spread(means))
     return result
 
 

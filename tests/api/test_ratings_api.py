@@ -81,6 +81,12 @@ def test_network_and_region_ratings(as_user: Any, rated: Ratings) -> None:
         87.5,
         40.0,
     )
+    # pre_purchase per branch: N1 (100 + 50) / 2 = 75, N2 100, S1 0 of 4 = 0 -> mean 58.333.
+    stage = network["breakdowns"]["stage"]["pre_purchase"]
+    assert (stage["branches"], stage["min"], stage["max"], stage["gap"]) == (3, 0.0, 100.0, 100.0)
+    assert stage["mean"] == pytest.approx(58.3333, abs=1e-3)
+    assert network["breakdowns"]["channel"]["visit"]["branches"] == 3
+    assert "coffee-shop-visit:arrival" in network["breakdowns"]["section"]
     region = _get(api, f"/api/v1/ratings/regions/{rated.network.regions['N']}?period=2026-03")
     assert (region["rating"]["mean"], region["rating"]["gap"]) == (82.5, 10.0)
     # Quarter 1 = February + March: N1 (87.5, 87.5, 67.5) -> 80.833; N2 87.5; S1 47.5.
