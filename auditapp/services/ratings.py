@@ -929,9 +929,11 @@ def trend(
     if scope == "branch":
         assert scope_id is not None
         branch = visible_branch(user, scope_id)
-        data = _monthly(series, Filters(filters.checklist, filters.channel), [branch.id]).get(
-            branch.id, {}
-        )
+        # Read back far enough for the decline window too, whatever the series length.
+        first = min(series[0], arith.add_months(last_month, -options.decline_window))
+        data = _monthly(
+            [first, last_month], Filters(filters.checklist, filters.channel), [branch.id]
+        ).get(branch.id, {})
         points = [
             {"month": p.month, "n": p.n, "mean": p.mean, "branches": 1 if p.n else 0}
             for p in arith.trend(series, data)

@@ -266,3 +266,16 @@ def test_ratings_are_in_the_openapi_document(client: Any) -> None:
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "/api/v1/ratings/rankings/branches" in paths
     assert "/api/v1/ratings/branches/{branch_id}" in paths
+
+
+def test_decline_window_longer_than_the_series(as_user: Any, rated: Ratings) -> None:
+    # A March 2025 visit at 47.5 lies outside a 12-month series ending March 2026, yet inside
+    # a 13-month decline window: trailing = (47.5 + 87.5) / 2 = 67.5 < 77.5, so no decline
+    # (judging by February alone, 87.5 -> 77.5 would be a drop of 10 > 0).
+    audit_at(
+        rated, "N1", datetime(2025, 3, 10, 9, 0, tzinfo=UTC), answers(greeted=False, queue_wait=400)
+    )
+    n1 = rated.network.branches["N1"]
+    path = f"/api/v1/ratings/branches/{n1}/trend?months=12&until=2026-03&decline_points=0"
+    assert _get(as_user("admin"), f"{path}&decline_window=13")["decline"] is None
+    assert _get(as_user("admin"), f"{path}&decline_window=1")["decline"]["drop"] == 10.0
