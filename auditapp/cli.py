@@ -205,6 +205,26 @@ def worker_command(workers: int) -> None:
     Consumer(huey, workers=workers, worker_type="thread").run()
 
 
+@click.group("ratings")
+def ratings_group() -> None:
+    """Rating roll-ups."""
+
+
+@ratings_group.command("rebuild")
+def ratings_rebuild_command() -> None:
+    """Recompute every rating roll-up from the released audits (one transaction)."""
+    import time
+
+    from auditapp.services import ratings
+
+    started = time.perf_counter()
+    made = ratings.rebuild()
+    click.echo(
+        f"Rebuilt the ratings of {made['audits']} released audits in {made['cells']} "
+        f"branch-months ({time.perf_counter() - started:.1f} s)."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(demo_command)
@@ -212,3 +232,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_group)
     app.cli.add_command(checklist_group)
     app.cli.add_command(worker_command)
+    app.cli.add_command(ratings_group)

@@ -15,12 +15,14 @@ from auditapp.models.audit import (
 from auditapp.models.checklist import ChecklistVersion
 from auditapp.models.login_throttle import LoginThrottle
 from auditapp.models.network import BRANCH_KINDS, Branch, Region, StaffMember, StaffPlacement
+from auditapp.models.ratings import PART_KINDS, RatingAudit, RatingItemRollup, RatingRollup
 from auditapp.models.user import ROLES, ApiToken, User, user_branch, user_region
 
 __all__ = [
     "AUDIT_STATUSES",
     "BRANCH_KINDS",
     "COUNTING_STATUSES",
+    "PART_KINDS",
     "ROLES",
     "ApiToken",
     "Assignment",
@@ -32,6 +34,9 @@ __all__ = [
     "ChecklistVersion",
     "Dispute",
     "LoginThrottle",
+    "RatingAudit",
+    "RatingItemRollup",
+    "RatingRollup",
     "Region",
     "StaffMember",
     "StaffPlacement",

@@ -45,6 +45,7 @@ from auditapp.models import (
     StaffPlacement,
     User,
 )
+from auditapp.services import ratings as rating_service
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
@@ -597,6 +598,7 @@ def release(actor: User, audit_id: int, expected: int) -> Audit:
     audit.status = _transition(audit, "release")
     audit.released_at = _now()
     _history(audit, actor, "released", field="status", old="approved", new="released")
+    rating_service.record_released([audit])  # counts from now on, in this transaction
     _commit_or_conflict()
     return audit
 
@@ -618,6 +620,7 @@ def release_wave(actor: User, wave_id: int) -> int:
         audit.status = "released"
         audit.released_at = now
         _history(audit, actor, "released", field="status", old="approved", new="released")
+    rating_service.record_released(audits)  # counts from now on, in this transaction
     _commit_or_conflict()
     return len(audits)
 
@@ -749,6 +752,7 @@ def change_answer(
     old_value, old_score = audit.answers.get(item_id), audit.score
     audit.answers = answers
     _store_score(audit, result)
+    rating_service.record_rescored(audit)  # a released audit's ratings change with it
     _history(
         audit, actor, action, field=f"answers.{item_id}", old=old_value, new=value, reason=reason
     )

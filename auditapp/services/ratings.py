@@ -1,0 +1,1155 @@
+"""Ratings: keeping the monthly roll-ups, and reading ratings, rankings, trends and standards.
+
+Write side. A released audit gets a `RatingAudit` row (its branch-local visit month) and the
+roll-ups of its (branch, month) *cell* are recomputed from the audits of that cell, in audit id
+order, inside the caller's transaction (release, wave release, upheld dispute). ``ratings
+rebuild`` runs the very same cell computation over every cell, so a rebuild reproduces the kept
+roll-ups bit for bit.
+
+Read side. Every reading sums monthly roll-ups over a `Period` and hands the moments to the pure
+arithmetic in `auditapp.domain.ratings`. Scope goes through `auditapp.access`. Regions are read
+through each branch's *current* region: a moved branch counts in its new region for the past.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, insert, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from auditapp import access
+from auditapp.domain import ratings as arith
+from auditapp.domain.ratings import Moments, PassCount, Period
+from auditapp.extensions import db
+from auditapp.models import (
+    Audit,
+    Branch,
+    ChecklistVersion,
+    RatingAudit,
+    RatingItemRollup,
+    RatingRollup,
+    Region,
+    StaffPlacement,
+    User,
+)
+from auditapp.services.checklists import checklist_of
+from auditapp.services.errors import Conflict, NotFound
+from auditapp.services.pagination import paginate
+
+# A select of any columns (SQLAlchemy types a select by its column tuple).
+AnySelect = Select[*tuple[Any, ...]]
+Cell = tuple[int, date]  # (branch id, first day of the month)
+PartKey = tuple[str, str, str, str]  # (checklist slug, channel, part kind, part key)
+ItemKey = tuple[str, str, str, str]  # (checklist slug, channel, item id, clause)
+
+
+# Write side --------------------------------------------------------------------------------
+
+
+def visit_day(audit: Audit, timezone: str) -> date:
+    """The visit's calendar day in the branch's own time zone (submission time if the phone
+    sent no visit time)."""
+    moment = audit.visit_started_at or audit.submitted_at or audit.created_at
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+_CLAUSES: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def _clauses(version: ChecklistVersion) -> dict[str, str]:
+    """item id -> clause of a checklist version (cached by content)."""
+    key = (version.id, version.content_hash)
+    if key not in _CLAUSES:
+        if len(_CLAUSES) > 512:
+            _CLAUSES.clear()
+        _CLAUSES[key] = {item.id: item.clause for item in checklist_of(version).items()}
+    return _CLAUSES[key]
+
+
+@dataclass
+class CellTotals:
+    """The roll-up rows of one (branch, month) cell being summed, in audit id order."""
+
+    parts: dict[PartKey, list[float]] = field(default_factory=dict)
+    items: dict[ItemKey, list[float]] = field(default_factory=dict)
+
+    def add(
+        self,
+        slug: str,
+        channel: str,
+        score: float | None,
+        detail: dict[str, Any],
+        clauses: dict[str, str],
+    ) -> None:
+        """Add one audit: its score, its part scores and points, and its items' points."""
+        self._part((slug, channel, "audit", ""), score, detail["earned"], detail["possible"])
+        for kind, source in (("stage", "stages"), ("section", "sections"), ("role", "roles")):
+            for key, part in (detail.get(source) or {}).items():
+                self._part(
+                    (slug, channel, kind, key), part["score"], part["earned"], part["possible"]
+                )
+        for item_id, result in (detail.get("items") or {}).items():
+            if result.get("na"):
+                continue  # N/A counts in neither earned nor possible, nor in n
+            row = self.items.setdefault(
+                (slug, channel, item_id, clauses.get(item_id, "")), [0, 0.0, 0.0]
+            )
+            row[0] += 1
+            row[1] += result["earned"]
+            row[2] += result["possible"]
+
+    def _part(self, key: PartKey, score: float | None, earned: float, possible: float) -> None:
+        row = self.parts.setdefault(key, [0, 0.0, 0.0, 0.0, 0.0])
+        if score is not None:
+            row[0] += 1
+            row[1] += score
+            row[2] += score * score
+        row[3] += earned
+        row[4] += possible
+
+    def rows(self, cell: Cell) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The roll-up and item roll-up rows to insert for ``cell``."""
+        branch_id, month = cell
+        parts = [
+            {
+                "branch_id": branch_id,
+                "month": month,
+                "checklist_slug": slug,
+                "channel": channel,
+                "part_kind": kind,
+                "part_key": key,
+                "n": int(v[0]),
+                "total": v[1],
+                "total_sq": v[2],
+                "earned": v[3],
+                "possible": v[4],
+            }
+            for (slug, channel, kind, key), v in self.parts.items()
+        ]
+        items = [
+            {
+                "branch_id": branch_id,
+                "month": month,
+                "checklist_slug": slug,
+                "channel": channel,
+                "item_id": item_id,
+                "clause": clause,
+                "n": int(v[0]),
+                "earned": v[1],
+                "possible": v[2],
+            }
+            for (slug, channel, item_id, clause), v in self.items.items()
+        ]
+        return parts, items
+
+
+def _clauses_of(version_id: int, content_hash: str) -> dict[str, str]:
+    """item id -> clause of a checklist version, cached by content (ids repeat across
+    databases; content does not change under an id)."""
+    if (version_id, content_hash) not in _CLAUSES:
+        version = db.session.get(ChecklistVersion, version_id)
+        assert version is not None
+        _clauses(version)
+    return _CLAUSES[(version_id, content_hash)]
+
+
+def _cell_rows(condition: ColumnElement[bool]) -> Select[Any]:
+    """The counted audits matching ``condition``, by cell then audit id: the one summation
+    order that both the release path and the rebuild use."""
+    return (
+        select(
+            RatingAudit.branch_id,
+            RatingAudit.month,
+            RatingAudit.checklist_slug,
+            RatingAudit.channel,
+            Audit.score,
+            Audit.score_detail,
+            Audit.checklist_version_id,
+            ChecklistVersion.content_hash,
+        )
+        .join(Audit, Audit.id == RatingAudit.audit_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
+        .where(condition)
+        .order_by(RatingAudit.branch_id, RatingAudit.month, RatingAudit.audit_id)
+    )
+
+
+def _cells_condition(cells: Sequence[Cell]) -> ColumnElement[bool]:
+    by_branch: dict[int, set[date]] = {}
+    for branch_id, month in cells:
+        by_branch.setdefault(branch_id, set()).add(month)
+    return or_(
+        *(
+            and_(RatingAudit.branch_id == branch_id, RatingAudit.month.in_(sorted(months)))
+            for branch_id, months in by_branch.items()
+        )
+    )
+
+
+def _write_cells(totals: dict[Cell, CellTotals], *, replace: bool) -> None:
+    """Insert the roll-up rows of the cells (deleting the old ones first when ``replace``)."""
+    if replace:
+        for branch_id, month in totals:
+            db.session.execute(
+                delete(RatingRollup).where(
+                    RatingRollup.branch_id == branch_id, RatingRollup.month == month
+                )
+            )
+            db.session.execute(
+                delete(RatingItemRollup).where(
+                    RatingItemRollup.branch_id == branch_id, RatingItemRollup.month == month
+                )
+            )
+    parts: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    for cell, total in totals.items():
+        cell_parts, cell_items = total.rows(cell)
+        parts += cell_parts
+        items += cell_items
+    if parts:
+        db.session.execute(insert(RatingRollup), parts)
+    if items:
+        db.session.execute(insert(RatingItemRollup), items)
+
+
+def _add_row(totals: dict[Cell, CellTotals], row: Any) -> None:
+    branch_id, month, slug, channel, score, detail, version_id, content_hash = row
+    totals.setdefault((branch_id, month), CellTotals()).add(
+        slug,
+        channel,
+        score,
+        detail or {"earned": 0.0, "possible": 0.0},
+        _clauses_of(version_id, content_hash),
+    )
+
+
+def refresh_cells(cells: Iterable[Cell]) -> None:
+    """Recompute the roll-ups of these (branch, month) cells from their audits (no commit)."""
+    ordered = sorted(set(cells))
+    for start in range(0, len(ordered), 200):
+        chunk = ordered[start : start + 200]
+        totals: dict[Cell, CellTotals] = {cell: CellTotals() for cell in chunk}
+        for row in db.session.execute(_cell_rows(_cells_condition(chunk))):
+            _add_row(totals, row)
+        _write_cells(totals, replace=True)
+
+
+def _counted_row(audit: Audit) -> RatingAudit:
+    # Column reads, not relationships: loading the checklist version would load its whole
+    # definition and source on every release.
+    slug, timezone = db.session.execute(
+        select(
+            select(ChecklistVersion.slug)
+            .where(ChecklistVersion.id == audit.checklist_version_id)
+            .scalar_subquery(),
+            select(Branch.timezone).where(Branch.id == audit.branch_id).scalar_subquery(),
+        )
+    ).one()
+    day = visit_day(audit, timezone)
+    return RatingAudit(
+        audit_id=audit.id,
+        branch_id=audit.branch_id,
+        visit_date=day,
+        month=arith.month_start(day),
+        checklist_slug=slug,
+        channel=audit.channel,
+        score=audit.score,
+    )
+
+
+def _flush() -> None:
+    """Write the caller's pending changes; a concurrent edit of the audit is a conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise Conflict(
+            "The audit changed meanwhile; reload it and try again.", code="stale_version"
+        ) from error
+
+
+def record_released(audits: Iterable[Audit]) -> None:
+    """Count newly released audits: call inside the release transaction (it does not commit)."""
+    _flush()
+    cells: set[Cell] = set()
+    for audit in audits:
+        # The lifecycle releases an audit once (released is never left), so there is no row
+        # yet; the primary key would refuse a second one.
+        row = _counted_row(audit)
+        db.session.add(row)
+        cells.add((row.branch_id, row.month))
+    _flush()
+    refresh_cells(cells)
+
+
+def record_rescored(audit: Audit) -> None:
+    """A released audit's score changed (an upheld dispute): update its cell in the caller's
+    transaction. Audits not released are not counted and need nothing."""
+    if audit.status != "released":
+        return
+    _flush()
+    counted = db.session.get(RatingAudit, audit.id)
+    if counted is None:
+        record_released([audit])
+        return
+    counted.score = audit.score
+    _flush()
+    refresh_cells([(counted.branch_id, counted.month)])
+
+
+def rebuild(batch: int = 2000) -> dict[str, int]:
+    """Recompute every roll-up from the released audits (one transaction, committed here)."""
+    db.session.execute(delete(RatingItemRollup))
+    db.session.execute(delete(RatingRollup))
+    db.session.execute(delete(RatingAudit))
+    zones = dict(db.session.execute(select(Branch.id, Branch.timezone)).all())
+    slugs = dict(db.session.execute(select(ChecklistVersion.id, ChecklistVersion.slug)).all())
+    cells: set[Cell] = set()
+    counted = 0
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(
+                Audit.id,
+                Audit.branch_id,
+                Audit.checklist_version_id,
+                Audit.channel,
+                Audit.score,
+                Audit.visit_started_at,
+                Audit.submitted_at,
+                Audit.created_at,
+            )
+            .where(Audit.status == "released", Audit.id > last_id)
+            .order_by(Audit.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        values = []
+        for row in rows:
+            moment = row.visit_started_at or row.submitted_at or row.created_at
+            day = moment.astimezone(ZoneInfo(zones[row.branch_id])).date()
+            month = arith.month_start(day)
+            values.append(
+                {
+                    "audit_id": row.id,
+                    "branch_id": row.branch_id,
+                    "visit_date": day,
+                    "month": month,
+                    "checklist_slug": slugs[row.checklist_version_id],
+                    "channel": row.channel,
+                    "score": row.score,
+                }
+            )
+            cells.add((row.branch_id, month))
+        db.session.execute(insert(RatingAudit), values)
+        counted += len(rows)
+        last_id = rows[-1].id
+    # One pass over every counted audit in cell order; a cell is written once complete.
+    totals: dict[Cell, CellTotals] = {}
+    result = db.session.execute(
+        _cell_rows(RatingAudit.audit_id.is_not(None)), execution_options={"yield_per": 5000}
+    )
+    for row in result:
+        if (row[0], row[1]) not in totals and len(totals) >= 500:
+            _write_cells(totals, replace=False)
+            totals = {}
+        _add_row(totals, row)
+    _write_cells(totals, replace=False)
+    db.session.commit()
+    return {"audits": counted, "cells": len(cells)}
+
+
+# Read side: parameters ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What narrows a reading: checklist (slug), channel, branch kind, region."""
+
+    checklist: str | None = None
+    channel: str | None = None
+    branch_kind: str | None = None
+    region_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    """Thresholds: the too-few-visits minimum and the decline-alert rule."""
+
+    min_visits: int = arith.DEFAULT_MIN_VISITS
+    decline_window: int = arith.DEFAULT_TREND_WINDOW
+    decline_points: float = arith.DEFAULT_DECLINE_POINTS
+
+    @staticmethod
+    def from_config(**overrides: Any) -> Options:
+        """Defaults from the app config (``RATINGS_*``), overridden per request."""
+        config = current_app.config
+        values: dict[str, Any] = {
+            "min_visits": int(config.get("RATINGS_MIN_VISITS", arith.DEFAULT_MIN_VISITS)),
+            "decline_window": int(config.get("RATINGS_DECLINE_WINDOW", arith.DEFAULT_TREND_WINDOW)),
+            "decline_points": float(
+                config.get("RATINGS_DECLINE_POINTS", arith.DEFAULT_DECLINE_POINTS)
+            ),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return Options(**values)
+
+
+def _filtered(query: AnySelect, model: Any, filters: Filters) -> AnySelect:
+    """Apply filters to a query over a roll-up table (joined to Branch when needed)."""
+    if filters.checklist is not None:
+        query = query.where(model.checklist_slug == filters.checklist)
+    if filters.channel is not None:
+        query = query.where(model.channel == filters.channel)
+    if filters.branch_kind is not None:
+        query = query.where(Branch.kind == filters.branch_kind)
+    if filters.region_id is not None:
+        query = query.where(Branch.region_id == filters.region_id)
+    return query
+
+
+def _months(model: Any, period: Period) -> ColumnElement[bool]:
+    return and_(model.month >= period.first, model.month <= period.last)
+
+
+# Read side: scope --------------------------------------------------------------------------
+
+
+def employee_branch_id(user: User) -> int | None:
+    """The branch an employee works at now (their current placement)."""
+    if user.staff_member_id is None:
+        return None
+    return db.session.execute(
+        select(StaffPlacement.branch_id)
+        .where(
+            StaffPlacement.staff_member_id == user.staff_member_id,
+            StaffPlacement.ended_on.is_(None),
+        )
+        .order_by(StaffPlacement.started_on.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def visible_branch(user: User, branch_id: int) -> Branch:
+    """A branch whose rating ``user`` may read (employees: their own branch), else NotFound."""
+    if user.role == "employee":
+        allowed: ColumnElement[bool] = (
+            Branch.id == own if (own := employee_branch_id(user)) is not None else false()
+        )
+    else:
+        allowed = access.branch_filter(user)
+    branch = db.session.execute(
+        select(Branch).where(Branch.id == branch_id, allowed)
+    ).scalar_one_or_none()
+    if branch is None:
+        raise NotFound(f"Branch {branch_id} not found.")
+    return branch
+
+
+def visible_region(user: User, region_id: int) -> Region:
+    """A region in the caller's scope, else NotFound."""
+    region = db.session.execute(
+        select(Region).where(Region.id == region_id, access.region_filter(user))
+    ).scalar_one_or_none()
+    if region is None:
+        raise NotFound(f"Region {region_id} not found.")
+    return region
+
+
+def _visible_branch_ids(user: User) -> set[int] | None:
+    """None for the whole network, else the ids ``user`` may see."""
+    if user.role in access.NETWORK_WIDE:
+        return None
+    return set(db.session.execute(select(Branch.id).where(access.branch_filter(user))).scalars())
+
+
+# Read side: sums ---------------------------------------------------------------------------
+
+
+def branch_moments(
+    period: Period,
+    filters: Filters,
+    *,
+    part_kind: str = "audit",
+    branch_ids: Iterable[int] | None = None,
+) -> dict[tuple[int, str], Moments]:
+    """(branch id, part key) -> moments over the period, from the roll-ups."""
+    query: AnySelect = (
+        select(
+            RatingRollup.branch_id,
+            RatingRollup.part_key,
+            func.sum(RatingRollup.n),
+            func.sum(RatingRollup.total),
+            func.sum(RatingRollup.total_sq),
+        )
+        .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
+        .group_by(RatingRollup.branch_id, RatingRollup.part_key)
+    )
+    if part_kind == "section":
+        # Sections are grouped by checklist: the key says which.
+        query = (
+            select(
+                RatingRollup.branch_id,
+                RatingRollup.checklist_slug + ":" + RatingRollup.part_key,
+                func.sum(RatingRollup.n),
+                func.sum(RatingRollup.total),
+                func.sum(RatingRollup.total_sq),
+            )
+            .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
+            .group_by(RatingRollup.branch_id, RatingRollup.checklist_slug, RatingRollup.part_key)
+        )
+    if filters.branch_kind is not None or filters.region_id is not None:
+        query = query.join(Branch, Branch.id == RatingRollup.branch_id)
+    query = _filtered(query, RatingRollup, filters)
+    if branch_ids is not None:
+        query = query.where(RatingRollup.branch_id.in_(list(branch_ids)))
+    return {
+        (branch_id, key): Moments(int(n or 0), float(total or 0.0), float(total_sq or 0.0))
+        for branch_id, key, n, total, total_sq in db.session.execute(query).all()
+    }
+
+
+def per_branch(period: Period, filters: Filters) -> dict[int, Moments]:
+    """Branch id -> moments of its audit scores in the period."""
+    return {b: m for (b, _), m in branch_moments(period, filters).items() if m.n}
+
+
+def _stats_dict(s: arith.Stats) -> dict[str, Any]:
+    return {
+        "n": s.n,
+        "mean": s.mean,
+        "sd": s.sd,
+        "ci_low": s.ci_low,
+        "ci_high": s.ci_high,
+        "too_few_visits": s.too_few_visits,
+    }
+
+
+def _spread_dict(s: arith.Spread) -> dict[str, Any]:
+    return {
+        "branches": s.branches,
+        "mean": s.mean,
+        "min": s.min,
+        "max": s.max,
+        "sd": s.sd,
+        "gap": s.gap,
+    }
+
+
+def _period_dict(period: Period) -> dict[str, Any]:
+    return {"first_month": period.first, "last_month": period.last, "ends_on": period.ends_on}
+
+
+BREAKDOWN_KINDS = ("stage", "section", "role")
+
+
+def _branch_breakdowns(
+    period: Period, filters: Filters, branch_id: int, options: Options
+) -> dict[str, dict[str, Any]]:
+    """Stage, section, role and channel ratings of one branch, from one read of its rows."""
+    query: AnySelect = select(
+        RatingRollup.part_kind,
+        RatingRollup.checklist_slug,
+        RatingRollup.part_key,
+        RatingRollup.channel,
+        RatingRollup.n,
+        RatingRollup.total,
+        RatingRollup.total_sq,
+    ).where(RatingRollup.branch_id == branch_id, _months(RatingRollup, period))
+    query = _filtered(query, RatingRollup, filters)
+    sums: dict[str, dict[str, Moments]] = {kind: {} for kind in (*BREAKDOWN_KINDS, "channel")}
+    for kind, slug, key, channel, n, total, total_sq in db.session.execute(query).all():
+        if kind == "audit":
+            kind, key = "channel", channel
+        elif kind == "section":
+            key = f"{slug}:{key}"
+        part = sums[kind]
+        part[key] = part.get(key, Moments()) + Moments(int(n), float(total), float(total_sq))
+    return {
+        kind: {
+            key: _stats_dict(arith.stats(m, options.min_visits))
+            for key, m in sorted(per_key.items())
+            if m.n
+        }
+        for kind, per_key in sums.items()
+    }
+
+
+def _group_breakdowns(
+    period: Period, filters: Filters, branch_ids: Iterable[int] | None
+) -> dict[str, dict[str, Any]]:
+    """Per part: the spread of the branches' part means (each branch once), from one read."""
+    query: AnySelect = (
+        select(
+            RatingRollup.branch_id,
+            RatingRollup.part_kind,
+            RatingRollup.checklist_slug,
+            RatingRollup.part_key,
+            RatingRollup.channel,
+            func.sum(RatingRollup.n),
+            func.sum(RatingRollup.total),
+        )
+        .where(_months(RatingRollup, period))
+        .group_by(
+            RatingRollup.branch_id,
+            RatingRollup.part_kind,
+            RatingRollup.checklist_slug,
+            RatingRollup.part_key,
+            RatingRollup.channel,
+        )
+    )
+    if filters.branch_kind is not None or filters.region_id is not None:
+        query = query.join(Branch, Branch.id == RatingRollup.branch_id)
+    query = _filtered(query, RatingRollup, filters)
+    if branch_ids is not None:
+        query = query.where(RatingRollup.branch_id.in_(list(branch_ids)))
+    # (kind, key) -> branch -> [n, total]: channels and checklists merged per branch first.
+    sums: dict[tuple[str, str], dict[int, list[float]]] = {}
+    for branch_id, kind, slug, key, channel, n, total in db.session.execute(query).all():
+        if kind == "audit":
+            kind, key = "channel", channel
+        elif kind == "section":
+            key = f"{slug}:{key}"
+        row = sums.setdefault((kind, key), {}).setdefault(branch_id, [0, 0.0])
+        row[0] += int(n or 0)
+        row[1] += float(total or 0.0)
+    result: dict[str, dict[str, Any]] = {kind: {} for kind in (*BREAKDOWN_KINDS, "channel")}
+    for (kind, key), per_branch_sums in sorted(sums.items()):
+        means = [t / n for n, t in per_branch_sums.values() if n]
+        if means:
+            result[kind][key] = _spread_dict(arith.spread(means))
+    return result
+
+
+def _network_filters(filters: Filters) -> Filters:
+    """The comparison base for significance: the network under the same filters, all regions."""
+    return Filters(filters.checklist, filters.channel, filters.branch_kind, None)
+
+
+def _ranked_branches(
+    period: Period, filters: Filters, options: Options
+) -> tuple[list[arith.Ranked[int]], float | None]:
+    """Rank the branches of the filtered set; significance against the network rating."""
+    moments = per_branch(period, filters)
+    network = per_branch(period, _network_filters(filters)) if filters.region_id else moments
+    network_mean = arith.spread(m.total / m.n for m in network.values()).mean
+    return arith.rank(
+        moments, network_mean, arith.shrinkage(network), options.min_visits
+    ), network_mean
+
+
+# Read side: use cases ----------------------------------------------------------------------
+
+
+def branch_rating(
+    user: User, branch_id: int, period: Period, filters: Filters, options: Options
+) -> dict[str, Any]:
+    """A branch's rating, breakdowns, change and place in its region and the network.
+
+    Two sums over every branch (this period and the previous one) serve the rating, both
+    rankings and the changes; one more read gives the branch's breakdowns.
+    """
+    branch = visible_branch(user, branch_id)
+    filters = Filters(filters.checklist, filters.channel, None, None)
+    now = per_branch(period, filters)
+    before = per_branch(period.previous(), filters)
+    stat = arith.stats(now.get(branch_id, Moments()), options.min_visits)
+    previous = arith.stats(before.get(branch_id, Moments()), options.min_visits)
+    network_mean = arith.spread(m.total / m.n for m in now.values()).mean
+    shrink = arith.shrinkage(now)
+    region_branches = set(
+        db.session.execute(select(Branch.id).where(Branch.region_id == branch.region_id)).scalars()
+    )
+    places: dict[str, Any] = {}
+    for scope, members in (("network", None), ("region", region_branches)):
+        current = {b: m for b, m in now.items() if members is None or b in members}
+        prior = {b: m for b, m in before.items() if members is None or b in members}
+        place = _place_of(branch_id, current, network_mean, shrink, options)
+        if place is not None:
+            prior_ranks = arith.competition_ranks({b: m.total / m.n for b, m in prior.items()})
+            old = prior_ranks.get(branch_id)
+            place["previous_rank"] = old
+            place["rank_change"] = None if old is None else old - place["rank"]
+        places[scope] = place
+    return {
+        "branch": _branch_ref(branch),
+        "period": _period_dict(period),
+        "rating": _stats_dict(stat),
+        "previous": _stats_dict(previous),
+        "mean_change": None
+        if stat.mean is None or previous.mean is None
+        else stat.mean - previous.mean,
+        "significance": arith.significance(stat, network_mean),
+        "network_mean": network_mean,
+        "places": places,
+        "breakdowns": _branch_breakdowns(period, filters, branch_id, options),
+    }
+
+
+def _place_of(
+    branch_id: int,
+    moments: dict[int, Moments],
+    network_mean: float | None,
+    shrink: arith.Shrinkage,
+    options: Options,
+) -> dict[str, Any] | None:
+    """The branch's rank, rank range and shrunk rank among ``moments`` (None if unrated)."""
+    if branch_id not in moments:
+        return None
+    entry = next(
+        e
+        for e in arith.rank(moments, network_mean, shrink, options.min_visits)
+        if e.key == branch_id
+    )
+    return _rank_dict(entry, len(moments))
+
+
+def _branch_ref(branch: Branch) -> dict[str, Any]:
+    return {
+        "id": branch.id,
+        "code": branch.code,
+        "name": branch.name,
+        "kind": branch.kind,
+        "region_id": branch.region_id,
+    }
+
+
+def _rank_dict(entry: arith.Ranked[Any], total: int) -> dict[str, Any]:
+    return {
+        "rank": entry.rank,
+        "of": total,
+        "rank_best": entry.rank_best,
+        "rank_worst": entry.rank_worst,
+        "significance": entry.significance,
+        "shrunk_mean": entry.shrunk_mean,
+        "shrunk_rank": entry.shrunk_rank,
+    }
+
+
+def _branches_of(branch_ids: Iterable[int]) -> dict[int, Branch]:
+    ids = list(branch_ids)
+    if not ids:
+        return {}
+    return {b.id: b for b in db.session.execute(select(Branch).where(Branch.id.in_(ids))).scalars()}
+
+
+def group_rating(
+    user: User, region_id: int | None, period: Period, filters: Filters, options: Options
+) -> dict[str, Any]:
+    """A region's (or, with None, the network's) rating: mean of branch means and spread."""
+    region = visible_region(user, region_id) if region_id is not None else None
+    scoped = Filters(filters.checklist, filters.channel, filters.branch_kind, region_id)
+    now = per_branch(period, scoped)
+    before = per_branch(period.previous(), scoped)
+    spread = arith.spread(m.total / m.n for m in now.values())
+    prior = arith.spread(m.total / m.n for m in before.values())
+    audits = arith.merge(now.values())
+    return {
+        "region": None
+        if region is None
+        else {"id": region.id, "code": region.code, "name": region.name},
+        "period": _period_dict(period),
+        "rating": _spread_dict(spread),
+        "audits": audits.n,
+        "previous": _spread_dict(prior),
+        "mean_change": None
+        if spread.mean is None or prior.mean is None
+        else spread.mean - prior.mean,
+        "breakdowns": _group_breakdowns(period, scoped, None),
+    }
+
+
+def branch_ranking(
+    user: User,
+    period: Period,
+    filters: Filters,
+    options: Options,
+    page: int = 1,
+    per_page: int = 100,
+) -> dict[str, Any]:
+    """Branches ranked within a region (filter region_id) or the network; the caller sees the
+    entries of the branches in their scope, each with its place among all, a page at a time
+    (in rank order)."""
+    if filters.region_id is not None:
+        visible_region(user, filters.region_id)
+    ranked, network_mean = _ranked_branches(period, filters, options)
+    # The previous period needs only ranks and means, not intervals or shrinkage.
+    before = {b: m.total / m.n for b, m in per_branch(period.previous(), filters).items()}
+    prior_ranks = arith.competition_ranks(before)
+    visible = _visible_branch_ids(user)
+    in_scope = [e for e in ranked if visible is None or e.key in visible]
+    shown = in_scope[(page - 1) * per_page : page * per_page]
+    branches = _branches_of(e.key for e in shown)
+    entries = []
+    for entry in shown:
+        change = arith.change(
+            entry.rank, entry.stats.mean, prior_ranks.get(entry.key), before.get(entry.key)
+        )
+        entries.append(
+            {
+                "branch": _branch_ref(branches[entry.key]),
+                "rating": _stats_dict(entry.stats),
+                **_rank_dict(entry, len(ranked)),
+                "previous_rank": change.previous_rank,
+                "rank_change": change.rank_change,
+                "previous_mean": change.previous_mean,
+                "mean_change": change.mean_change,
+            }
+        )
+    return {
+        "period": _period_dict(period),
+        "within": "region" if filters.region_id is not None else "network",
+        "network_mean": network_mean,
+        "ranked": len(ranked),
+        "total": len(in_scope),
+        "page": page,
+        "per_page": per_page,
+        "entries": entries,
+    }
+
+
+def region_ranking(
+    user: User, period: Period, filters: Filters, options: Options
+) -> dict[str, Any]:
+    """Regions of the network ranked by the mean of their branch means (regions as they are
+    now); a region's interval is the Student-t interval over its branch means."""
+    filters = Filters(filters.checklist, filters.channel, filters.branch_kind, None)
+
+    def region_moments(p: Period) -> dict[int, Moments]:
+        moments = per_branch(p, filters)
+        region_of = (
+            dict(
+                db.session.execute(
+                    select(Branch.id, Branch.region_id).where(Branch.id.in_(list(moments)))
+                ).all()
+            )
+            if moments
+            else {}
+        )
+        means: dict[int, list[float]] = {}
+        for branch_id, m in moments.items():
+            means.setdefault(region_of[branch_id], []).append(m.total / m.n)
+        return {region: Moments.of(values) for region, values in sorted(means.items())}
+
+    now, before = region_moments(period), region_moments(period.previous())
+    network_mean = arith.spread(value for m in now.values() for value in [m.total / m.n] * m.n).mean
+    # Branches are the observations: a region with one branch has no interval.
+    ranked = arith.rank(now, network_mean, arith.shrinkage(now), min_visits=2)
+    prior = {e.key: e for e in arith.rank(before, None, arith.shrinkage(before), min_visits=2)}
+    visible = set(db.session.execute(select(Region.id).where(access.region_filter(user))).scalars())
+    regions = {r.id: r for r in db.session.execute(select(Region)).scalars()}
+    entries = []
+    for entry in ranked:
+        if entry.key not in visible:
+            continue
+        old = prior.get(entry.key)
+        change = arith.change(
+            entry.rank, entry.stats.mean, old.rank if old else None, old.stats.mean if old else None
+        )
+        region = regions[entry.key]
+        entries.append(
+            {
+                "region": {"id": region.id, "code": region.code, "name": region.name},
+                "branches": entry.stats.n,
+                "mean": entry.stats.mean,
+                "sd": entry.stats.sd,
+                "ci_low": entry.stats.ci_low,
+                "ci_high": entry.stats.ci_high,
+                **_rank_dict(entry, len(ranked)),
+                "previous_rank": change.previous_rank,
+                "rank_change": change.rank_change,
+                "previous_mean": change.previous_mean,
+                "mean_change": change.mean_change,
+            }
+        )
+    return {
+        "period": _period_dict(period),
+        "network_mean": network_mean,
+        "ranked": len(ranked),
+        "entries": entries,
+    }
+
+
+def _monthly(
+    months: Sequence[date], filters: Filters, branch_ids: Iterable[int] | None
+) -> dict[int, dict[date, Moments]]:
+    """branch id -> month -> moments of audit scores."""
+    query: AnySelect = (
+        select(
+            RatingRollup.branch_id,
+            RatingRollup.month,
+            func.sum(RatingRollup.n),
+            func.sum(RatingRollup.total),
+            func.sum(RatingRollup.total_sq),
+        )
+        .where(
+            RatingRollup.part_kind == "audit",
+            RatingRollup.month >= months[0],
+            RatingRollup.month <= months[-1],
+        )
+        .group_by(RatingRollup.branch_id, RatingRollup.month)
+    )
+    if filters.branch_kind is not None or filters.region_id is not None:
+        query = query.join(Branch, Branch.id == RatingRollup.branch_id)
+    query = _filtered(query, RatingRollup, filters)
+    if branch_ids is not None:
+        query = query.where(RatingRollup.branch_id.in_(list(branch_ids)))
+    result: dict[int, dict[date, Moments]] = {}
+    for branch_id, month, n, total, total_sq in db.session.execute(query).all():
+        if n:
+            result.setdefault(branch_id, {})[_as_date(month)] = Moments(
+                int(n), float(total), float(total_sq)
+            )
+    return result
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def trend(
+    user: User,
+    scope: str,
+    scope_id: int | None,
+    last_month: date,
+    months: int,
+    filters: Filters,
+    options: Options,
+) -> dict[str, Any]:
+    """A monthly series ending at ``last_month``: a branch's audit means, or for a region or
+    the network the mean of the branch means of each month (with the branch count)."""
+    series = [arith.add_months(last_month, -i) for i in range(months - 1, -1, -1)]
+    if scope == "branch":
+        assert scope_id is not None
+        branch = visible_branch(user, scope_id)
+        # Read back far enough for the decline window too, whatever the series length.
+        first = min(series[0], arith.add_months(last_month, -options.decline_window))
+        data = _monthly(
+            [first, last_month], Filters(filters.checklist, filters.channel), [branch.id]
+        ).get(branch.id, {})
+        points = [
+            {"month": p.month, "n": p.n, "mean": p.mean, "branches": 1 if p.n else 0}
+            for p in arith.trend(series, data)
+        ]
+        alert = arith.decline(last_month, data, options.decline_window, options.decline_points)
+        return {
+            "scope": scope,
+            "branch": _branch_ref(branch),
+            "points": points,
+            "decline": None if alert is None else _decline_dict(alert),
+        }
+    if scope == "region":
+        assert scope_id is not None
+        visible_region(user, scope_id)
+    scoped = Filters(filters.checklist, filters.channel, filters.branch_kind, scope_id)
+    data_by_branch = _monthly(series, scoped, None)
+    points = []
+    for month in series:
+        means = [
+            m.total / m.n for per in data_by_branch.values() if (m := per.get(month)) is not None
+        ]
+        audits = sum(per[month].n for per in data_by_branch.values() if month in per)
+        points.append(
+            {"month": month, "n": audits, "mean": arith.spread(means).mean, "branches": len(means)}
+        )
+    return {"scope": scope, "region_id": scope_id, "points": points, "decline": None}
+
+
+def _decline_dict(alert: arith.Decline) -> dict[str, Any]:
+    return {
+        "month": alert.month,
+        "latest_mean": alert.latest_mean,
+        "latest_n": alert.latest_n,
+        "trailing_mean": alert.trailing_mean,
+        "trailing_n": alert.trailing_n,
+        "drop": alert.drop,
+    }
+
+
+def declines(user: User, last_month: date, filters: Filters, options: Options) -> dict[str, Any]:
+    """Branches in the caller's scope whose latest month fell more than the threshold below
+    their trailing average; largest drop first."""
+    if filters.region_id is not None:
+        visible_region(user, filters.region_id)
+    series = [arith.add_months(last_month, -i) for i in range(options.decline_window, -1, -1)]
+    visible = _visible_branch_ids(user)
+    data = _monthly(series, filters, visible)
+    alerts = []
+    for branch_id, per_month in data.items():
+        alert = arith.decline(last_month, per_month, options.decline_window, options.decline_points)
+        if alert is not None:
+            alerts.append((branch_id, alert))
+    alerts.sort(key=lambda pair: (-pair[1].drop, pair[0]))
+    branches = _branches_of(b for b, _ in alerts)
+    return {
+        "month": last_month,
+        "window": options.decline_window,
+        "points": options.decline_points,
+        "alerts": [{"branch": _branch_ref(branches[b]), **_decline_dict(a)} for b, a in alerts],
+    }
+
+
+def standards(
+    user: User,
+    scope: str,
+    scope_id: int | None,
+    period: Period,
+    filters: Filters,
+    limit: int,
+) -> dict[str, Any]:
+    """The weakest standards (lowest pass rate = earned / possible) of a branch, region or the
+    network, and the standards whose pass rate differs most between branches."""
+    branch_ids: list[int] | None = None
+    if scope == "branch":
+        assert scope_id is not None
+        branch_ids = [visible_branch(user, scope_id).id]
+        scoped = Filters(filters.checklist, filters.channel)
+    else:
+        if scope == "region":
+            assert scope_id is not None
+            visible_region(user, scope_id)
+        scoped = Filters(filters.checklist, filters.channel, filters.branch_kind, scope_id)
+    query: AnySelect = (
+        select(
+            RatingItemRollup.branch_id,
+            RatingItemRollup.checklist_slug,
+            RatingItemRollup.item_id,
+            RatingItemRollup.clause,
+            func.sum(RatingItemRollup.n),
+            func.sum(RatingItemRollup.earned),
+            func.sum(RatingItemRollup.possible),
+        )
+        .where(_months(RatingItemRollup, period))
+        .group_by(
+            RatingItemRollup.branch_id,
+            RatingItemRollup.checklist_slug,
+            RatingItemRollup.item_id,
+            RatingItemRollup.clause,
+        )
+    )
+    if scoped.branch_kind is not None or scoped.region_id is not None:
+        query = query.join(Branch, Branch.id == RatingItemRollup.branch_id)
+    query = _filtered(query, RatingItemRollup, scoped)
+    if branch_ids is not None:
+        query = query.where(RatingItemRollup.branch_id.in_(branch_ids))
+    totals: dict[tuple[str, str, str], PassCount] = {}
+    by_branch: dict[tuple[str, str, str], dict[Any, PassCount]] = {}
+    for branch_id, slug, item_id, clause, n, earned, possible in db.session.execute(query).all():
+        key = (slug, item_id, clause)
+        count = PassCount(int(n), float(earned), float(possible))
+        totals[key] = totals.get(key, PassCount()) + count
+        by_branch.setdefault(key, {})[branch_id] = count
+    ordered = dict(sorted(totals.items()))
+    weak = arith.weakest(ordered, limit)
+    texts = _item_texts({key[0] for key in ordered})
+    result: dict[str, Any] = {
+        "scope": scope,
+        "scope_id": scope_id,
+        "period": _period_dict(period),
+        "weakest": [
+            {
+                **_standard_ref(w.key, texts),
+                "n": w.n,
+                "earned": w.earned,
+                "possible": w.possible,
+                "pass_rate": w.pass_rate,
+            }
+            for w in weak
+        ],
+        "divergent": [],
+    }
+    if scope != "branch":
+        rows = arith.divergent(dict(sorted(by_branch.items())), limit)
+        branches = _branches_of(
+            {cast(int, d.best_branch) for d in rows} | {cast(int, d.worst_branch) for d in rows}
+        )
+        result["divergent"] = [
+            {
+                **_standard_ref(d.key, texts),
+                "branches": d.branches,
+                "best_branch": _branch_ref(branches[cast(int, d.best_branch)]),
+                "best_rate": d.best_rate,
+                "worst_branch": _branch_ref(branches[cast(int, d.worst_branch)]),
+                "worst_rate": d.worst_rate,
+                "gap": d.gap,
+            }
+            for d in rows
+        ]
+    return result
+
+
+def _item_texts(slugs: set[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(slug, item id) -> the item's text in the newest version of each checklist."""
+    texts: dict[tuple[str, str], dict[str, Any]] = {}
+    if not slugs:
+        return texts
+    versions = db.session.execute(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.slug.in_(sorted(slugs)))
+        .order_by(ChecklistVersion.version)
+    ).scalars()
+    for version in versions:  # newest last, so newest wins
+        for item in checklist_of(version).items():
+            texts[(version.slug, item.id)] = dict(item.text)
+    return texts
+
+
+def _standard_ref(
+    key: tuple[str, str, str], texts: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Any]:
+    slug, item_id, clause = key
+    return {
+        "checklist": slug,
+        "item_id": item_id,
+        "clause": clause,
+        "text": texts.get((slug, item_id), {}),
+    }
+
+
+def comparison(
+    user: User, period: Period, filters: Filters, by: str, options: Options
+) -> dict[str, Any]:
+    """Branches (in scope, optionally of one region) x sections or stages: a heat-map."""
+    if filters.region_id is not None:
+        visible_region(user, filters.region_id)
+    visible = _visible_branch_ids(user)
+    moments = branch_moments(period, filters, part_kind=by, branch_ids=visible)
+    overall = branch_moments(period, filters, branch_ids=visible)
+    table = arith.matrix(cast(dict[tuple[int, Any], Moments], moments))
+    columns = sorted({key for _, key in moments})
+    branches = _branches_of(b for (b, _), m in overall.items() if m.n)
+    rows = []
+    for branch_id in sorted(branches, key=lambda b: branches[b].code):
+        cells = table.get(branch_id, {})
+        rows.append(
+            {
+                "branch": _branch_ref(branches[branch_id]),
+                "rating": _stats_dict(arith.stats(overall[(branch_id, "")], options.min_visits)),
+                "cells": {str(column): {"n": s.n, "mean": s.mean} for column, s in cells.items()},
+            }
+        )
+    return {"period": _period_dict(period), "by": by, "columns": columns, "rows": rows}
+
+
+def audits_behind(
+    user: User, branch_id: int, period: Period, filters: Filters, page: int, per_page: int
+) -> dict[str, Any]:
+    """The counted audits behind a branch's rating for the period (traceability)."""
+    visible_branch(user, branch_id)
+    query = select(RatingAudit).where(
+        RatingAudit.branch_id == branch_id,
+        _months(RatingAudit, period),
+    )
+    if filters.checklist is not None:
+        query = query.where(RatingAudit.checklist_slug == filters.checklist)
+    if filters.channel is not None:
+        query = query.where(RatingAudit.channel == filters.channel)
+    query = query.order_by(RatingAudit.visit_date, RatingAudit.audit_id)
+    return paginate(query, page, per_page)

@@ -1,0 +1,621 @@
+"""Benchmark the ratings at network scale: 5,000 branches, 50 regions, 1,000,000 released audits
+over 24 months (``--scale 0.1`` for a tenth), generated deterministically from ``--seed``.
+
+Steps, each timed and printed:
+
+1. Bulk load (not through the API: a million submissions would take hours): regions, branches
+   in four time zones, shoppers, one wave per month, one assignment and one *released* audit per
+   visit with its answers and its server-side score (`score_audit` on the example checklist;
+   each branch has its own quality level and drift, so there are weak and declining branches).
+2. ``ratings rebuild`` (`auditapp.services.ratings.rebuild`): the roll-ups from the audits. The
+   test ``tests/integration/test_ratings_bench.py`` proves this bulk path gives the same roll-ups
+   as releasing the same visits one by one through the services.
+3. One release through the service with its roll-up update, against the same release with the
+   roll-up hook switched off (the release cost before ratings), median of N.
+4. Each rating endpoint through the Flask test client (HTTP semantics, no socket), median and p95,
+   for the last complete quarter of the data, beside two floors computed in the same run on the
+   same data: numpy over arrays of the per-audit scores (loaded once, not timed) and one plain
+   SQL GROUP BY over the audit rows.
+
+Run from the repository root::
+
+    .venv/bin/python bench/ratings.py --scale 0.05          # SQLite temp file
+    .venv/bin/python bench/ratings.py --scale 0.05 \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Nothing is asserted about time; figures are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from auditapp import create_app  # noqa: E402 - after making the package importable
+from auditapp.domain import ratings as arith  # noqa: E402
+from auditapp.extensions import db  # noqa: E402
+from bench.api import fresh_database  # noqa: E402
+from tests.conftest import PASSWORD, IsolatedClient, app_config, make_user  # noqa: E402
+from tests.integration.test_ratings_rollups import RATING_CHECKLIST  # noqa: E402
+
+TIMEZONES = ("Europe/Moscow", "Asia/Yekaterinburg", "Asia/Novosibirsk", "Asia/Vladivostok")
+KINDS = ("store", "restaurant", "hotel")
+FULL_BRANCHES, FULL_REGIONS, FULL_AUDITS, MONTHS = 5000, 50, 1_000_000, 24
+FIRST_MONTH = date(2024, 12, 1)  # 24 months: December 2024 .. November 2026
+
+
+@dataclass(frozen=True)
+class BranchSpec:
+    """A generated branch: where it is, how good it is, and whether it fades."""
+
+    code: str
+    region: int
+    kind: str
+    timezone: str
+    quality: float  # probability-like level in [0.3, 0.97]
+    drift: float  # per month; negative for declining branches
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A generated visit: which branch, when (UTC), what the shopper answered."""
+
+    branch: int
+    at: datetime
+    answers: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything the bench loads, generated from a seed."""
+
+    regions: int
+    branches: list[BranchSpec]
+    visits: list[Visit]
+
+
+def generate(branches: int, regions: int, audits: int, months: int, seed: int) -> Dataset:
+    """A deterministic network and its visits spread evenly over ``months`` months."""
+    rng = random.Random(seed)
+    specs = []
+    for index in range(branches):
+        declining = rng.random() < 0.05
+        specs.append(
+            BranchSpec(
+                code=f"B{index:05d}",
+                region=index % regions,
+                kind=KINDS[index % len(KINDS)],
+                timezone=TIMEZONES[index % len(TIMEZONES)],
+                quality=min(0.97, max(0.3, rng.gauss(0.8, 0.1))),
+                drift=-0.02 if declining else rng.uniform(-0.002, 0.002),
+            )
+        )
+    visits = []
+    first = FIRST_MONTH if months == MONTHS else arith.add_months(FIRST_MONTH, MONTHS - months)
+    for index in range(audits):
+        branch = index % branches
+        month = arith.add_months(first, (index // branches) % months)
+        day = rng.randrange(28)
+        at = datetime(month.year, month.month, 1, tzinfo=UTC) + timedelta(
+            days=day, minutes=rng.randrange(24 * 60)
+        )
+        spec = specs[branch]
+        age = (month.year - first.year) * 12 + month.month - first.month
+        q = min(0.99, max(0.05, spec.quality + spec.drift * age))
+        visits.append(Visit(branch, at, _answers(rng, q)))
+    return Dataset(regions, specs, visits)
+
+
+def _answers(rng: random.Random, q: float) -> dict[str, Any]:
+    return {
+        "greeted": rng.random() < q,
+        "queue_wait": rng.choice([30, 30, 90, 400]) if rng.random() > q else 20,
+        "receipt": rng.random() < min(0.995, q + 0.15),
+        "drink_quality": max(1, min(5, round(1 + 4 * q + rng.gauss(0, 0.7)))),
+        "dessert_offer": rng.choice(["matched", "generic", "none", None])
+        if rng.random() > q
+        else "matched",
+        "table_clean": None if rng.random() < 0.2 else rng.random() < q,
+        "comment": "",
+    }
+
+
+# Loading -----------------------------------------------------------------------------------
+
+
+def load_network(dataset: Dataset) -> tuple[int, list[int], list[int], int]:
+    """Regions, branches (through the services' tables in bulk), the checklist and shoppers.
+    Returns (version id, region ids, branch ids, admin id)."""
+    from auditapp.models import Branch, Region
+    from auditapp.services import checklists
+
+    now = datetime.now(UTC)
+    db.session.execute(
+        sa.insert(Region),
+        [
+            {"code": f"R{i:02d}", "name": f"Регион {i + 1}", "created_at": now}
+            for i in range(dataset.regions)
+        ],
+    )
+    region_ids = list(db.session.execute(sa.select(Region.id).order_by(Region.code)).scalars())
+    db.session.execute(
+        sa.insert(Branch),
+        [
+            {
+                "region_id": region_ids[spec.region],
+                "code": spec.code,
+                "name": f"Филиал {spec.code}",
+                "kind": spec.kind,
+                "city": "Город",
+                "address": "",
+                "timezone": spec.timezone,
+                "active": True,
+                "created_at": now,
+            }
+            for spec in dataset.branches
+        ],
+    )
+    db.session.commit()
+    branch_ids = list(db.session.execute(sa.select(Branch.id).order_by(Branch.code)).scalars())
+    version = checklists.import_checklist(RATING_CHECKLIST, "ratings.yaml")
+    admin = make_user("admin", "admin")
+    return version.id, region_ids, branch_ids, admin
+
+
+def load_audits(
+    dataset: Dataset, version_id: int, branch_ids: list[int], chunk: int = 5000
+) -> None:
+    """Waves, assignments and released audits in bulk, scored by the domain's scoring engine.
+
+    A shopper visits a branch at most once a wave (the database says so): the n-th visit of a
+    branch in a month goes to the n-th shopper.
+    """
+    from auditapp.domain.scoring import score_audit
+    from auditapp.models import Assignment, Audit, ChecklistVersion, Wave
+    from auditapp.services.checklists import checklist_of
+
+    version = db.session.get(ChecklistVersion, version_id)
+    assert version is not None
+    checklist = checklist_of(version)
+    months = sorted({arith.month_start(v.at.date()) for v in dataset.visits})
+    waves = {}
+    for month in months:
+        wave = Wave(
+            name=f"Волна {month:%Y-%m}",
+            checklist_version_id=version_id,
+            starts_on=month - timedelta(days=1),
+            ends_on=arith.add_months(month, 1),
+            visits_per_branch=1,
+            day_parts=[],
+        )
+        db.session.add(wave)
+        db.session.flush()
+        waves[month] = wave.id
+    per_cell: dict[tuple[int, date], int] = {}
+    for visit in dataset.visits:
+        key = (visit.branch, arith.month_start(visit.at.date()))
+        per_cell[key] = per_cell.get(key, 0) + 1
+    needed = max(per_cell.values(), default=1)
+    shoppers = [make_user(f"shopper{i}", "shopper") for i in range(needed)]
+    db.session.commit()
+    scores: dict[str, Any] = {}
+    used: dict[tuple[int, date], int] = {}
+    next_assignment = (db.session.execute(sa.select(sa.func.max(Assignment.id))).scalar() or 0) + 1
+    for start in range(0, len(dataset.visits), chunk):
+        assignments, audits = [], []
+        for visit in dataset.visits[start : start + chunk]:
+            month = arith.month_start(visit.at.date())
+            key = (visit.branch, month)
+            slot = used.get(key, 0)
+            used[key] = slot + 1
+            canonical = json.dumps(visit.answers, sort_keys=True)
+            if canonical not in scores:
+                scores[canonical] = score_audit(checklist, visit.answers).to_dict()
+            detail = scores[canonical]
+            released = visit.at + timedelta(days=3)
+            assignments.append(
+                {
+                    "id": next_assignment,
+                    "wave_id": waves[month],
+                    "branch_id": branch_ids[visit.branch],
+                    "shopper_id": shoppers[slot],
+                    "window_start": month - timedelta(days=1),
+                    "window_end": arith.add_months(month, 1),
+                    "due_at": visit.at + timedelta(days=30),
+                    "created_at": visit.at - timedelta(days=2),
+                }
+            )
+            audits.append(
+                {
+                    "client_uuid": uuid.UUID(int=next_assignment),
+                    "assignment_id": next_assignment,
+                    "checklist_version_id": version_id,
+                    "branch_id": branch_ids[visit.branch],
+                    "shopper_id": shoppers[slot],
+                    "status": "released",
+                    "answers": visit.answers,
+                    "comment": "",
+                    "channel": version.channel,
+                    "visit_started_at": visit.at,
+                    "visit_ended_at": visit.at + timedelta(minutes=20),
+                    "created_at": visit.at,
+                    "first_submitted_at": visit.at + timedelta(hours=1),
+                    "submitted_at": visit.at + timedelta(hours=1),
+                    "reviewed_at": released,
+                    "review_comment": "",
+                    "released_at": released,
+                    "score": detail["score"],
+                    "earned": detail["earned"],
+                    "possible": detail["possible"],
+                    "score_detail": detail,
+                    "version": 1,
+                }
+            )
+            next_assignment += 1
+        db.session.execute(sa.insert(Assignment), assignments)
+        db.session.execute(sa.insert(Audit), audits)
+        db.session.commit()
+
+
+# Timing ------------------------------------------------------------------------------------
+
+
+def timed(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """(median, p95) in milliseconds over ``repeat`` calls, after one warm-up call."""
+    call()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    return statistics.median(samples), p95
+
+
+class Floors:
+    """The same aggregations by numpy over per-audit arrays and by SQL over the audit rows."""
+
+    def __init__(self, quarter: arith.Period, last_month: date) -> None:
+        import numpy as np
+
+        self.np = np
+        from auditapp.models import Branch, RatingAudit
+
+        rows = db.session.execute(
+            sa.select(RatingAudit.branch_id, RatingAudit.month, RatingAudit.score).where(
+                RatingAudit.score.is_not(None)
+            )
+        ).all()
+        self.branch = np.array([r[0] for r in rows], dtype=np.int64)
+        self.month = np.array(
+            [(r[1].year - FIRST_MONTH.year) * 12 + r[1].month - FIRST_MONTH.month for r in rows],
+            dtype=np.int64,
+        )
+        self.score = np.array([r[2] for r in rows], dtype=np.float64)
+        regions = dict(db.session.execute(sa.select(Branch.id, Branch.region_id)).all())
+        self.size = max(regions) + 1
+        self.region_of = np.zeros(self.size, dtype=np.int64)
+        for branch_id, region_id in regions.items():
+            self.region_of[branch_id] = region_id
+        index = lambda m: (m.year - FIRST_MONTH.year) * 12 + m.month - FIRST_MONTH.month  # noqa: E731
+        self.q_first, self.q_last = index(quarter.first), index(quarter.last)
+        self.last = index(last_month)
+        self.quarter = quarter
+        self.series_first = arith.add_months(last_month, -23)
+
+    def np_stats(self) -> Any:
+        """n, mean, sd per branch over the quarter."""
+        np = self.np
+        mask = (self.month >= self.q_first) & (self.month <= self.q_last)
+        b, s = self.branch[mask], self.score[mask]
+        n = np.bincount(b, minlength=self.size)
+        total = np.bincount(b, weights=s, minlength=self.size)
+        sq = np.bincount(b, weights=s * s, minlength=self.size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / n
+            sd = np.sqrt((sq - total * mean) / (n - 1))
+        return n, mean, sd
+
+    def np_rank(self) -> Any:
+        """Rank of branches in the network and within each region, by mean."""
+        np = self.np
+        n, mean, _ = self.np_stats()
+        rated = np.nonzero(n)[0]
+        order = rated[np.argsort(-mean[rated], kind="stable")]
+        network_rank = np.empty(self.size, dtype=np.int64)
+        network_rank[order] = np.arange(1, len(order) + 1)
+        regions = self.region_of[order]
+        by_region = order[np.argsort(regions, kind="stable")]
+        return network_rank, by_region
+
+    def np_series(self) -> Any:
+        """24-month mean per branch."""
+        np = self.np
+        first = self.last - 23
+        mask = (self.month >= first) & (self.month <= self.last)
+        key = self.branch[mask] * 24 + (self.month[mask] - first)
+        n = np.bincount(key, minlength=self.size * 24)
+        total = np.bincount(key, weights=self.score[mask], minlength=self.size * 24)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / n
+
+    def _bounds(self) -> tuple[datetime, datetime]:
+        start = datetime(self.quarter.first.year, self.quarter.first.month, 1, tzinfo=UTC)
+        end = arith.add_months(self.quarter.last, 1)
+        return start, datetime(end.year, end.month, 1, tzinfo=UTC)
+
+    def sql_stats(self) -> Any:
+        """Plain GROUP BY over the released audit rows of the quarter (by UTC visit time)."""
+        from auditapp.models import Audit
+
+        start, end = self._bounds()
+        return db.session.execute(
+            sa.select(
+                Audit.branch_id,
+                sa.func.count(Audit.score),
+                sa.func.avg(Audit.score),
+                sa.func.sum(Audit.score * Audit.score),
+            )
+            .where(
+                Audit.status == "released",
+                Audit.visit_started_at >= start,
+                Audit.visit_started_at < end,
+            )
+            .group_by(Audit.branch_id)
+        ).all()
+
+    def sql_rank(self) -> Any:
+        """The same GROUP BY with rank() in the network and within each region."""
+        from auditapp.models import Audit, Branch
+
+        start, end = self._bounds()
+        per_branch = (
+            sa.select(
+                Audit.branch_id.label("branch_id"),
+                sa.func.avg(Audit.score).label("mean"),
+            )
+            .where(
+                Audit.status == "released",
+                Audit.visit_started_at >= start,
+                Audit.visit_started_at < end,
+            )
+            .group_by(Audit.branch_id)
+            .subquery()
+        )
+        return db.session.execute(
+            sa.select(
+                per_branch.c.branch_id,
+                sa.func.rank().over(order_by=per_branch.c.mean.desc()),
+                sa.func.rank().over(
+                    partition_by=Branch.region_id, order_by=per_branch.c.mean.desc()
+                ),
+            ).join(Branch, Branch.id == per_branch.c.branch_id)
+        ).all()
+
+    def sql_series(self) -> Any:
+        """24-month mean per branch by GROUP BY over the audit rows."""
+        from auditapp.models import Audit
+
+        first = self.series_first
+        start = datetime(first.year, first.month, 1, tzinfo=UTC)
+        if db.engine.dialect.name == "postgresql":
+            month = sa.func.date_trunc("month", Audit.visit_started_at)
+        else:
+            month = sa.func.strftime("%Y-%m", Audit.visit_started_at)
+        return db.session.execute(
+            sa.select(Audit.branch_id, month, sa.func.avg(Audit.score))
+            .where(Audit.status == "released", Audit.visit_started_at >= start)
+            .group_by(Audit.branch_id, month)
+        ).all()
+
+
+def release_cost(app: Any, repeat: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Release of one approved audit with and without the roll-up hook: (with, without)."""
+    from auditapp.models import Assignment, Audit, User
+    from auditapp.services import audits as audit_service
+    from auditapp.services import ratings as rating_service
+
+    admin = db.session.execute(sa.select(User).where(User.login == "admin")).scalar_one()
+    # Approved audits to release: copies of released ones put back to "approved".
+    candidates = list(
+        db.session.execute(
+            sa.select(Audit.id)
+            .where(Audit.status == "released")
+            .order_by(Audit.id)
+            .limit(2 * (repeat + 1))
+        ).scalars()
+    )
+    from auditapp.models import RatingAudit
+
+    db.session.execute(sa.delete(RatingAudit).where(RatingAudit.audit_id.in_(candidates)))
+    db.session.execute(
+        sa.update(Audit).where(Audit.id.in_(candidates)).values(status="approved", released_at=None)
+    )
+    db.session.commit()
+    _ = Assignment
+    with_hook = iter(candidates[: repeat + 1])
+    without = iter(candidates[repeat + 1 :])
+
+    def release_next(source: Any) -> None:
+        audit_id = next(source)
+        audit = db.session.get(Audit, audit_id)
+        assert audit is not None
+        audit_service.release(admin, audit_id, audit.version)
+
+    measured_with = timed(lambda: release_next(with_hook), repeat)
+    original = rating_service.record_released
+    rating_service.record_released = lambda audits: None  # type: ignore[assignment]
+    try:
+        measured_without = timed(lambda: release_next(without), repeat)
+    finally:
+        rating_service.record_released = original  # type: ignore[assignment]
+    # Put the hook-less releases into the roll-ups too, so the readings below see every audit.
+    rating_service.record_released(
+        db.session.execute(sa.select(Audit).where(Audit.id.in_(candidates[repeat + 1 :])))
+        .scalars()
+        .all()
+    )
+    db.session.commit()
+    return measured_with, measured_without
+
+
+def main() -> None:
+    """Generate, load, rebuild, time, print."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=None, help="PostgreSQL base URL (default SQLite)")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full data set")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=30, help="requests per endpoint")
+    options = parser.parse_args()
+    branches = max(20, round(FULL_BRANCHES * options.scale))
+    regions = max(2, min(FULL_REGIONS, round(FULL_REGIONS * options.scale * 4)))
+    audits = max(200, round(FULL_AUDITS * options.scale))
+    print(f"Python {platform.python_version()}, {platform.machine()}, seed {options.seed}")
+    print(f"Data: {branches} branches, {regions} regions, {audits} released audits, 24 months")
+    started = time.perf_counter()
+    dataset = generate(branches, regions, audits, MONTHS, options.seed)
+    print(f"  generated in {time.perf_counter() - started:.1f} s")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(options.database_url, Path(tmp)) as (url, description),
+    ):
+        print(f"Database: {description}")
+        app = create_app(app_config(url, Path(tmp)))
+        app.test_client_class = IsolatedClient
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            started = time.perf_counter()
+            version_id, region_ids, branch_ids, _ = load_network(dataset)
+            load_audits(dataset, version_id, branch_ids)
+            print(f"1. bulk load: {time.perf_counter() - started:.1f} s")
+            from auditapp.services import ratings as rating_service
+
+            started = time.perf_counter()
+            made = rating_service.rebuild()
+            print(
+                f"2. ratings rebuild: {time.perf_counter() - started:.1f} s "
+                f"({made['audits']} audits, {made['cells']} branch-months)"
+            )
+            with_hook, without = release_cost(app, min(options.repeat, 30))
+            print(
+                f"3. release one audit: with roll-ups median {with_hook[0]:.1f} ms "
+                f"(p95 {with_hook[1]:.1f}), without {without[0]:.1f} ms (p95 {without[1]:.1f}); "
+                f"ratio {with_hook[0] / without[0]:.2f}x"
+            )
+            last_month = arith.add_months(FIRST_MONTH, MONTHS - 1)
+            quarter = arith.Period(arith.add_months(last_month, -2), last_month)
+            floors = Floors(quarter, last_month)
+            db.session.remove()
+        client = app.test_client()
+        response = client.post("/api/v1/auth/login", json={"login": "admin", "password": PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        q = f"{quarter.first:%Y-%m}..{quarter.last:%Y-%m}"
+        branch, region = branch_ids[len(branch_ids) // 2], region_ids[0]
+        until = f"{last_month:%Y-%m}"
+
+        def get(path: str) -> Callable[[], Any]:
+            def call() -> None:
+                answer = client.get(path)
+                assert answer.status_code == 200, (path, answer.get_json())
+
+            return call
+
+        dashboard_paths = [
+            f"/api/v1/ratings/branches/{branch}?period={q}",
+            f"/api/v1/ratings/branches/{branch}/trend?months=24&until={until}",
+            f"/api/v1/ratings/branches/{branch}/standards?period={q}",
+        ]
+
+        def dashboard() -> None:
+            for path in dashboard_paths:
+                get(path)()
+
+        endpoints: list[tuple[str, Callable[[], Any], str]] = [
+            (
+                "network ranking of branches, quarter",
+                get(f"/api/v1/ratings/rankings/branches?period={q}"),
+                "rank",
+            ),
+            (
+                "region ranking of branches, quarter",
+                get(f"/api/v1/ratings/rankings/branches?period={q}&region_id={region}"),
+                "rank",
+            ),
+            (
+                "ranking of regions, quarter",
+                get(f"/api/v1/ratings/rankings/regions?period={q}"),
+                "rank",
+            ),
+            (
+                "region comparison (matrix by section)",
+                get(f"/api/v1/ratings/matrix?period={q}&region_id={region}"),
+                "stats",
+            ),
+            ("region rating", get(f"/api/v1/ratings/regions/{region}?period={q}"), "stats"),
+            ("network rating", get(f"/api/v1/ratings/network?period={q}"), "stats"),
+            ("branch rating", get(dashboard_paths[0]), "stats"),
+            ("branch dashboard (rating + 24-month trend + standards)", dashboard, "series"),
+            (
+                "network weakest standards, quarter",
+                get(f"/api/v1/ratings/network/standards?period={q}"),
+                "stats",
+            ),
+            (
+                "network 24-month trend",
+                get(f"/api/v1/ratings/network/trend?months=24&until={until}"),
+                "series",
+            ),
+            (
+                "declines, network, last month",
+                get(f"/api/v1/ratings/declines?month={until}"),
+                "series",
+            ),
+            (
+                "audits behind a branch rating",
+                get(f"/api/v1/ratings/branches/{branch}/audits?period={q}"),
+                "stats",
+            ),
+        ]
+        with app.app_context():
+            floor_figures = {
+                "stats": (timed(floors.np_stats, options.repeat), timed(floors.sql_stats, 5)),
+                "rank": (timed(floors.np_rank, options.repeat), timed(floors.sql_rank, 5)),
+                "series": (timed(floors.np_series, options.repeat), timed(floors.sql_series, 3)),
+            }
+            db.session.remove()
+        print(f"4. endpoints through the test client, period {q} (median / p95, ms)")
+        print("   floors: numpy over per-audit arrays | plain SQL GROUP BY over audit rows")
+        for label, call, floor in endpoints:
+            median, p95 = timed(call, options.repeat)
+            (np_median, _), (sql_median, _) = floor_figures[floor]
+            print(
+                f"   {label:<56} {median:8.1f} / {p95:8.1f}   "
+                f"floor[{floor}] numpy {np_median:6.1f}  SQL {sql_median:8.1f}"
+            )
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

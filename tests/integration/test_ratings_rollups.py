@@ -1,0 +1,369 @@
+"""Roll-ups kept by release and disputes, and ``ratings rebuild`` reproducing them exactly.
+
+Test data goes through the services: waves, assignments, submission, review, release, disputes.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from auditapp.extensions import db
+from auditapp.models import RatingAudit, RatingItemRollup, RatingRollup, User
+from tests.conftest import EXAMPLE_CHECKLIST, GOOD_ANSWERS, Network, make_user
+
+# The example checklist for every branch kind, without photo rules (photos are not what these
+# tests are about). Points as in tests/conftest.py: good answers earn 8.75 of 10 = 87.5.
+RATING_CHECKLIST = (
+    EXAMPLE_CHECKLIST.read_text(encoding="utf-8")
+    .replace("applies_to: [restaurant]", "applies_to: [store, restaurant, hotel]")
+    .replace("photo: required", "photo: none")
+    .replace("photo: on_fail", "photo: none")
+)
+
+
+@dataclass
+class Ratings:
+    """A checklist version and the means to release audits anywhere, any day."""
+
+    network: Network
+    version_id: int
+    shoppers: list[int]
+    waves: list[int] = field(default_factory=list)
+    visits: dict[int, int] = field(default_factory=dict)
+
+    def user(self, login: str) -> User:
+        """A fixture user by login."""
+        found = db.session.get(User, self.network.users[login])
+        assert found is not None
+        return found
+
+
+def ratings_fieldwork(network: Network, shoppers: int = 4) -> Ratings:
+    """Import the checklist and create shoppers; waves are added as visits need them."""
+    from auditapp.services import checklists
+
+    version = checklists.import_checklist(RATING_CHECKLIST, "ratings.yaml")
+    ids = [make_user(f"rshopper{i}", "shopper") for i in range(shoppers)]
+    return Ratings(network, version.id, ids)
+
+
+def _wave(ratings: Ratings, index: int) -> int:
+    from auditapp.services import waves
+
+    while len(ratings.waves) <= index:
+        wave = waves.create_wave(
+            ratings.user("admin"),
+            {
+                "name": f"Волна {len(ratings.waves) + 1}",
+                "checklist_version_id": ratings.version_id,
+                "starts_on": date(2020, 1, 1),
+                "ends_on": date(2030, 12, 31),
+                "visits_per_branch": 1,
+                "day_parts": [],
+                "branch_ids": sorted(ratings.network.branches.values()),
+            },
+        )
+        ratings.waves.append(wave.id)
+    return ratings.waves[index]
+
+
+def answers(**changes: Any) -> dict[str, Any]:
+    """The good answers with some changed."""
+    result = dict(GOOD_ANSWERS)
+    result.update(changes)
+    return result
+
+
+def audit_at(
+    ratings: Ratings,
+    branch: str,
+    visit_at: datetime,
+    given: dict[str, Any] | None = None,
+    *,
+    until: str = "released",
+) -> int:
+    """Submit an audit of ``branch`` visited at ``visit_at`` and take it to ``until``
+    (submitted, approved, released, rejected, returned); returns its id."""
+    from auditapp.services import audits, waves
+
+    branch_id = ratings.network.branches[branch]
+    count = ratings.visits.get(branch_id, 0)
+    ratings.visits[branch_id] = count + 1
+    shopper_id = ratings.shoppers[count % len(ratings.shoppers)]
+    wave_id = _wave(ratings, count // len(ratings.shoppers))
+    assignment = waves.add_assignment(
+        wave_id,
+        {
+            "branch_id": branch_id,
+            "shopper_id": shopper_id,
+            "window_start": date(2020, 1, 1),
+            "window_end": date(2030, 12, 31),
+            "day_part": None,
+        },
+    )
+    shopper = db.session.get(User, shopper_id)
+    assert shopper is not None
+    audit, _ = audits.submit(
+        shopper,
+        uuid.uuid4(),
+        {
+            "assignment_id": assignment.id,
+            "answers": given if given is not None else answers(),
+            "visit_started_at": visit_at,
+            "visit_ended_at": visit_at + timedelta(minutes=20),
+            "staff": [],
+        },
+    )
+    reviewer = ratings.user("reviewer")
+    if until in ("approved", "released"):
+        audits.review(reviewer, audit.id, "approve", "", version_of(audit.id))
+    if until == "released":
+        audits.release(reviewer, audit.id, version_of(audit.id))
+    if until in ("rejected", "returned"):
+        action = "reject" if until == "rejected" else "return"
+        audits.review(reviewer, audit.id, action, "Не засчитано", version_of(audit.id))
+    return audit.id
+
+
+def version_of(audit_id: int) -> int:
+    """The audit's version as the person acting on it has just read it."""
+    from auditapp.models import Audit
+
+    audit = db.session.get(Audit, audit_id)
+    assert audit is not None
+    return audit.version
+
+
+def uphold(ratings: Ratings, audit_id: int, manager: str, item_id: str, value: Any) -> None:
+    """A manager disputes an item and the reviewer upholds it with ``value``."""
+    from auditapp.services import audits
+
+    dispute = audits.raise_dispute(
+        ratings.user(manager),
+        audit_id,
+        {
+            "item_id": item_id,
+            "reason": "Было иначе",
+            "requested_value": value,
+            "version": version_of(audit_id),
+        },
+    )
+    audits.resolve_dispute(
+        ratings.user("reviewer"),
+        dispute.id,
+        True,
+        "Подтверждено",
+        None,
+        False,
+        version_of(audit_id),
+    )
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """Every roll-up row, exactly (floats compared as stored)."""
+    db.session.expire_all()
+
+    def rows(model: Any, order: list[Any], columns: list[str]) -> list[tuple[Any, ...]]:
+        return [
+            tuple(getattr(row, c) for c in columns)
+            for row in db.session.execute(select(model).order_by(*order)).scalars()
+        ]
+
+    part_cols = ["branch_id", "month", "checklist_slug", "channel", "part_kind", "part_key"]
+    item_cols = ["branch_id", "month", "checklist_slug", "channel", "item_id", "clause"]
+    return {
+        "audits": rows(
+            RatingAudit,
+            [RatingAudit.audit_id],
+            ["audit_id", "branch_id", "visit_date", "month", "checklist_slug", "channel", "score"],
+        ),
+        "parts": rows(
+            RatingRollup,
+            [getattr(RatingRollup, c) for c in part_cols],
+            [*part_cols, "n", "total", "total_sq", "earned", "possible"],
+        ),
+        "items": rows(
+            RatingItemRollup,
+            [getattr(RatingItemRollup, c) for c in item_cols],
+            [*item_cols, "n", "earned", "possible"],
+        ),
+    }
+
+
+@pytest.fixture
+def ratings(app: Flask, network: Network) -> Ratings:
+    """The ratings checklist and shoppers on the fixture network."""
+    return ratings_fieldwork(network)
+
+
+def _audit_row(branch_id: int, month: date, kind: str = "audit", key: str = "") -> RatingRollup:
+    db.session.expire_all()
+    row = db.session.execute(
+        select(RatingRollup).where(
+            RatingRollup.branch_id == branch_id,
+            RatingRollup.month == month,
+            RatingRollup.part_kind == kind,
+            RatingRollup.part_key == key,
+        )
+    ).scalar_one()
+    return row
+
+
+MARCH = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def test_release_counts_and_other_statuses_do_not(ratings: Ratings) -> None:
+    n1 = ratings.network.branches["N1"]
+    audit_at(ratings, "N1", MARCH)  # 87.5
+    # greeted: no -> 6.75 / 10 = 67.5
+    audit_at(ratings, "N1", MARCH + timedelta(days=1), answers(greeted=False))
+    for status in ("submitted", "approved", "rejected", "returned"):
+        audit_at(ratings, "N1", MARCH, answers(greeted=False, receipt=False), until=status)
+    row = _audit_row(n1, date(2026, 3, 1))
+    # n 2, sum 155, squares 87.5^2 + 67.5^2 = 7656.25 + 4556.25 = 12212.5; points 15.5 of 20.
+    assert (row.n, row.total, row.total_sq, row.earned, row.possible) == (
+        2,
+        155.0,
+        12212.5,
+        15.5,
+        20.0,
+    )
+    # Stage pre_purchase (greeted 2 + queue 2): 4/4 and 2/4 -> scores 100 and 50.
+    stage = _audit_row(n1, date(2026, 3, 1), "stage", "pre_purchase")
+    assert (stage.n, stage.total, stage.earned, stage.possible) == (2, 150.0, 6.0, 8.0)
+    greeted = db.session.execute(
+        select(RatingItemRollup).where(RatingItemRollup.item_id == "greeted")
+    ).scalar_one()
+    assert (greeted.clause, greeted.n, greeted.earned, greeted.possible) == ("2.1", 2, 2.0, 4.0)
+
+
+def test_na_items_count_in_neither_points_nor_n(ratings: Ratings) -> None:
+    # dessert N/A: 2 + 2 + 1 + 2.25 + 1 = 8.25 of 9 = 91.667.
+    audit_at(ratings, "N1", MARCH, answers(dessert_offer=None))
+    row = _audit_row(ratings.network.branches["N1"], date(2026, 3, 1))
+    assert (row.n, row.earned, row.possible) == (1, 8.25, 9.0)
+    assert row.total == pytest.approx(91.6667, abs=1e-3)
+    assert (
+        db.session.execute(
+            select(RatingItemRollup).where(RatingItemRollup.item_id == "dessert_offer")
+        ).scalar_one_or_none()
+        is None
+    )
+
+
+def test_visit_month_is_the_branch_local_day(ratings: Ratings) -> None:
+    # Moscow is UTC+3: 20:30 UTC on 31 March is 23:30 local (March); 21:30 UTC is 00:30 on
+    # 1 April local (April), though UTC still says March.
+    audit_at(ratings, "N1", datetime(2026, 3, 31, 20, 30, tzinfo=UTC))
+    late = audit_at(ratings, "N1", datetime(2026, 3, 31, 21, 30, tzinfo=UTC))
+    months = dict(db.session.execute(select(RatingAudit.audit_id, RatingAudit.month)).all())
+    assert sorted(months.values()) == [date(2026, 3, 1), date(2026, 4, 1)]
+    assert months[late] == date(2026, 4, 1)
+    assert db.session.get(RatingAudit, late).visit_date == date(2026, 4, 1)  # type: ignore[union-attr]
+
+
+def test_upheld_dispute_changes_the_rollup_in_the_same_transaction(ratings: Ratings) -> None:
+    n1 = ratings.network.branches["N1"]
+    audit_id = audit_at(ratings, "N1", MARCH, answers(greeted=False))  # 67.5
+    uphold(ratings, audit_id, "manager_n1", "greeted", True)  # -> 87.5
+    row = _audit_row(n1, date(2026, 3, 1))
+    assert (row.n, row.total, row.earned) == (1, 87.5, 8.75)
+    assert db.session.get(RatingAudit, audit_id).score == 87.5  # type: ignore[union-attr]
+
+
+def test_release_wave_counts_every_audit(ratings: Ratings) -> None:
+    from auditapp.services import audits
+
+    first = audit_at(ratings, "N1", MARCH, until="approved")
+    audit_at(ratings, "S1", MARCH, until="approved")
+    wave_id = ratings.waves[0]
+    assert audits.release_wave(ratings.user("reviewer"), wave_id) == 2
+    assert _audit_row(ratings.network.branches["N1"], date(2026, 3, 1)).n == 1
+    assert _audit_row(ratings.network.branches["S1"], date(2026, 3, 1)).n == 1
+    assert db.session.get(RatingAudit, first) is not None
+
+
+def random_history(ratings: Ratings, seed: int, count: int = 40) -> None:
+    """Audits with random answers over 8 months in every branch, random statuses, upheld and
+    rejected disputes, and a branch moved to another region."""
+    from auditapp.services import audits
+    from auditapp.services import network as net
+
+    rng = random.Random(seed)
+    managers = {"N1": "manager_n1", "S1": "manager_s1"}
+    released: list[tuple[int, str]] = []
+    for _ in range(count):
+        branch = rng.choice(sorted(ratings.network.branches))
+        visit = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(240 * 24 * 60))
+        given = answers(
+            greeted=rng.random() < 0.8,
+            queue_wait=rng.choice([10, 90, 400]),
+            receipt=rng.random() < 0.9,
+            drink_quality=rng.randint(1, 5),
+            dessert_offer=rng.choice(["matched", "generic", "none", None]),
+            table_clean=rng.choice([True, False, None]),
+        )
+        until = rng.choice(["released"] * 6 + ["approved", "rejected", "returned", "submitted"])
+        audit_id = audit_at(ratings, branch, visit, given, until=until)
+        if until == "released":
+            released.append((audit_id, branch))
+    for audit_id, branch in released:
+        if branch in managers and rng.random() < 0.4:
+            uphold(ratings, audit_id, managers[branch], "drink_quality", rng.randint(1, 5))
+        elif branch in managers and rng.random() < 0.2:
+            dispute = audits.raise_dispute(
+                ratings.user(managers[branch]),
+                audit_id,
+                {
+                    "item_id": "greeted",
+                    "reason": "Не согласны",
+                    "requested_value": True,
+                    "version": version_of(audit_id),
+                },
+            )
+            audits.resolve_dispute(
+                ratings.user("reviewer"),
+                dispute.id,
+                False,
+                "Отклонено",
+                None,
+                False,
+                version_of(audit_id),
+            )
+    net.update_branch(
+        ratings.user("admin"),
+        ratings.network.branches["N2"],
+        {"region_id": ratings.network.regions["S"]},
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_rebuild_reproduces_the_kept_rollups_exactly(ratings: Ratings, seed: int) -> None:
+    from auditapp.services import ratings as rating_service
+
+    random_history(ratings, seed)
+    kept = snapshot()
+    assert kept["parts"] and kept["items"]
+    assert any(rollup[1] != date(2026, 1, 1) for rollup in kept["parts"])  # several months
+    made = rating_service.rebuild()
+    assert made["audits"] == len(kept["audits"])
+    assert snapshot() == kept
+
+
+def test_rebuild_command(ratings: Ratings, app: Flask) -> None:
+    audit_at(ratings, "N1", MARCH)
+    kept = snapshot()
+    db.session.execute(RatingRollup.__table__.delete())
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["ratings", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "1 released audits" in result.output
+    assert snapshot() == kept
