@@ -8,7 +8,7 @@ hash, outside the web root, and served only through the API after a scope check.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from auditapp import access
+from auditapp import access, clock
 from auditapp.adapters.images import (
     NEAR_DUPLICATE_DISTANCE,
     PhotoInfo,
@@ -170,7 +170,7 @@ def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) 
             code="transition_refused",
         )
     photo.status = "withdrawn"
-    photo.withdrawn_at = datetime.now(UTC)
+    photo.withdrawn_at = clock.now()
     if audit.status == "returned":
         db.session.add(
             AuditHistory(
@@ -225,7 +225,7 @@ def process(photo_id: int) -> AuditPhoto | None:
     except PhotoRejected as error:
         photo.status = "failed"
         photo.error = str(error)
-        photo.processed_at = datetime.now(UTC)
+        photo.processed_at = clock.now()
         db.session.commit()
         return photo
     display_key = photo_key("display", photo.sha256, "jpg")
@@ -238,7 +238,7 @@ def process(photo_id: int) -> AuditPhoto | None:
     if photo.purpose == "evidence" and photo.reuse_kind is None:
         _flag_near_duplicate(photo)
     photo.status = "ready"
-    photo.processed_at = datetime.now(UTC)
+    photo.processed_at = clock.now()
     db.session.commit()
     return photo
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from auditapp import clock
 from auditapp.auth import hash_password, new_token, verify_password
 from auditapp.extensions import db
 from auditapp.models import ApiToken, Branch, Region, StaffMember, User
@@ -128,7 +129,7 @@ def deactivate_user(user_id: int, actor: User) -> User:
 def revoke_sessions(user: User) -> None:
     """End every cookie session and API token of ``user`` (in the current transaction)."""
     user.session_generation += 1
-    now = datetime.now(UTC)
+    now = clock.now()
     for token in db.session.execute(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).scalars():
@@ -143,7 +144,7 @@ def authenticate(login: str, password: str) -> User | None:
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         return None
-    user.last_login_at = datetime.now(UTC)
+    user.last_login_at = clock.now()
     db.session.commit()
     return user
 
@@ -151,7 +152,7 @@ def authenticate(login: str, password: str) -> User | None:
 def create_token(user: User, name: str, expires_in_days: int | None) -> tuple[ApiToken, str]:
     """A new API token for ``user``; the plain token is returned once and never stored."""
     token, digest = new_token()
-    expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    expires = clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
     api_token = ApiToken(
         user_id=user.id, name=name, token_hash=digest, prefix=token[:10], expires_at=expires
     )
@@ -172,6 +173,6 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if token is None or token.user_id != user.id:
         raise NotFound(f"Token {token_id} not found.")
     if token.revoked_at is None:
-        token.revoked_at = datetime.now(UTC)
+        token.revoked_at = clock.now()
         db.session.commit()
     return token
