@@ -13,10 +13,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from auditapp import demo
 from auditapp.domain.scoring import check_photo_rules, score_audit
 from auditapp.extensions import db
 from auditapp.models import AUDIT_STATUSES, Assignment, Audit, AuditPhoto, Dispute, User, Wave
-from auditapp.services import demo
 from auditapp.services.audits import flags_of
 from auditapp.services.checklists import checklist_of
 from auditapp.services.photos import storage
