@@ -380,10 +380,13 @@ class Year:
         visit.answers = self._answers(visit)
         if newest and not self._disputable(checklist, visit.answers):
             # Give the manager something to dispute: one staff standard missed.
-            item = next(
-                i for i in checklist.items() if i.staff_role and i.scored and i.type != "scale"
-            )
-            visit.answers[item.id] = worst_answer(item)
+            staff_items = [
+                i
+                for i in checklist.items()
+                if i.staff_role and i.scored and i.type != "scale" and not i.critical
+            ]
+            if staff_items:
+                visit.answers[staff_items[0].id] = worst_answer(staff_items[0])
         if checklist.channel != "call" and branch.latitude is not None:
             assert branch.longitude is not None
             # GPS fixes a few tens of metres from the branch's pin.

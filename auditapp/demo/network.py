@@ -76,14 +76,6 @@ class PlannedStaff:
     moved_to: str | None = None
     left_on: date | None = None
 
-    def branch_on(self, day: date) -> str | None:
-        """The branch the employee works at on ``day`` (None before hiring or after leaving)."""
-        if day < self.hired_on or (self.left_on is not None and day > self.left_on):
-            return None
-        if self.moved_on is not None and day >= self.moved_on:
-            return self.moved_to
-        return self.branch_code
-
 
 @dataclass
 class NetworkPlan:
