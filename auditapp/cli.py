@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from auditapp import demo
 from auditapp.adapters.checklist_yaml import ChecklistFormatError, load_checklist_file
 from auditapp.domain.scoring import AnswerError, score_audit
-from auditapp.services import checklists, demo, imports
+from auditapp.services import checklists, imports
 from auditapp.services import users as user_service
 from auditapp.services.errors import ServiceError
 

@@ -9,6 +9,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from auditapp import clock
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every database.
@@ -39,5 +41,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    """Now, aware, in UTC: the default for every timestamp column (a callable, never a value)."""
-    return datetime.now(UTC)
+    """Now, aware, in UTC, by the app's clock: the default for every timestamp column (a
+    callable, never a value)."""
+    return clock.now()

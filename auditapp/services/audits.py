@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from auditapp import access, visibility
+from auditapp import access, clock, visibility
 from auditapp.domain.checklist import Checklist
 from auditapp.domain.lifecycle import TransitionRefused, next_status
 from auditapp.domain.review import PhotoFacts, RedFlag, VisitFacts, red_flags
@@ -54,7 +54,7 @@ OPEN_STATUSES = ("in_progress", "returned")
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _problems_by_item(problems: list[ItemProblem]) -> dict[str, list[str]]:

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import case, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from auditapp import clock
 from auditapp.auth import hash_password, verify_password
 from auditapp.extensions import db
 from auditapp.models import LoginThrottle, User
@@ -69,8 +70,8 @@ def throttle_policy() -> dict[str, int]:
 
 
 def _now() -> datetime:
-    """Now, aware UTC (one place, so tests can move the clock)."""
-    return datetime.now(UTC)
+    """Now, aware UTC, from the app's clock (so tests and the demo can move it)."""
+    return clock.now()
 
 
 def _normal_login(login: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from auditapp import visibility
+from auditapp import clock, visibility
 from auditapp.adapters.images import (
     NEAR_DUPLICATE_DISTANCE,
     PhotoInfo,
@@ -174,7 +174,7 @@ def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) 
             code="transition_refused",
         )
     photo.status = "withdrawn"
-    photo.withdrawn_at = datetime.now(UTC)
+    photo.withdrawn_at = clock.now()
     if audit.status == "returned":
         db.session.add(
             AuditHistory(
@@ -229,7 +229,7 @@ def process(photo_id: int) -> AuditPhoto | None:
     except PhotoRejected as error:
         photo.status = "failed"
         photo.error = str(error)
-        photo.processed_at = datetime.now(UTC)
+        photo.processed_at = clock.now()
         db.session.commit()
         return photo
     display_key = photo_key("display", photo.sha256, "jpg")
@@ -242,7 +242,7 @@ def process(photo_id: int) -> AuditPhoto | None:
     if photo.purpose == "evidence" and photo.reuse_kind is None:
         _flag_near_duplicate(photo)
     photo.status = "ready"
-    photo.processed_at = datetime.now(UTC)
+    photo.processed_at = clock.now()
     db.session.commit()
     return photo
 

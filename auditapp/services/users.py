@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from auditapp import clock
 from auditapp.auth import hash_password, new_token, verify_password
 from auditapp.extensions import db
 from auditapp.models import ApiToken, Branch, Region, StaffMember, User
@@ -133,7 +134,7 @@ def revoke_sessions(user: User, keep_token_id: int | None = None) -> None:
     with a token keeps that token working).
     """
     user.session_generation += 1
-    now = datetime.now(UTC)
+    now = clock.now()
     for token in db.session.execute(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).scalars():
@@ -149,7 +150,7 @@ def authenticate(login: str, password: str) -> User | None:
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         return None
-    user.last_login_at = datetime.now(UTC)
+    user.last_login_at = clock.now()
     db.session.commit()
     return user
 
@@ -169,7 +170,7 @@ def create_token(user: User, name: str, expires_in_days: int | None) -> tuple[Ap
             fields={"expires_in_days": [f"At most {longest} days."]},
         )
     token, digest = new_token()
-    expires = datetime.now(UTC) + timedelta(days=expires_in_days)
+    expires = clock.now() + timedelta(days=expires_in_days)
     api_token = ApiToken(
         user_id=user.id, name=name, token_hash=digest, prefix=token[:10], expires_at=expires
     )
@@ -190,6 +191,6 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if token is None or token.user_id != user.id:
         raise NotFound(f"Token {token_id} not found.")
     if token.revoked_at is None:
-        token.revoked_at = datetime.now(UTC)
+        token.revoked_at = clock.now()
         db.session.commit()
     return token

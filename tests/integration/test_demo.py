@@ -6,18 +6,23 @@ pipeline), so one test loads it once and checks every property on the same data.
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, date, datetime
+import re
+import statistics
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from auditapp import demo
 from auditapp.domain.scoring import check_photo_rules, score_audit
 from auditapp.extensions import db
 from auditapp.models import AUDIT_STATUSES, Assignment, Audit, AuditPhoto, Dispute, User, Wave
-from auditapp.services import demo
-from auditapp.services.audits import flags_of
+from auditapp.schemas.audits import SubmitSchema
+from auditapp.services.audits import flags_of, submission_hash
 from auditapp.services.checklists import checklist_of
 from auditapp.services.photos import storage
 
@@ -170,6 +175,125 @@ def _check_disputes() -> None:
             assert dispute.resolved_at is not None and dispute.resolution
 
 
+def _submitted_body(audit: Audit) -> dict[str, Any]:
+    """The JSON the phone sent in the audit's last submission, rebuilt from what is stored
+    (answers changed by an upheld dispute are put back as they were submitted)."""
+    answers = dict(audit.answers)
+    for entry in reversed(audit.history):
+        if entry.action == "dispute_upheld" and entry.field is not None:
+            answers[entry.field.removeprefix("answers.")] = entry.old_value
+    assert audit.visit_started_at is not None and audit.visit_ended_at is not None
+    body: dict[str, Any] = {
+        "assignment_id": audit.assignment_id,
+        "answers": answers,
+        "comment": audit.comment,
+        "visit_started_at": audit.visit_started_at.isoformat(),
+        "visit_ended_at": audit.visit_ended_at.isoformat(),
+        "staff": [
+            {"staff_role": s.staff_role, "staff_member_id": s.staff_member_id}
+            if s.staff_member_id is not None
+            else {"staff_role": s.staff_role, "description": s.description}
+            for s in audit.staff_served
+        ],
+    }
+    if audit.geo_lat is not None:
+        body["geo"] = {
+            "lat": audit.geo_lat,
+            "lon": audit.geo_lon,
+            "accuracy_m": audit.geo_accuracy_m,
+        }
+    return body
+
+
+def _check_submission_hashes(audits: list[Audit]) -> None:
+    """Every submitted report carries the hash the API's submission path gives its body."""
+    submitted = [a for a in audits if a.status != "in_progress"]
+    assert submitted
+    for audit in submitted:
+        payload = SubmitSchema().load(_submitted_body(audit))
+        assert audit.submission_hash == submission_hash(payload), audit.id
+
+
+def _check_history(audits: list[Audit]) -> None:
+    """The history is the one the services write: each report starts with its submission by
+    the shopper, every score entry continues the previous one, QA's steps are QA's."""
+    for audit in audits:
+        if audit.status == "in_progress":
+            assert audit.history == [], audit.id
+            continue
+        first = audit.history[0]
+        assert (first.action, first.actor_id, first.old_value) == (
+            "submitted",
+            audit.shopper_id,
+            None,
+        ), audit.id
+        scores = [h for h in audit.history if h.field == "score"]
+        for before, after in zip(scores, scores[1:], strict=False):
+            assert after.old_value == before.new_value, audit.id
+        reviewer_actions = {"approve", "return", "reject", "released", "score_changed"}
+        for entry in audit.history:
+            if entry.action in reviewer_actions:
+                assert entry.actor_role == "reviewer", (audit.id, entry.action)
+        if audit.status in ("approved", "released", "rejected", "returned"):
+            assert audit.reviewed_at is not None
+            assert audit.reviewed_at in {h.at for h in audit.history}, audit.id
+
+
+def test_the_demo_package_writes_no_row_itself() -> None:
+    """The demo calls services; it never adds, deletes, commits or sets scores and statuses."""
+    package = Path(demo.__file__).parent
+    writes = re.compile(
+        r"session\.(add|add_all|delete|commit|flush|merge)\b|AuditHistory\(|"
+        r"\.(score|status|submission_hash|score_detail|released_at|reviewed_at)\s*=[^=]"
+    )
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted(package.glob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if writes.search(line)
+    ]
+    assert found == []
+
+
+def _monthly_scores(audits: list[Audit]) -> dict[str, dict[int, list[float]]]:
+    """Counting scores by branch and by months before the demo's current month."""
+    anchor = date.today() - timedelta(days=2)
+    current = anchor.year * 12 + anchor.month - 1
+    scores: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for audit in audits:
+        if audit.status in ("approved", "released") and audit.score is not None:
+            assert audit.visit_started_at is not None
+            visit = audit.visit_started_at
+            months_ago = current - (visit.year * 12 + visit.month - 1)
+            scores[audit.branch.code][months_ago].append(audit.score)
+    return scores
+
+
+def _check_trends(audits: list[Audit]) -> None:
+    """Ratings have something to show: a few clearly weak branches, a few whose last three
+    months fell well over 10 points under their trailing six months, the rest steady or
+    improving."""
+    by_branch = _monthly_scores(audits)
+    year = {
+        code: statistics.mean(s for month in months.values() for s in month)
+        for code, months in by_branch.items()
+    }
+    median = statistics.median(year.values())
+    weak = [code for code, mean in year.items() if mean < median - 12]
+    assert 3 <= len(weak) <= 7, (median, year)
+    change = {}
+    for code, months in by_branch.items():
+        recent = [s for m in (0, 1, 2) for s in months.get(m, [])]
+        trailing = [s for m in range(3, 9) for s in months.get(m, [])]
+        if recent and trailing:
+            change[code] = statistics.mean(recent) - statistics.mean(trailing)
+    declining = [code for code, delta in change.items() if delta < -10]
+    assert 3 <= len(declining) <= 6, change
+    assert len([c for c in declining if change[c] < -15]) >= 3, change
+    steady_or_better = [code for code, delta in change.items() if delta >= -10]
+    assert len(steady_or_better) >= 2 * len(change) // 3, change
+
+
 def test_demo_loads_a_consistent_year_of_audits(app: Flask) -> None:
     demo.load_demo(date.today())
     audits = _audits()
@@ -180,6 +304,9 @@ def test_demo_loads_a_consistent_year_of_audits(app: Flask) -> None:
     _check_staff(audits)
     _check_photos(audits)
     _check_disputes()
+    _check_submission_hashes(audits)
+    _check_history(audits)
+    _check_trends(audits)
 
     made = demo.summary()
     assert sum(made.audits.values()) == len(audits)
