@@ -10,7 +10,10 @@ bp = Blueprint("web", __name__)
 
 
 def _pwa_dir() -> Path:
-    return Path(current_app.root_path).parent / "static" / "pwa"
+    """Where the shell's files are: ``static/pwa``, or ``PWA_DIR`` when set (the end-to-end
+    tests serve a copy so they can deploy a new version mid-visit)."""
+    configured = current_app.config.get("PWA_DIR")
+    return Path(configured) if configured else Path(current_app.root_path).parent / "static" / "pwa"
 
 
 @bp.route("/")
