@@ -46,6 +46,8 @@ async function renderChrome() {
   tabs.hidden = !app.me;
   if (!app.me) return;
   const count = await sync.pendingCount();
+  tabs.hidden = !app.me; // the session may have ended while counting
+  if (!app.me) return;
   const route = location.hash || "#/";
   const link = (href, label, extra) => h("a", {
     href, "aria-current": route === href ? "page" : null,
@@ -69,6 +71,7 @@ async function signOut() {
 export async function render() {
   await renderChrome();
   const route = (location.hash || "#/").slice(1);
+  view.dataset.screen = app.me ? route.split("/")[1] || "assignments" : "login";
   if (!app.me) {
     renderLogin(view, { onSignedIn });
     return;
@@ -112,11 +115,13 @@ async function checkStorage() {
 
 function watchUpdates() {
   if (!("serviceWorker" in navigator)) return;
+  // Only a worker that replaces one already in charge is an update (not the first install).
+  const hadController = Boolean(navigator.serviceWorker.controller);
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).then((registration) => {
     registration.addEventListener("updatefound", () => {
       const worker = registration.installing;
       worker?.addEventListener("statechange", () => {
-        if (worker.state === "activated" && navigator.serviceWorker.controller) {
+        if (worker.state === "activated" && hadController) {
           // Drafts live in IndexedDB, so taking the new version loses nothing.
           setBanner("update", h("p", { class: "banner info" }, t("updateReady"), " ",
             h("button", { type: "button", onclick: () => location.reload() }, t("reload"))));
