@@ -74,9 +74,12 @@ def open_assignment(page: Any, branch_code: str) -> None:
     page.click("#start-visit")
 
 
-def fill_example_checklist(page: Any, photo: Path, shots: Any = None) -> None:
+def fill_example_checklist(
+    page: Any, photo: Path, shots: Any = None, *, last_section: bool = True
+) -> None:
     """Fill the example checklist through the screens, as a shopper would (staff, then each
-    section), with one photo on the receipt item."""
+    section), with one photo on the receipt item; without `last_section`, the last section is
+    opened but left empty."""
     page.wait_for_selector("h1:has-text('Кто обслуживал')")
     page.select_option("select[name='staff-barista']", label="Сотрудник E-N1-a — consultant")
     page.select_option("select[name='staff-cashier']", value="describe")
@@ -101,6 +104,8 @@ def fill_example_checklist(page: Any, photo: Path, shots: Any = None) -> None:
         shots("section-2")
     page.click("button.primary")
     page.wait_for_selector("#item-table_clean")
+    if not last_section:
+        return
     pick(page, "table_clean", "Не применимо")
     page.fill("#item-comment textarea", "Всё хорошо")
     if shots:

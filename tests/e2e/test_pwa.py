@@ -287,3 +287,79 @@ def test_new_service_worker_version_mid_visit_keeps_the_draft(
     assert "2099.01.01-2" in page.locator("#version").inner_text()
     assert page.locator("#item-greeted input[value='false']").is_checked()
     assert page.locator("#item-queue_wait input[type=number]").input_value() == "130"
+
+
+def test_refusals_are_shown_with_what_to_fix(
+    browser: Browser, server: Server, fieldwork: Fieldwork, as_user: Any, tmp_path: Path
+) -> None:
+    photo = camera_jpeg(tmp_path / "IMG_0004.jpg", seed=4)
+    context = browser.open(service_workers="block")
+    refusal = {
+        "error": {
+            "code": "invalid",
+            "message": "The report is not complete or has invalid values.",
+            "fields": {"answers": {"drink_quality": ["4 is not what the receipt shows"]}},
+        }
+    }
+    refuse = re.compile(r".*/api/v1/audits/[^/]+/submit$")
+    context.route(refuse, lambda route: route.fulfill(status=422, json=refusal))
+    page = browser.page()
+    page.goto("/")
+    sign_in(page)
+    wait_ready(page)
+    open_assignment(page, "N1")
+    fill_example_checklist(page, photo, last_section=False)
+    page.click("button.primary:has-text('Проверить и отправить')")
+    page.wait_for_selector("#missing li")
+    # The missing list names the unanswered item and jumps to it.
+    assert "Стол был чистым?: нет ответа" in page.locator("#missing").inner_text()
+    browser.check_screen(page, "review-missing")
+    page.locator("#missing a", has_text="Стол был чистым?").click()
+    page.wait_for_selector("#item-table_clean")
+    assert page.evaluate("document.activeElement.closest('fieldset').id") == "item-table_clean"
+    pick(page, "table_clean", "Не применимо")
+    _submit_from_review(page)
+    # 422: the report comes back to the shopper with the item to fix, as a link.
+    page.wait_for_selector("ul.list a:has-text('Что исправить')", timeout=30_000)
+    browser.check_screen(page, "outbox-refused")
+    page.click("ul.list a:has-text('Что исправить')")
+    page.wait_for_selector("[role=alert] a:has-text('4 is not what the receipt shows')")
+    browser.check_screen(page, "review-refused")
+    page.click("[role=alert] a:has-text('4 is not what the receipt shows')")
+    page.wait_for_selector("#item-drink_quality")
+    pick(page, "drink_quality", "3")
+    context.unroute(refuse)
+    page.click("button.primary")  # section 3
+    _submit_from_review(page)
+    _outbox_drained(page)
+    (audit,) = server_audits(fieldwork.assignments["shopper_n1"])
+    assert audit.answers["drink_quality"] == 3
+
+    # 409: the same assignment was submitted from another phone meanwhile; nothing is dropped
+    # silently: the report shows the conflict and the shopper may delete the local copy.
+    from tests.conftest import submission, upload_photo
+
+    s2 = fieldwork.assignments["shopper_s2"]
+    open_assignment(page, "S2")
+    page.wait_for_selector("h1:has-text('Кто обслуживал')")
+    context.set_offline(True)
+    page.click("button.primary")
+    pick(page, "greeted", "Да")
+    other = as_user("shopper")
+    other_uuid = "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"
+    assert upload_photo(other, other_uuid, s2, "receipt").status_code == 201
+    assert other.post(f"/api/v1/audits/{other_uuid}/submit", json=submission(s2)).status_code == 201
+    page.goto(page.url.replace("/s/0", "/s/1"))
+    page.wait_for_selector("#item-receipt")
+    page.locator("#item-receipt input[type=file]").set_input_files(str(photo))
+    page.wait_for_selector("#item-receipt .thumbs img", timeout=60_000)
+    context.set_offline(False)
+    page.goto("/#/outbox")
+    page.wait_for_selector("ul.list a:has-text('Что исправить')", timeout=60_000)
+    page.click("ul.list a:has-text('Что исправить')")
+    page.wait_for_selector("[role=alert]:has-text('конфликт')")
+    browser.check_screen(page, "review-conflict")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Удалить локальную копию')")
+    page.wait_for_selector("h1:has-text('Задания')")
+    assert [a.client_uuid for a in server_audits(s2)] == [__import__("uuid").UUID(other_uuid)]

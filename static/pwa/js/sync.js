@@ -157,6 +157,14 @@ async function refuse(entry, error) {
     entry.blocked = true;
     entry.last_error = problem;
     await store.putEntry(entry);
+    if (error.status === 409) {
+      // The report itself is refused (taken by another report, or no longer open): show it on
+      // the report, where the shopper decides what to do with the local copy.
+      await store.updateDraft(entry.audit_uuid, (draft) => {
+        draft.state = "conflict";
+        draft.error = problem;
+      }).catch(() => {});
+    }
   }
 }
 
