@@ -205,7 +205,10 @@ def main() -> None:
         try:
             with sync_playwright() as driver:
                 api = driver.request.new_context(base_url=base)
-                signed = api.post("/api/v1/auth/login", data={"login": "shopper", "password": PASSWORD, "remember": True})
+                signed = api.post(
+                    "/api/v1/auth/login",
+                    data={"login": "shopper", "password": PASSWORD, "remember": True},
+                )
                 assert signed.ok, signed.text()
                 cookies = api.storage_state()["cookies"]
                 cold, warm = [], []

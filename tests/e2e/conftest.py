@@ -181,7 +181,9 @@ class Browser:
 
 
 @pytest.fixture
-def browser(playwright_driver: Any, tmp_path: Path, server: Server, request: Any) -> Iterator[Browser]:
+def browser(
+    playwright_driver: Any, tmp_path: Path, server: Server, request: Any
+) -> Iterator[Browser]:
     """A Chromium with its own profile, pointed at the test server."""
     opened = Browser(playwright_driver, tmp_path / "profile", server.url, request.node.name)
     try:
