@@ -271,6 +271,11 @@ def test_new_service_worker_version_mid_visit_keeps_the_draft(
     page.wait_for_selector("h1:has-text('Кто обслуживал')")
     page.click("button.primary")
     pick(page, "greeted", "Нет")
+    # The built-in stopwatch fills the waiting time; then the shopper corrects it by hand.
+    page.click("#item-queue_wait button:has-text('Запустить секундомер')")
+    page.wait_for_timeout(1600)
+    page.click("#item-queue_wait button:has-text('Остановить секундомер')")
+    assert int(page.locator("#item-queue_wait input[type=number]").input_value()) >= 1
     page.fill("#item-queue_wait input[type=number]", "130")
     old = page.locator("#version").inner_text()
 
@@ -287,6 +292,14 @@ def test_new_service_worker_version_mid_visit_keeps_the_draft(
     assert "2099.01.01-2" in page.locator("#version").inner_text()
     assert page.locator("#item-greeted input[value='false']").is_checked()
     assert page.locator("#item-queue_wait input[type=number]").input_value() == "130"
+
+    # English, chosen once, stays after a restart of the app.
+    page.click("#lang")
+    page.wait_for_selector("h1:has-text('Section 1 of 3')")
+    browser.check_screen(page, "section-english")
+    page.reload()
+    page.wait_for_selector("h1:has-text('Section 1 of 3')")
+    assert page.locator("#item-greeted label", has_text="No").count() == 1
 
 
 def test_refusals_are_shown_with_what_to_fix(

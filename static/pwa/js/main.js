@@ -115,13 +115,13 @@ async function checkStorage() {
 
 function watchUpdates() {
   if (!("serviceWorker" in navigator)) return;
-  // Only a worker that replaces one already in charge is an update (not the first install).
-  const hadController = Boolean(navigator.serviceWorker.controller);
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).then((registration) => {
     registration.addEventListener("updatefound", () => {
+      // Only a worker that replaces an active one is an update (not the first install).
+      const isUpdate = Boolean(registration.active);
       const worker = registration.installing;
       worker?.addEventListener("statechange", () => {
-        if (worker.state === "activated" && hadController) {
+        if (worker.state === "activated" && isUpdate) {
           // Drafts live in IndexedDB, so taking the new version loses nothing.
           setBanner("update", h("p", { class: "banner info" }, t("updateReady"), " ",
             h("button", { type: "button", onclick: () => location.reload() }, t("reload"))));
@@ -140,6 +140,10 @@ async function boot() {
   const netChanged = () => { app.online = navigator.onLine; renderChrome(); };
   window.addEventListener("online", netChanged);
   window.addEventListener("offline", netChanged);
+  document.addEventListener("report-sent", async () => {
+    try { await refreshFromServer(); } catch { /* the cached bundle stays */ }
+    if (["assignments", "audits"].includes(view.dataset.screen)) render();
+  });
   sync.onChange(() => { renderChrome(); document.dispatchEvent(new Event("outbox-changed")); });
   api.onAuthLost(() => {
     sync.pauseForLogin();

@@ -136,9 +136,10 @@ async function send(entry) {
     const { status: code, data } = await request("POST", `/audits/${entry.audit_uuid}/submit`, { json: entry.body });
     if (code === 201 || code === 200) {
       const sent = (await store.getKV("sent")) || [];
-      sent.unshift({ ...data, local_sent_at: new Date().toISOString() });
+      sent.unshift({ ...data, assignment_id: entry.body.assignment_id, local_sent_at: new Date().toISOString() });
       await store.setKV("sent", sent.slice(0, 50));
       await store.forgetAudit(entry.audit_uuid);
+      document.dispatchEvent(new Event("report-sent"));
     }
   }
 }

@@ -31,7 +31,10 @@ export async function renderAssignments(view) {
     return;
   }
   const drafts = await store.allDrafts();
-  const rows = app.bundle.assignments.map((row) => {
+  // Reports sent since the bundle was fetched are no longer open (until QA returns them).
+  const sent = ((await store.getKV("sent")) || []).filter((s) => s.local_sent_at > app.bundle.fetched_at);
+  const open = app.bundle.assignments.filter((row) => !sent.some((s) => s.assignment_id === row.id));
+  const rows = open.map((row) => {
     const draft = drafts.find((d) => d.assignment_id === row.id);
     const checklist = checklistOf(row);
     return h("li", { class: "card" },
