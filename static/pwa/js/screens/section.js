@@ -151,7 +151,7 @@ async function photoArea(draft, item, onChanged) {
       onChanged();
     });
     mount(wrap, h("ul", { class: "thumbs", "aria-label": `${t("photos")}: ${tr(item.text)}` }, thumbs),
-      h("div", { class: "camera" }, input, h("label", { for: inputId, class: "button secondary" }, `📷 ${t("takePhoto")}`)), note);
+      h("div", { class: "camera" }, input, h("label", { for: inputId, class: "button secondary" }, `+ ${t("takePhoto")}`)), note);
   };
   await paint();
   return wrap;
