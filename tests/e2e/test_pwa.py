@@ -275,6 +275,8 @@ def test_new_service_worker_version_mid_visit_keeps_the_draft(
     page.click("#item-queue_wait button:has-text('Запустить секундомер')")
     page.wait_for_timeout(1600)
     page.click("#item-queue_wait button:has-text('Остановить секундомер')")
+    page.wait_for_selector("#item-queue_wait button:has-text('Запустить секундомер')")
+    page.wait_for_function("document.querySelector('#item-queue_wait input').value !== ''")
     assert int(page.locator("#item-queue_wait input[type=number]").input_value()) >= 1
     page.fill("#item-queue_wait input[type=number]", "130")
     old = page.locator("#version").inner_text()
