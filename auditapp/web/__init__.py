@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, current_app, send_from_directory
 
-from auditapp.resources import pwa_dir as _pwa_dir
+from auditapp.resources import pwa_dir
 
 bp = Blueprint("web", __name__)
+
+
+def _pwa_dir() -> Path:
+    """Where the shell's files are: ``static/pwa`` (see ``auditapp.resources``), or ``PWA_DIR``
+    when set (the end-to-end tests serve a copy so they can deploy a new version mid-visit)."""
+    configured = current_app.config.get("PWA_DIR")
+    return Path(configured) if configured else pwa_dir()
 
 
 @bp.route("/")

@@ -1,33 +1,71 @@
-// Service worker: caches the app shell so the app opens without a connection.
-// API responses are never cached here; offline data lives in IndexedDB (the PWA issue).
-const SHELL = "auditapp-shell-v1";
-const SHELL_FILES = ["/", "/pwa/app.js", "/pwa/app.css", "/pwa/icon.svg", "/manifest.webmanifest"];
+// Service worker: precaches the app shell under a versioned cache so the app opens with no
+// connection. A new deployment changes VERSION: the new worker installs the new shell, takes
+// over and deletes the old caches. Drafts, photos and the outbox live in IndexedDB, which no
+// version change touches. API responses are never cached here.
+const VERSION = "2026.11.29-1";
+const SHELL = `auditapp-shell-${VERSION}`;
+const SHELL_FILES = [
+  "/",
+  "/manifest.webmanifest",
+  "/pwa/app.css",
+  "/pwa/icon.svg",
+  "/pwa/icon-192.png",
+  "/pwa/icon-512.png",
+  "/pwa/vendor/idb-8.0.4.js",
+  "/pwa/js/main.js",
+  "/pwa/js/api.js",
+  "/pwa/js/checklist.js",
+  "/pwa/js/i18n.js",
+  "/pwa/js/photo.js",
+  "/pwa/js/state.js",
+  "/pwa/js/store.js",
+  "/pwa/js/sync.js",
+  "/pwa/js/ui.js",
+  "/pwa/js/screens/assignments.js",
+  "/pwa/js/screens/audits.js",
+  "/pwa/js/screens/login.js",
+  "/pwa/js/screens/outbox.js",
+  "/pwa/js/screens/review.js",
+  "/pwa/js/screens/section.js",
+  "/pwa/js/screens/staff.js",
+];
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)));
-  self.skipWaiting();
+  // cache: "reload" skips the HTTP cache, so a new version never precaches stale files.
+  event.waitUntil(
+    caches.open(SHELL)
+      .then((cache) => cache.addAll(SHELL_FILES.map((url) => new Request(url, { cache: "reload" }))))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(
-    caches.keys().then((keys) =>
-      Promise.all(keys.filter((key) => key !== SHELL).map((key) => caches.delete(key)))
-    )
+    caches.keys()
+      .then((keys) => Promise.all(
+        keys.filter((key) => key.startsWith("auditapp-shell-") && key !== SHELL).map((key) => caches.delete(key))))
+      .then(() => self.clients.claim()),
   );
-  self.clients.claim();
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "version") event.source?.postMessage({ version: VERSION });
 });
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.pathname.startsWith("/api/")) return;
-  // Network first for the shell so updates arrive; the cache answers when offline.
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/")) return;
+  // The shell comes from this version's cache (fast and offline); pages fall back to "/".
   event.respondWith(
-    fetch(event.request)
-      .then((response) => {
-        const copy = response.clone();
-        caches.open(SHELL).then((cache) => cache.put(event.request, copy));
-        return response;
-      })
-      .catch(() => caches.match(event.request).then((hit) => hit || caches.match("/")))
+    caches.open(SHELL).then(async (cache) => {
+      const hit = await cache.match(event.request, { ignoreSearch: true });
+      if (hit) return hit;
+      if (event.request.mode === "navigate") {
+        const shell = await cache.match("/");
+        if (shell) return shell;
+      }
+      return fetch(event.request);
+    }),
   );
 });
