@@ -1,8 +1,9 @@
 """SQLAlchemy 2.0 typed models. Importing this package registers every table."""
 
+# The vocabulary lives in auditapp.domain.vocabulary; these names stay importable from here for
+# code written before it moved (import them from the domain in new code).
+from auditapp.domain.vocabulary import AUDIT_STATUSES, BRANCH_KINDS, COUNTING_STATUSES, ROLES
 from auditapp.models.audit import (
-    AUDIT_STATUSES,
-    COUNTING_STATUSES,
     Assignment,
     Audit,
     AuditHistory,
@@ -14,8 +15,8 @@ from auditapp.models.audit import (
 )
 from auditapp.models.checklist import ChecklistVersion
 from auditapp.models.login_throttle import LoginThrottle
-from auditapp.models.network import BRANCH_KINDS, Branch, Region, StaffMember, StaffPlacement
-from auditapp.models.user import ROLES, ApiToken, User, user_branch, user_region
+from auditapp.models.network import Branch, Region, StaffMember, StaffPlacement
+from auditapp.models.user import ApiToken, User, user_branch, user_region
 
 __all__ = [
     "AUDIT_STATUSES",

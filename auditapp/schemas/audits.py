@@ -11,9 +11,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from auditapp.domain.vocabulary import AUDIT_STATUSES, DAY_PARTS
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
-
-DAY_PARTS = ("morning", "afternoon", "evening", "night")
 
 
 class AnyValue(fields.Raw):
@@ -353,11 +352,7 @@ class AuditQuery(PageArgs):
     branch_id = Id()
     wave_id = Id()
     checklist_version_id = Id()
-    status = fields.String(
-        validate=validate.OneOf(
-            ("in_progress", "submitted", "returned", "approved", "rejected", "released")
-        )
-    )
+    status = fields.String(validate=validate.OneOf(AUDIT_STATUSES))
 
 
 class AuditPageSchema(PageMeta):

@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import ValidationError, fields, validate, validates
 
-from auditapp.models import BRANCH_KINDS
+from auditapp.domain.vocabulary import BRANCH_KINDS
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$", error="Use letters, digits, _ . -")

@@ -18,8 +18,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from auditapp.domain.vocabulary import BRANCH_KINDS
 from auditapp.extensions import db
-from auditapp.models import BRANCH_KINDS, Branch, Region, StaffMember
+from auditapp.models import Branch, Region, StaffMember
 from auditapp.schemas.network import CODE, check_timezone
 from auditapp.services.errors import Invalid
 from auditapp.services.network import place_staff

@@ -28,9 +28,10 @@ from auditapp.adapters.images import (
     process_photo,
 )
 from auditapp.adapters.storage import PhotoStorage, photo_key, storage_from_config
+from auditapp.domain.vocabulary import OPEN_STATUSES
 from auditapp.extensions import db
 from auditapp.models import Audit, AuditHistory, AuditPhoto, User
-from auditapp.services.audits import OPEN_STATUSES, checklist_for, ensure_draft, get_audit
+from auditapp.services.audits import checklist_for, ensure_draft, get_audit
 from auditapp.services.errors import Conflict, Invalid, NotFound
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic"}

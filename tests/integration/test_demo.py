@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from auditapp.domain.scoring import check_photo_rules, score_audit
+from auditapp.domain.vocabulary import AUDIT_STATUSES
 from auditapp.extensions import db
-from auditapp.models import AUDIT_STATUSES, Assignment, Audit, AuditPhoto, Dispute, User, Wave
+from auditapp.models import Assignment, Audit, AuditPhoto, Dispute, User, Wave
 from auditapp.services import demo
 from auditapp.services.audits import flags_of
 from auditapp.services.checklists import checklist_of
