@@ -485,7 +485,6 @@ def _insert_returning_ids(model: Any, rows: list[dict[str, Any]]) -> list[int]:
 
 def bulk_audits(app: Flask, sizes: Sizes, rng: random.Random) -> ReadFixture:
     """Past waves over every branch with ``visits_per_branch`` audits each, inserted in bulk."""
-    from auditapp.auth import hash_password
     from auditapp.domain.scoring import score_audit
     from auditapp.models import (
         Assignment,
@@ -500,6 +499,7 @@ def bulk_audits(app: Flask, sizes: Sizes, rng: random.Random) -> ReadFixture:
         wave_branch,
     )
     from auditapp.services.checklists import checklist_of
+    from auditapp.services.credentials import hash_password
     from auditapp.services.waves import due_at
 
     started = time.perf_counter()
