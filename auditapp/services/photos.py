@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from auditapp import visibility
+from auditapp import jobs, visibility
 from auditapp.adapters.images import (
     NEAR_DUPLICATE_DISTANCE,
     PhotoInfo,
@@ -212,9 +212,7 @@ def upload_dispute_photo(
 
 def schedule_processing(photo_id: int) -> None:
     """Queue the re-encoding (run inline when the queue is in immediate mode, as in tests)."""
-    from auditapp.tasks import process_photo_task
-
-    process_photo_task(photo_id)
+    jobs.enqueue("process_photo", photo_id)
 
 
 def process(photo_id: int) -> AuditPhoto | None:
