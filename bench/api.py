@@ -69,7 +69,7 @@ from auditapp import create_app  # noqa: E402 - after making the package importa
 from auditapp.extensions import db  # noqa: E402
 
 # The test suite's helpers: the same database handling, client and photos as the tests use.
-from tests.conftest import (  # noqa: E402
+from tests.support import (  # noqa: E402
     EXAMPLE_CHECKLIST,
     PASSWORD,
     IsolatedClient,
@@ -183,7 +183,7 @@ class Timer:
         return response
 
 
-# Clients (as in tests/conftest.py) -----------------------------------------------------------
+# Clients (as in tests/support.py) ------------------------------------------------------------
 
 
 class ApiClient:
@@ -406,7 +406,7 @@ def prepare_fieldwork(
 
 
 def submit_body(visit: Visit) -> dict[str, Any]:
-    """A complete, valid report for the example checklist (as ``tests/conftest.py``)."""
+    """A complete, valid report for the example checklist (as ``tests/support.py``)."""
     start = datetime.now(UTC) - timedelta(hours=2)
     return {
         "assignment_id": visit.assignment_id,
