@@ -32,6 +32,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     auth.init_app(app)
     jobs.init_app(app)
+    import auditapp.tasks  # noqa: F401 - registers the tasks the services queue by name
 
 
 def register_blueprints(app: Flask) -> None:

@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, select, true
 
+from auditapp.domain.vocabulary import HQ_ROLES
 from auditapp.models import Branch, Region, StaffMember, StaffPlacement, User
 from auditapp.models.user import user_branch, user_region
 
 # Roles that see the whole network.
-NETWORK_WIDE = frozenset({"admin", "reviewer"})
+NETWORK_WIDE = frozenset(HQ_ROLES)
 
 
 def branch_filter(user: User) -> ColumnElement[bool]:

@@ -1,4 +1,4 @@
-"""Who is calling: password hashing, cookie sessions (Flask-Login), bearer API tokens.
+"""Who is calling: cookie sessions (Flask-Login) and bearer API tokens.
 
 A cookie session (and the remember-me cookie, which carries the same value) holds a signed
 ticket ``user_id:generation:issued_at:kind``. It is bound to ``User.session_generation``, so
@@ -6,18 +6,15 @@ bumping it (sign-out, password change) ends every session and remember-me cookie
 every host, and it stops working ``SESSION_LIFETIME_HOURS`` after sign-in (kind ``s``) or
 ``REMEMBER_LIFETIME_DAYS`` after it (kind ``r``, "remember me"), whatever the activity.
 A bearer token (``Authorization: Bearer aud_...``) authenticates scripts; CSRF is checked only
-for cookie sessions, since a browser never attaches a bearer token on its own.
+for cookie sessions, since a browser never attaches a bearer token on its own. Password hashes
+and the making of tokens are ``auditapp/services/credentials.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, g, request, session
 from flask_login import login_user
 from sqlalchemy import select
@@ -25,51 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from auditapp.extensions import db, login_manager
 from auditapp.models import ApiToken, User
-
-TOKEN_PREFIX = "aud_"
-# Verifying against a dummy hash when the login is unknown keeps timing uniform.
-_DUMMY_HASH: dict[str, str] = {}
-
-
-def _hasher() -> PasswordHasher:
-    cfg = current_app.config
-    return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password``."""
-    return _hasher().hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches; spends the same work when there is no hash."""
-    hasher = _hasher()
-    if password_hash is None:
-        key = f"{hasher.time_cost}:{hasher.memory_cost}"
-        if key not in _DUMMY_HASH:
-            _DUMMY_HASH[key] = hasher.hash(secrets.token_hex(8))
-        password_hash = _DUMMY_HASH[key]
-        try:
-            hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            pass
-        return False
-    try:
-        return hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh API token and the SHA-256 hex digest that is stored in its place."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    return token, token_digest(token)
-
-
-def token_digest(token: str) -> str:
-    """SHA-256 hex digest of a token (tokens are random, so no salt is needed)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
+from auditapp.services.credentials import TOKEN_PREFIX, token_digest
 
 # Hosts' clocks differ a little; a ticket issued "in the future" by more than this is refused.
 _CLOCK_SKEW = timedelta(minutes=5)

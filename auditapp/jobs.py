@@ -1,11 +1,14 @@
 """Background jobs (huey): a SQLite queue by default, Redis when scaled out, inline in tests.
 
 Tasks are plain functions that take ids, open an app context and call a service, so a job that
-runs twice does no harm (each service call checks what is already done).
+runs twice does no harm (each service call checks what is already done). ``auditapp/tasks.py``
+registers them here by name and services queue them by that name (``enqueue``): the services
+never import the tasks that import them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,8 @@ from huey import Huey, RedisHuey, SqliteHuey
 
 huey: Huey = SqliteHuey("auditapp", filename=":memory:", immediate=True)
 _app: Flask | None = None
+# Task name -> the huey task; filled by auditapp/tasks.py, which create_app imports.
+_tasks: dict[str, Any] = {}
 
 
 def make_huey(url: str, immediate: bool) -> Huey:
@@ -55,6 +60,20 @@ def app_for_jobs() -> Flask:
     return _app
 
 
-def enqueue(task: Any, *args: Any) -> None:
-    """Queue ``task``; in immediate mode it runs now, in this process."""
-    task(*args)
+def task(name: str, **settings: Any) -> Callable[[Callable[..., None]], Any]:
+    """Make ``func`` a huey task (``settings``: retries, retry_delay) queued as ``name``."""
+
+    def register(func: Callable[..., None]) -> Any:
+        if name in _tasks:
+            raise ValueError(f"a task is already registered as {name!r}")
+        _tasks[name] = huey.task(**settings)(func)
+        return _tasks[name]
+
+    return register
+
+
+def enqueue(name: str, *args: Any) -> None:
+    """Queue the task registered as ``name``; in immediate mode it runs now, in this process."""
+    if name not in _tasks:
+        raise LookupError(f"no task registered as {name!r} (auditapp.tasks is not imported)")
+    _tasks[name](*args)

@@ -1,15 +1,18 @@
 """Background tasks. Each takes ids, runs in an app context and calls a service, so running
-one twice does no harm. Run the worker with ``flask --app auditapp worker``."""
+one twice does no harm. Run the worker with ``flask --app auditapp worker``.
+
+Services queue a task by its name (``jobs.enqueue("process_photo", photo_id)``), so this
+module depends on the services and not the other way round.
+"""
 
 from __future__ import annotations
 
-from auditapp.jobs import app_for_jobs, huey
+from auditapp.jobs import app_for_jobs, task
+from auditapp.services import photos
 
 
-@huey.task(retries=3, retry_delay=10)
+@task("process_photo", retries=3, retry_delay=10)
 def process_photo_task(photo_id: int) -> None:
     """Re-encode one uploaded photo (display copy, thumbnail, perceptual hash)."""
-    from auditapp.services import photos
-
     with app_for_jobs().app_context():
         photos.process(photo_id)

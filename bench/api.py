@@ -69,7 +69,7 @@ from auditapp import create_app  # noqa: E402 - after making the package importa
 from auditapp.extensions import db  # noqa: E402
 
 # The test suite's helpers: the same database handling, client and photos as the tests use.
-from tests.conftest import (  # noqa: E402
+from tests.support import (  # noqa: E402
     EXAMPLE_CHECKLIST,
     PASSWORD,
     IsolatedClient,
@@ -183,7 +183,7 @@ class Timer:
         return response
 
 
-# Clients (as in tests/conftest.py) -----------------------------------------------------------
+# Clients (as in tests/support.py) ------------------------------------------------------------
 
 
 class ApiClient:
@@ -406,7 +406,7 @@ def prepare_fieldwork(
 
 
 def submit_body(visit: Visit) -> dict[str, Any]:
-    """A complete, valid report for the example checklist (as ``tests/conftest.py``)."""
+    """A complete, valid report for the example checklist (as ``tests/support.py``)."""
     start = datetime.now(UTC) - timedelta(hours=2)
     return {
         "assignment_id": visit.assignment_id,
@@ -485,7 +485,6 @@ def _insert_returning_ids(model: Any, rows: list[dict[str, Any]]) -> list[int]:
 
 def bulk_audits(app: Flask, sizes: Sizes, rng: random.Random) -> ReadFixture:
     """Past waves over every branch with ``visits_per_branch`` audits each, inserted in bulk."""
-    from auditapp.auth import hash_password
     from auditapp.domain.scoring import score_audit
     from auditapp.models import (
         Assignment,
@@ -500,6 +499,7 @@ def bulk_audits(app: Flask, sizes: Sizes, rng: random.Random) -> ReadFixture:
         wave_branch,
     )
     from auditapp.services.checklists import checklist_of
+    from auditapp.services.credentials import hash_password
     from auditapp.services.waves import due_at
 
     started = time.perf_counter()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import io
 import math
-import random
 import statistics
 import sys
 import time
@@ -37,6 +36,7 @@ from auditapp.adapters.images import (  # noqa: E402 - after making the package 
     THUMBNAIL_MAX_SIDE,
     process_photo,
 )
+from tests.support import make_photo  # noqa: E402
 
 WIDTH, HEIGHT = 4000, 3000
 MIN_PSNR_DB = 35.0
@@ -57,40 +57,13 @@ _UPRIGHT = {
 def generate_photo(seed: int) -> bytes:
     """A deterministic camera-like 12 MP JPEG, stored landscape, displayed portrait (EXIF 6).
 
-    The upright picture has a red marker square in its top-left corner, so the orientation of
+    The test suite's picture (``tests/support.make_photo``) with a phone's detail and texture;
+    the upright picture has a red marker square in its top-left corner, so the orientation of
     any output can be checked.
     """
-    rng = random.Random(seed)
     # Upright picture is portrait: 3000 wide, 4000 high.
     size = (HEIGHT, WIDTH)
-    gradient = Image.linear_gradient("L")
-    channels = [
-        gradient.rotate(rng.uniform(0, 360)).resize(size, Image.Resampling.BICUBIC)
-        for _ in range(3)
-    ]
-    picture = Image.merge("RGB", channels)
-    draw = ImageDraw.Draw(picture)
-    for _ in range(80):
-        x, y = rng.randrange(size[0]), rng.randrange(size[1])
-        w, h = rng.randrange(40, 900), rng.randrange(40, 900)
-        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-        if rng.random() < 0.5:
-            draw.ellipse((x, y, x + w, y + h), fill=colour)
-        else:
-            draw.rectangle((x, y, x + w, y + h), fill=colour)
-    for _ in range(40):
-        points = [(rng.randrange(size[0]), rng.randrange(size[1])) for _ in range(2)]
-        draw.line(points, fill=(rng.randrange(256),) * 3, width=rng.randrange(2, 12))
-    # Texture mostly in brightness, colour varying slowly: cameras denoise chroma and store it
-    # subsampled (4:2:0) themselves, so per-pixel colour noise would be unrealistic.
-    small = (size[0] // 8, size[1] // 8)
-    texture = Image.frombytes("L", small, rng.randbytes(small[0] * small[1])).convert("RGB")
-    picture = Image.blend(picture, texture.resize(size, Image.Resampling.BICUBIC), 0.2)
-    tint = (size[0] // 64, size[1] // 64)
-    colour_texture = Image.frombytes("RGB", tint, rng.randbytes(tint[0] * tint[1] * 3))
-    picture = Image.blend(picture, colour_texture.resize(size, Image.Resampling.BICUBIC), 0.1)
-    noise = Image.frombytes("L", size, rng.randbytes(size[0] * size[1])).convert("RGB")
-    picture = Image.blend(picture, noise, 0.06)
+    picture = make_photo(seed, size, shapes=80, shape_sizes=(40, 900), lines=40, texture=True)
     draw = ImageDraw.Draw(picture)
     draw.rectangle((0, 0, 399, 399), fill=MARKER)
     # Stored as the sensor saw it: rotated back, to be turned upright by orientation 6.

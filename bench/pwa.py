@@ -40,13 +40,13 @@ sys.path.insert(0, str(ROOT))
 
 from auditapp import create_app  # noqa: E402 - after making the package importable
 from auditapp.extensions import db  # noqa: E402
-from tests.conftest import (  # noqa: E402
+from tests.e2e.conftest import ARGS, CHROMIUM  # noqa: E402
+from tests.support import (  # noqa: E402
     EXAMPLE_CHECKLIST,
     PASSWORD,
     app_config,
     build_network,
 )
-from tests.e2e.conftest import ARGS, CHROMIUM  # noqa: E402
 
 PWA = ROOT / "static" / "pwa"
 DOWN_BPS = 1_600_000

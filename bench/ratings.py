@@ -52,8 +52,8 @@ from auditapp import create_app  # noqa: E402 - after making the package importa
 from auditapp.domain import ratings as arith  # noqa: E402
 from auditapp.extensions import db  # noqa: E402
 from bench.api import fresh_database  # noqa: E402
-from tests.conftest import PASSWORD, IsolatedClient, app_config, make_user  # noqa: E402
 from tests.integration.test_ratings_rollups import RATING_CHECKLIST  # noqa: E402
+from tests.support import PASSWORD, IsolatedClient, app_config, make_user  # noqa: E402
 
 TIMEZONES = ("Europe/Moscow", "Asia/Yekaterinburg", "Asia/Novosibirsk", "Asia/Vladivostok")
 KINDS = ("store", "restaurant", "hotel")

@@ -16,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 
 from auditapp import access, visibility
 from auditapp.api import Blueprint, require
+from auditapp.domain.vocabulary import HQ_ROLES, ROLES
 from auditapp.schemas.audits import (
     AssignmentCreateSchema,
     AssignmentPageSchema,
@@ -57,8 +58,8 @@ from auditapp.services.errors import Invalid
 
 blp = Blueprint("audits", __name__, description="Waves, assignments, audits and disputes")
 
-HQ = ("admin", "reviewer")
-AUDIT_READERS = ("admin", "reviewer", "director", "manager", "shopper", "employee")
+HQ = HQ_ROLES
+AUDIT_READERS = ROLES
 
 
 def _audit_detail_json(view: visibility.AuditView) -> dict[str, Any]:

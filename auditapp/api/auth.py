@@ -11,8 +11,8 @@ from flask_wtf.csrf import generate_csrf
 
 from auditapp.api import error_response, public, require
 from auditapp.auth import SessionTicket, start_session
+from auditapp.domain.vocabulary import ROLES
 from auditapp.extensions import limiter
-from auditapp.models import ROLES
 from auditapp.schemas.common import ErrorSchema
 from auditapp.schemas.users import (
     CsrfSchema,

@@ -8,7 +8,7 @@ path. `checklist_to_dict` writes the same format back with every default spelled
 `checklist_from_dict(checklist_to_dict(c)) == c` (the database stores that JSON and the API
 sends it to phones).
 
-Pure Python: this module imports nothing outside the standard library.
+Pure Python: this module imports nothing outside the standard library and the domain.
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ from decimal import Decimal
 from difflib import get_close_matches
 from typing import Any, Final, Literal, TypeVar
 
+from auditapp.domain.vocabulary import BRANCH_KINDS, CHANNELS, LANGUAGES, STAGES
+
 Text = Mapping[str, str]
 """Translations of one text by language code; the key ``"*"`` means "any language"."""
 
 ANY_LANGUAGE: Final = "*"
-LANGUAGES: Final = ("ru", "en")
-BRANCH_KINDS: Final = ("store", "restaurant", "hotel", "service_centre")
-CHANNELS: Final = ("visit", "call", "online")
-STAGES: Final = ("pre_purchase", "purchase", "after_sale")
 ITEM_TYPES: Final = ("yes_no", "scale", "number", "choice", "text")
 PHOTO_RULES: Final = ("none", "required", "on_fail")
 CRITICAL_RULE_KINDS: Final = ("zero_audit", "zero_section", "cap")

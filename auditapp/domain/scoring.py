@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from auditapp.domain.checklist import STAGES, Checklist, Item
+from auditapp.domain.checklist import Checklist, Item
+from auditapp.domain.vocabulary import STAGES
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,6 @@
 """SQLAlchemy 2.0 typed models. Importing this package registers every table."""
 
 from auditapp.models.audit import (
-    AUDIT_STATUSES,
-    COUNTING_STATUSES,
     Assignment,
     Audit,
     AuditHistory,
@@ -14,16 +12,12 @@ from auditapp.models.audit import (
 )
 from auditapp.models.checklist import ChecklistVersion
 from auditapp.models.login_throttle import LoginThrottle
-from auditapp.models.network import BRANCH_KINDS, Branch, Region, StaffMember, StaffPlacement
+from auditapp.models.network import Branch, Region, StaffMember, StaffPlacement
 from auditapp.models.ratings import PART_KINDS, RatingAudit, RatingItemRollup, RatingRollup
-from auditapp.models.user import ROLES, ApiToken, User, user_branch, user_region
+from auditapp.models.user import ApiToken, User, user_branch, user_region
 
 __all__ = [
-    "AUDIT_STATUSES",
-    "BRANCH_KINDS",
-    "COUNTING_STATUSES",
     "PART_KINDS",
-    "ROLES",
     "ApiToken",
     "Assignment",
     "Audit",

@@ -20,15 +20,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from auditapp.domain.vocabulary import AUDIT_STATUSES, DISPUTE_STATUSES, PHOTO_STATUSES
 from auditapp.extensions import Base
 from auditapp.models.checklist import ChecklistVersion
 from auditapp.models.network import Branch, StaffMember
-from auditapp.models.types import UTCDateTime, utcnow
+from auditapp.models.types import UTCDateTime, one_of, utcnow
 from auditapp.models.user import User
-
-AUDIT_STATUSES = ("in_progress", "submitted", "returned", "approved", "rejected", "released")
-# Statuses whose scores count in ratings.
-COUNTING_STATUSES = ("approved", "released")
 
 wave_branch = Table(
     "wave_branch",
@@ -53,7 +50,7 @@ class Wave(Base):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     visits_per_branch: Mapped[int] = mapped_column(default=1)
-    # Day parts the visits are spread over, e.g. ["morning", "afternoon", "evening"].
+    # DAY_PARTS the visits are spread over, e.g. ["morning", "afternoon", "evening"].
     day_parts: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -99,11 +96,7 @@ class Audit(Base):
 
     __tablename__ = "audit"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('in_progress', 'submitted', 'returned', 'approved', 'rejected', "
-            "'released')",
-            name="status_known",
-        ),
+        CheckConstraint(one_of("status", AUDIT_STATUSES), name="status_known"),
         Index("ix_audit_branch_status", "branch_id", "status"),
         Index("ix_audit_status_submitted", "status", "submitted_at"),
     )
@@ -187,9 +180,7 @@ class AuditPhoto(Base):
 
     __tablename__ = "audit_photo"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('processing', 'ready', 'failed', 'withdrawn')", name="status_known"
-        ),
+        CheckConstraint(one_of("status", PHOTO_STATUSES), name="status_known"),
         Index("ix_audit_photo_sha256", "sha256"),
     )
 
@@ -197,7 +188,7 @@ class AuditPhoto(Base):
     client_uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     audit_id: Mapped[int] = mapped_column(ForeignKey("audit.id"), index=True)
     item_id: Mapped[str] = mapped_column(String(80))
-    # "evidence" (the shopper's) or "dispute" (a manager's, attached to a dispute).
+    # One of PHOTO_PURPOSES: "evidence" (the shopper's) or "dispute" (a manager's).
     purpose: Mapped[str] = mapped_column(String(20), default="evidence")
     status: Mapped[str] = mapped_column(String(20), default="processing")
     sha256: Mapped[str] = mapped_column(String(64))
@@ -215,6 +206,7 @@ class AuditPhoto(Base):
     gps_lon: Mapped[float | None]
     # Set when the same or a near-identical picture was seen in another audit.
     reused_from_photo_id: Mapped[int | None] = mapped_column(ForeignKey("audit_photo.id"))
+    # One of REUSE_KINDS.
     reuse_kind: Mapped[str | None] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -230,9 +222,7 @@ class Dispute(Base):
     """A manager's challenge of one item of a released audit, and the reviewer's decision."""
 
     __tablename__ = "dispute"
-    __table_args__ = (
-        CheckConstraint("status IN ('open', 'upheld', 'rejected')", name="status_known"),
-    )
+    __table_args__ = (CheckConstraint(one_of("status", DISPUTE_STATUSES), name="status_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     audit_id: Mapped[int] = mapped_column(ForeignKey("audit.id"), index=True)

@@ -7,10 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from auditapp.domain.vocabulary import BRANCH_KINDS
 from auditapp.extensions import Base
-from auditapp.models.types import UTCDateTime, utcnow
-
-BRANCH_KINDS = ("store", "restaurant", "hotel", "service_centre")
+from auditapp.models.types import UTCDateTime, one_of, utcnow
 
 
 class Region(Base):
@@ -30,11 +29,7 @@ class Branch(Base):
     """An outlet: a store, restaurant, hotel or service centre."""
 
     __tablename__ = "branch"
-    __table_args__ = (
-        CheckConstraint(
-            "kind IN ('store', 'restaurant', 'hotel', 'service_centre')", name="kind_known"
-        ),
-    )
+    __table_args__ = (CheckConstraint(one_of("kind", BRANCH_KINDS), name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)

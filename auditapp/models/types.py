@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,3 +46,20 @@ def utcnow() -> datetime:
     """Now, aware, in UTC, by the app's clock: the default for every timestamp column (a
     callable, never a value)."""
     return clock.now()
+
+
+_WORD = re.compile(r"[a-z][a-z_]*")
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """The SQL of a CHECK that ``column`` holds one of ``values`` (a vocabulary tuple).
+
+    Written out exactly as the migrations wrote it (``kind IN ('store', 'hotel')``), so the
+    constraint's SQL stays the same; the values are the domain's constants, never user input,
+    and anything but a plain lower-case word is refused rather than quoted.
+    """
+    words = list(values)
+    for word in words:
+        if not _WORD.fullmatch(word):
+            raise ValueError(f"not a vocabulary word: {word!r}")
+    return f"{column} IN ({', '.join(repr(word) for word in words)})"

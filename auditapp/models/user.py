@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from auditapp.domain.vocabulary import ROLES
 from auditapp.extensions import Base
 from auditapp.models.network import Branch, Region, StaffMember
-from auditapp.models.types import UTCDateTime, utcnow
-
-ROLES = ("admin", "reviewer", "director", "manager", "shopper", "employee")
+from auditapp.models.types import UTCDateTime, one_of, utcnow
 
 user_region = Table(
     "user_region",
@@ -32,12 +31,7 @@ class User(Base):
     """A person who signs in. What they may see follows from ``role`` and the bindings."""
 
     __tablename__ = "user_account"
-    __table_args__ = (
-        CheckConstraint(
-            "role IN ('admin', 'reviewer', 'director', 'manager', 'shopper', 'employee')",
-            name="role_known",
-        ),
-    )
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(80), unique=True)

@@ -13,9 +13,8 @@ from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from auditapp.domain.checklist import CHANNELS, ITEM_TYPES, PHOTO_RULES, STAGES
+from auditapp.domain.vocabulary import AUDIT_STATUSES, DAY_PARTS
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
-
-DAY_PARTS = ("morning", "afternoon", "evening", "night")
 
 
 class AnyValue(fields.Raw):
@@ -368,11 +367,7 @@ class AuditQuery(PageArgs):
     branch_id = Id()
     wave_id = Id()
     checklist_version_id = Id()
-    status = fields.String(
-        validate=validate.OneOf(
-            ("in_progress", "submitted", "returned", "approved", "rejected", "released")
-        )
-    )
+    status = fields.String(validate=validate.OneOf(AUDIT_STATUSES))
 
 
 class AuditPageSchema(PageMeta):

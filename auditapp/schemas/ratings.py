@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, post_load, validate
 
 from auditapp.domain import ratings as arith
 from auditapp.domain.checklist import CHANNELS
-from auditapp.models import BRANCH_KINDS
+from auditapp.domain.vocabulary import BRANCH_KINDS
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
 
 # Longest period a reading may cover (a rating over more than three years is not a rating).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from auditapp.models import ROLES
+from auditapp.domain.vocabulary import LANGUAGES, ROLES
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
 
 LOGIN = validate.Regexp(r"^[a-z0-9][a-z0-9_.@-]{1,79}$", error="Lower-case letters, digits, _.@-")
@@ -19,7 +19,7 @@ class UserSchema(ApiSchema):
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(allow_none=True, load_default=None, validate=validate.Length(max=200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    locale = fields.String(load_default="ru", validate=validate.OneOf(("ru", "en")))
+    locale = fields.String(load_default="ru", validate=validate.OneOf(LANGUAGES))
     active = fields.Boolean(load_default=True)
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
     region_ids = fields.List(Id(), load_default=list)
@@ -35,7 +35,7 @@ class UserPatchSchema(ApiSchema):
     display_name = fields.String(validate=validate.Length(min=1, max=200))
     email = fields.Email(allow_none=True, validate=validate.Length(max=200))
     role = fields.String(validate=validate.OneOf(ROLES))
-    locale = fields.String(validate=validate.OneOf(("ru", "en")))
+    locale = fields.String(validate=validate.OneOf(LANGUAGES))
     active = fields.Boolean()
     password = fields.String(load_only=True, validate=PASSWORD)
     region_ids = fields.List(Id())

@@ -31,6 +31,7 @@ from auditapp.domain.scoring import (
     score_audit,
     validate_answers,
 )
+from auditapp.domain.vocabulary import OPEN_STATUSES
 from auditapp.extensions import db
 from auditapp.models import (
     Assignment,
@@ -49,8 +50,6 @@ from auditapp.services import ratings as rating_service
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
-
-OPEN_STATUSES = ("in_progress", "returned")
 
 
 def _now() -> datetime:

@@ -32,11 +32,11 @@ from sqlalchemy import case, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from auditapp import clock
-from auditapp.auth import hash_password, verify_password
 from auditapp.extensions import db
 from auditapp.models import LoginThrottle, User
 from auditapp.models.types import UTCDateTime
 from auditapp.services import users as user_service
+from auditapp.services.credentials import hash_password, verify_password
 from auditapp.services.errors import Invalid, ServiceError
 
 DEFAULT_THROTTLE: dict[str, int] = {

@@ -18,11 +18,22 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from auditapp.domain.network import CODE_PATTERN, CODE_RULE, timezone_problem
+from auditapp.domain.vocabulary import BRANCH_KINDS
 from auditapp.extensions import db
-from auditapp.models import BRANCH_KINDS, Branch, Region, StaffMember
-from auditapp.schemas.network import CODE, check_timezone
+from auditapp.models import Branch, Region, StaffMember
 from auditapp.services.errors import Invalid
 from auditapp.services.network import place_staff
+
+# The same rules as the API's (auditapp/domain/network.py), as the row schemas' validators.
+CODE = validate.Regexp(CODE_PATTERN, error=CODE_RULE)
+
+
+def check_timezone(value: str) -> None:
+    """An IANA time zone name such as Europe/Moscow."""
+    problem = timezone_problem(value)
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 @dataclass

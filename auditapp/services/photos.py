@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from auditapp import clock, visibility
+from auditapp import clock, jobs, visibility
 from auditapp.adapters.images import (
     NEAR_DUPLICATE_DISTANCE,
     PhotoInfo,
@@ -28,9 +28,10 @@ from auditapp.adapters.images import (
     process_photo,
 )
 from auditapp.adapters.storage import PhotoStorage, photo_key, storage_from_config
+from auditapp.domain.vocabulary import OPEN_STATUSES
 from auditapp.extensions import db
 from auditapp.models import Audit, AuditHistory, AuditPhoto, User
-from auditapp.services.audits import OPEN_STATUSES, checklist_for, ensure_draft, get_audit
+from auditapp.services.audits import checklist_for, ensure_draft, get_audit
 from auditapp.services.errors import Conflict, Invalid, NotFound
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic"}
@@ -211,9 +212,7 @@ def upload_dispute_photo(
 
 def schedule_processing(photo_id: int) -> None:
     """Queue the re-encoding (run inline when the queue is in immediate mode, as in tests)."""
-    from auditapp.tasks import process_photo_task
-
-    process_photo_task(photo_id)
+    jobs.enqueue("process_photo", photo_id)
 
 
 def process(photo_id: int) -> AuditPhoto | None:

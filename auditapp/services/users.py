@@ -10,9 +10,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from auditapp import clock
-from auditapp.auth import hash_password, new_token, verify_password
 from auditapp.extensions import db
 from auditapp.models import ApiToken, Branch, Region, StaffMember, User
+from auditapp.services.credentials import hash_password, new_token, verify_password
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
 

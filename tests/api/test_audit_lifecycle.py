@@ -8,13 +8,21 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GOOD_SCORE, Fieldwork, Network, jpeg_bytes, submission, upload_photo
+from tests.support import (
+    GOOD_SCORE,
+    Fieldwork,
+    Network,
+    jpeg_bytes,
+    seed_of,
+    submission,
+    upload_photo,
+)
 
 
 def _submit(api: Any, fw: Fieldwork, key: str = "shopper_n1", **overrides: Any) -> tuple[str, Any]:
     """Upload the receipt photo and submit a complete report; returns (uuid, response)."""
     audit_uuid = str(uuid.uuid4())
-    photo = upload_photo(api, audit_uuid, fw.assignments[key], "receipt", jpeg_bytes(hash(key)))
+    photo = upload_photo(api, audit_uuid, fw.assignments[key], "receipt", jpeg_bytes(seed_of(key)))
     assert photo.status_code == 201, photo.get_json()
     body = submission(fw.assignments[key], **overrides)
     return audit_uuid, api.post(f"/api/v1/audits/{audit_uuid}/submit", json=body)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from tests.conftest import PASSWORD, ApiClient, Network
+from tests.support import PASSWORD, ApiClient, Network
 
 
 def test_login_sets_session_and_me_works(app: Flask, network: Network) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.conftest import Fieldwork, Network, upload_photo
+from tests.support import Fieldwork, Network, upload_photo
 
 
 def test_signed_in_json_is_not_stored(as_user: Any, network: Network) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Fieldwork
+from tests.support import Fieldwork
 
 LOGIN = "/api/v1/auth/login"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from tests.conftest import Network
+from tests.support import Network
 
 BRANCHES = """code,name,kind,region_code,region_name,city,address,timezone
 V1,Магазин «Восток»,store,V,Восток,Владивосток,"ул. Светланская, 1",Asia/Vladivostok

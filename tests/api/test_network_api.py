@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Network
+from tests.support import Network
 
 ALL_ROLES_USERS = ("admin", "reviewer", "director_n", "manager_n1", "shopper", "employee_n1")
 

@@ -18,7 +18,15 @@ from PIL.TiffImagePlugin import IFDRational
 
 from auditapp.extensions import db
 from auditapp.models import AuditPhoto
-from tests.conftest import ApiClient, Fieldwork, jpeg_bytes, submission, upload_photo
+from tests.support import (
+    ApiClient,
+    Fieldwork,
+    encode,
+    jpeg_bytes,
+    make_photo,
+    submission,
+    upload_photo,
+)
 from tests.unit.test_images import LEAKS, METADATA_CARRIERS
 from tests.unit.test_images import _jpeg_segments as jpeg_segments
 
@@ -61,20 +69,9 @@ def exif_block(
     return exif
 
 
-def encode_jpeg(image: Image.Image, **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", **{"quality": 90, **options})
-    return buffer.getvalue()
-
-
-def picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
-    """The fixture picture for ``seed`` as an image."""
-    with Image.open(io.BytesIO(jpeg_bytes(seed, size))) as image:
-        return image.convert("RGB")
-
-
 def jpeg_with_exif(seed: int, exif: Image.Exif, size: tuple[int, int] = (640, 480)) -> bytes:
-    return encode_jpeg(picture(seed, size), exif=exif)
+    """The test picture for ``seed`` as a JPEG carrying ``exif``."""
+    return jpeg_bytes(seed, size, exif=exif)
 
 
 def marked_photo_with_metadata(taken: datetime) -> bytes:
@@ -85,7 +82,7 @@ def marked_photo_with_metadata(taken: datetime) -> bytes:
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     xmp = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF/></x:xmpmeta>"
     exif = exif_block(orientation=6, taken=taken, offset="+00:00", gps=(55.76, 37.62))
-    return encode_jpeg(image, exif=exif, icc_profile=icc, xmp=xmp)
+    return encode(image, quality=90, exif=exif, icc_profile=icc, xmp=xmp)
 
 
 def jpeg_that_fails_to_decode() -> bytes:
@@ -584,10 +581,10 @@ def test_identical_photo_in_another_audit_is_flagged(as_user: Any, fieldwork: Fi
 def test_near_identical_photo_in_another_audit_is_flagged(
     as_user: Any, fieldwork: Fieldwork
 ) -> None:
-    original = picture(21, (1200, 900))
-    data = encode_jpeg(original)
+    original = make_photo(21, (1200, 900))
+    data = encode(original, quality=90)
     resized = original.resize((1080, 810), Image.Resampling.LANCZOS)
-    near = encode_jpeg(resized, quality=60)
+    near = encode(resized, quality=60)
     assert near != data
 
     first, second, audit_id = _first_and_second(as_user, fieldwork, data, near)

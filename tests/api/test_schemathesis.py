@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.api.test_access_matrix import LOGIN_OF_ROLE, POLICY
-from tests.conftest import Fieldwork, Network, jpeg_bytes, submission, upload_photo
+from tests.support import Fieldwork, Network, jpeg_bytes, submission, upload_photo
 
 # Examples per operation and role (123 role x operation pairs): enough to reach every view of
 # every response on the seeded network, few enough to keep the run near a minute on 2 cores.

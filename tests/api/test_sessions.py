@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import PASSWORD, ApiClient, Network
+from tests.support import PASSWORD, ApiClient, Network
 
 NEW_PASSWORD = "new-long-password-42"
 
@@ -109,7 +109,7 @@ def test_remember_me_lasts_thirty_days_and_no_longer(
 
 
 def test_lifetimes_are_configurable(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.conftest import build_network
+    from tests.support import build_network
 
     app = make_app(SESSION_LIFETIME_HOURS=1)
     with app.app_context():
@@ -142,7 +142,7 @@ def _set_cookie_header(response: Any, name: str) -> str:
 def test_remember_cookie_is_secure_with_the_session_cookie(
     make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import build_network
+    from tests.support import build_network
 
     monkeypatch.setenv("AUDITAPP_SESSION_COOKIE_SECURE", "true")
     app = make_app()
@@ -256,7 +256,7 @@ def test_unknown_logins_are_throttled_like_real_ones(app: Flask, network: Networ
 def test_per_account_cap_holds_across_addresses_for_a_short_window(
     make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import build_network
+    from tests.support import build_network
 
     app = make_app(LOGIN_THROTTLE={"account_failures": 4, "account_window_seconds": 120})
     with app.app_context():
@@ -271,7 +271,7 @@ def test_per_account_cap_holds_across_addresses_for_a_short_window(
 
 
 def test_per_address_cap_stops_password_spraying(make_app: Any) -> None:
-    from tests.conftest import build_network
+    from tests.support import build_network
 
     app = make_app(LOGIN_THROTTLE={"address_failures": 3})
     with app.app_context():
@@ -299,7 +299,7 @@ def test_forwarded_for_is_ignored_without_a_declared_proxy(app: Flask, network: 
 
 
 def test_behind_one_proxy_the_client_address_counts(make_app: Any) -> None:
-    from tests.conftest import build_network
+    from tests.support import build_network
 
     app = make_app(PROXY_COUNT=1)
     with app.app_context():
@@ -361,7 +361,7 @@ def test_token_without_expiry_gets_the_maximum(as_user: Any, network: Network) -
 
 
 def test_token_longer_than_the_maximum_is_refused(make_app: Any) -> None:
-    from tests.conftest import build_network
+    from tests.support import build_network
 
     app = make_app(API_TOKEN_MAX_DAYS=30)
     with app.app_context():

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from tests.conftest import ApiClient, Fieldwork, submission, upload_photo
+from tests.support import ApiClient, Fieldwork, submission, upload_photo
 
 
 def _approved(as_user: Any, fieldwork: Fieldwork) -> tuple[ApiClient, dict[str, Any]]:

@@ -23,7 +23,7 @@ from tests.api.test_photos import (
     submit,
     visit_start,
 )
-from tests.conftest import Fieldwork, Network, jpeg_bytes, submission, upload_photo
+from tests.support import Fieldwork, Network, jpeg_bytes, submission, upload_photo
 
 # The role table (docs/security.md), field by field.
 BASE = {"id", "item_id", "purpose", "status", "width", "height", "error"}

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import app_config
+from tests.support import app_config
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

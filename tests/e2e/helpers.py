@@ -10,7 +10,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 # When the camera "took" the photo (local time of the branch, Europe/Moscow) and where.
 CAPTURED_LOCAL = "2026:11:29 12:30:00"

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Fieldwork, Network
 from tests.e2e.conftest import Browser, Server
 from tests.e2e.helpers import (
     CAPTURED_UTC,
@@ -22,6 +21,7 @@ from tests.e2e.helpers import (
     sign_in,
     wait_ready,
 )
+from tests.support import Fieldwork, Network
 
 
 def _shots(browser: Browser, page: Any) -> Any:
@@ -216,7 +216,7 @@ def test_session_expiry_while_offline_keeps_the_outbox_until_signed_in_again(
 def test_returned_audit_is_fixed_and_resubmitted(
     browser: Browser, server: Server, fieldwork: Fieldwork, as_user: Any, tmp_path: Path
 ) -> None:
-    from tests.conftest import submission, upload_photo
+    from tests.support import submission, upload_photo
 
     shopper = as_user("shopper")
     audit_uuid = "5b0f3c3e-8a55-4f41-9a57-3c1f9f0f6a11"
@@ -352,7 +352,7 @@ def test_refusals_are_shown_with_what_to_fix(
 
     # 409: the same assignment was submitted from another phone meanwhile; nothing is dropped
     # silently: the report shows the conflict and the shopper may delete the local copy.
-    from tests.conftest import submission, upload_photo
+    from tests.support import submission, upload_photo
 
     s2 = fieldwork.assignments["shopper_s2"]
     open_assignment(page, "S2")

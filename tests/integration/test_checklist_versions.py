@@ -18,7 +18,7 @@ from auditapp.domain.checklist import checklist_to_dict
 from auditapp.extensions import db
 from auditapp.models import Assignment, Audit, ChecklistVersion, Wave
 from auditapp.services.checklists import checklist_of, is_used
-from tests.conftest import Network
+from tests.support import Network
 
 ROOT = Path(__file__).parents[2]
 SLUG = "versioned"

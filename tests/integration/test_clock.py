@@ -12,7 +12,7 @@ from auditapp import clock
 from auditapp.clock import FakeClock
 from auditapp.extensions import db
 from auditapp.models import Audit
-from tests.conftest import Fieldwork, jpeg_bytes, submission, upload_photo
+from tests.support import Fieldwork, jpeg_bytes, submission, upload_photo
 
 
 def _released_audit(as_user: Any, fieldwork: Fieldwork) -> dict[str, Any]:

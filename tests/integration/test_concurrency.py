@@ -16,13 +16,13 @@ from flask import Flask
 
 from auditapp.extensions import db
 from auditapp.models import Audit, AuditHistory, AuditPhoto
-from tests.conftest import Fieldwork, jpeg_bytes, submission
+from tests.support import Fieldwork, jpeg_bytes, submission
 
 THREADS = 20
 
 
 def _token(app: Flask, login: str) -> str:
-    from tests.conftest import ApiClient
+    from tests.support import ApiClient
 
     api = ApiClient(app.test_client())
     assert api.login(login).status_code == 200

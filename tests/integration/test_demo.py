@@ -19,8 +19,9 @@ from sqlalchemy.orm import selectinload
 
 from auditapp import demo
 from auditapp.domain.scoring import check_photo_rules, score_audit
+from auditapp.domain.vocabulary import AUDIT_STATUSES
 from auditapp.extensions import db
-from auditapp.models import AUDIT_STATUSES, Assignment, Audit, AuditPhoto, Dispute, User, Wave
+from auditapp.models import Assignment, Audit, AuditPhoto, Dispute, User, Wave
 from auditapp.schemas.audits import SubmitSchema
 from auditapp.services.audits import flags_of, submission_hash
 from auditapp.services.checklists import checklist_of

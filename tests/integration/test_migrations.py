@@ -24,7 +24,7 @@ def test_downgrade_one_step_and_upgrade_again(make_app: Any, tmp_path: Any) -> N
 
     from flask_migrate import downgrade, upgrade
 
-    from tests.conftest import app_config
+    from tests.support import app_config
 
     base = os.environ.get("TEST_DATABASE_URL")
     if base:
@@ -32,7 +32,7 @@ def test_downgrade_one_step_and_upgrade_again(make_app: Any, tmp_path: Any) -> N
 
         import sqlalchemy as sa
 
-        from tests.conftest import _postgres_url
+        from tests.support import _postgres_url
 
         schema = f"mig_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(_postgres_url(base, "public"))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from auditapp.extensions import db
 from auditapp.models import RatingAudit, RatingItemRollup, RatingRollup, User
-from tests.conftest import EXAMPLE_CHECKLIST, GOOD_ANSWERS, Network, make_user
+from tests.support import EXAMPLE_CHECKLIST, GOOD_ANSWERS, Network, make_user
 
 # The example checklist for every branch kind, without photo rules (photos are not what these
 # tests are about). Points as in tests/conftest.py: good answers earn 8.75 of 10 = 87.5.

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from auditapp import create_app
 from auditapp.extensions import db
-from tests.conftest import app_config
+from tests.support import app_config
 
 FULL = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 

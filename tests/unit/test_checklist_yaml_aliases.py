@@ -16,7 +16,7 @@ from auditapp.adapters.checklist_yaml import (
     ChecklistFormatError,
     load_checklist_text,
 )
-from tests.conftest import EXAMPLE_CHECKLIST
+from tests.support import EXAMPLE_CHECKLIST
 
 
 def alias_bomb(levels: int, fan_out: int = 9) -> str:

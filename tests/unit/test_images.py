@@ -30,6 +30,7 @@ from auditapp.adapters.images import (
     inspect_upload,
     process_photo,
 )
+from tests.support import encode, make_photo
 
 # A 64x48 HEIC (red square top-left on blue; EXIF DateTimeOriginal 2024:05:06 14:30:00 +03:00),
 # made with libheif's heif-enc from a JPEG: pi-heif can decode HEIC but has no encoder.
@@ -54,30 +55,6 @@ IFD_EXIF, IFD_GPS = 0x8769, 0x8825
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def encode(image: Image.Image, fmt: str = "JPEG", **options: object) -> bytes:
-    """Encode an image in memory."""
-    out = io.BytesIO()
-    image.save(out, format=fmt, **options)
-    return out.getvalue()
-
-
-def make_photo(seed: int, size: tuple[int, int] = (800, 600)) -> Image.Image:
-    """A deterministic camera-like picture: gradients, shapes and a little sensor noise."""
-    rng = random.Random(seed)
-    gradient = Image.linear_gradient("L")
-    channels = [gradient.rotate(rng.uniform(0, 360)).resize(size) for _ in range(3)]
-    picture = Image.merge("RGB", channels)
-    draw = ImageDraw.Draw(picture)
-    for _ in range(25):
-        x, y = rng.randrange(size[0]), rng.randrange(size[1])
-        w, h = rng.randrange(20, 300), rng.randrange(20, 300)
-        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
-        shape((x, y, x + w, y + h), fill=colour)
-    noise = Image.frombytes("L", size, rng.randbytes(size[0] * size[1])).convert("RGB")
-    return Image.blend(picture, noise, 0.06)
 
 
 def marked(size: tuple[int, int]) -> Image.Image:

@@ -1,0 +1,317 @@
+"""Helpers shared by the tests and the ``bench/`` scripts: the test app's configuration and
+client, the fixture network, the example checklist's answers, the one test picture, uploads.
+
+The fixtures that use them are in ``tests/conftest.py``; this module has no fixtures, so a
+script can import it without pytest collecting anything.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import random
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from PIL import Image, ImageDraw
+
+PASSWORD = "correct-horse-battery"
+
+
+def _postgres_url(base: str, schema: str) -> str:
+    url = sa.make_url(base)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+def app_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """Configuration for a test app: fast password hashing, inline jobs, no rate limit."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "PHOTO_STORAGE_URL": str(tmp_path / "media"),
+        "HUEY_IMMEDIATE": True,
+        "RATELIMIT_ENABLED": False,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+    }
+    config.update(overrides)
+    return config
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a fresh context, as in production.
+
+    Without this, a request made while a test holds an app context would share that context's
+    ``g`` (the signed-in user) and database session with the test and with other requests.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+class ApiClient:
+    """A test client that signs in and sends the CSRF token like the PWA does."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.csrf: str | None = None
+        self.token: str | None = None
+
+    def login(self, login: str, password: str = PASSWORD) -> Any:
+        response = self.client.post(
+            "/api/v1/auth/login", json={"login": login, "password": password}
+        )
+        if response.status_code == 200:
+            self.csrf = response.get_json()["csrf_token"]
+        return response
+
+    def open(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if self.csrf and method in ("POST", "PUT", "PATCH", "DELETE"):
+            headers.setdefault("X-CSRFToken", self.csrf)
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.open("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.open("PATCH", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        return self.open("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.open("DELETE", path, **kwargs)
+
+
+@dataclass
+class Network:
+    """A small network: two regions, four branches, staff, and one user per role and scope."""
+
+    regions: dict[str, int] = field(default_factory=dict)
+    branches: dict[str, int] = field(default_factory=dict)
+    staff: dict[str, int] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
+
+
+def make_user(login: str, role: str, **bindings: Any) -> int:
+    """Create a user through the service (inside an app context); returns the id."""
+    from auditapp.services import users
+
+    fields: dict[str, Any] = {
+        "login": login,
+        "display_name": login,
+        "email": None,
+        "role": role,
+        "locale": "ru",
+        "active": True,
+        "password": PASSWORD,
+        "region_ids": [],
+        "branch_ids": [],
+        "staff_member_id": None,
+    }
+    fields.update(bindings)
+    return users.create_user(fields).id
+
+
+def build_network() -> Network:
+    """Create the fixture network through the services (the way the API would)."""
+    from auditapp.services import network as net
+
+    result = Network()
+    for code, name in (("N", "Север"), ("S", "Юг")):
+        result.regions[code] = net.create_region({"code": code, "name": name}).id
+    for code, region, kind, city in (
+        ("N1", "N", "store", "Мурманск"),
+        ("N2", "N", "restaurant", "Архангельск"),
+        ("S1", "S", "hotel", "Сочи"),
+        ("S2", "S", "store", "Краснодар"),
+    ):
+        branch = net.create_branch(
+            {
+                "region_id": result.regions[region],
+                "code": code,
+                "name": f"Филиал {code}",
+                "kind": kind,
+                "city": city,
+                "address": "",
+                "timezone": "Europe/Moscow",
+                "latitude": 55.0,
+                "longitude": 37.0,
+                "active": True,
+            }
+        )
+        result.branches[code] = branch.id
+    for code, branch, position in (
+        ("E-N1-a", "N1", "consultant"),
+        ("E-N1-b", "N1", "cashier"),
+        ("E-N2-a", "N2", "waiter"),
+        ("E-S1-a", "S1", "receptionist"),
+        ("E-S2-a", "S2", "consultant"),
+    ):
+        staff = net.create_staff(
+            {
+                "employee_code": code,
+                "full_name": f"Сотрудник {code}",
+                "position": position,
+                "branch_id": result.branches[branch],
+                "hired_on": date(2024, 1, 10),
+                "left_on": None,
+            }
+        )
+        result.staff[code] = staff.id
+
+    def user(login: str, role: str, **bindings: Any) -> None:
+        result.users[login] = make_user(login, role, **bindings)
+
+    user("admin", "admin")
+    user("reviewer", "reviewer")
+    user("director_n", "director", region_ids=[result.regions["N"]])
+    user("manager_n1", "manager", branch_ids=[result.branches["N1"]])
+    user("manager_s1", "manager", branch_ids=[result.branches["S1"]])
+    user("shopper", "shopper")
+    user("shopper2", "shopper")
+    user("employee_n1", "employee", staff_member_id=result.staff["E-N1-a"])
+    return result
+
+
+# Audits ------------------------------------------------------------------------------------
+
+EXAMPLE_CHECKLIST = Path(__file__).parent / "unit" / "fixtures" / "example.yaml"
+
+# Answers to the example checklist that pass every rule. By hand (weights in brackets):
+# greeted yes [2] -> 2; queue 45 s <= 60 [2] -> 2; receipt yes [1] -> 1; drink 4 on 1..5 [3]
+# -> 3 * 0.75 = 2.25; dessert "generic" [1] -> 0.5; table clean [1] -> 1. 8.75 / 10 = 87.5.
+GOOD_ANSWERS: dict[str, Any] = {
+    "greeted": True,
+    "queue_wait": 45,
+    "receipt": True,
+    "drink_quality": 4,
+    "dessert_offer": "generic",
+    "table_clean": True,
+    "comment": "Всё хорошо",
+}
+GOOD_SCORE = 87.5
+
+
+def make_photo(
+    seed: int,
+    size: tuple[int, int] = (800, 600),
+    *,
+    shapes: int = 25,
+    shape_sizes: tuple[int, int] = (20, 300),
+    lines: int = 0,
+    texture: bool = False,
+) -> Image.Image:
+    """The one test picture: deterministic and camera-like for ``seed`` (gradients, shapes, a
+    little sensor noise), so different seeds are far apart by perceptual hash.
+
+    ``lines`` and ``texture`` add strokes and blotchy brightness and colour texture, which make
+    a 12 MP JPEG as heavy as a phone's (``bench/photos.py``).
+    """
+    rng = random.Random(seed)
+    gradient = Image.linear_gradient("L")
+    channels = [
+        gradient.rotate(rng.uniform(0, 360)).resize(size, Image.Resampling.BICUBIC)
+        for _ in range(3)
+    ]
+    picture = Image.merge("RGB", channels)
+    draw = ImageDraw.Draw(picture)
+    for _ in range(shapes):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        w, h = rng.randrange(*shape_sizes), rng.randrange(*shape_sizes)
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((x, y, x + w, y + h), fill=colour)
+    for _ in range(lines):
+        points = [(rng.randrange(size[0]), rng.randrange(size[1])) for _ in range(2)]
+        draw.line(points, fill=(rng.randrange(256),) * 3, width=rng.randrange(2, 12))
+    if texture:
+        # Texture mostly in brightness, colour varying slowly: cameras denoise chroma and store
+        # it subsampled (4:2:0) themselves, so per-pixel colour noise would be unrealistic.
+        small = (size[0] // 8, size[1] // 8)
+        grain = Image.frombytes("L", small, rng.randbytes(small[0] * small[1])).convert("RGB")
+        picture = Image.blend(picture, grain.resize(size, Image.Resampling.BICUBIC), 0.2)
+        tint = (size[0] // 64, size[1] // 64)
+        colour_texture = Image.frombytes("RGB", tint, rng.randbytes(tint[0] * tint[1] * 3))
+        picture = Image.blend(picture, colour_texture.resize(size, Image.Resampling.BICUBIC), 0.1)
+    noise = Image.frombytes("L", size, rng.randbytes(size[0] * size[1])).convert("RGB")
+    return Image.blend(picture, noise, 0.06)
+
+
+def encode(image: Image.Image, fmt: str = "JPEG", **options: Any) -> bytes:
+    """``image`` encoded in memory as ``fmt`` with Pillow's ``options``."""
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def jpeg_bytes(seed: int = 0, size: tuple[int, int] = (640, 480), **options: Any) -> bytes:
+    """The test picture for ``seed`` as a JPEG at quality 90 (``options``: exif, quality ...)."""
+    return encode(make_photo(seed, size), "JPEG", **{"quality": 90, **options})
+
+
+def seed_of(text: str) -> int:
+    """A seed that is the same in every run for ``text`` (``hash()`` of a str is not)."""
+    return zlib.crc32(text.encode())
+
+
+@dataclass
+class Fieldwork:
+    """A wave on the example checklist: assignments for the fixture shoppers."""
+
+    checklist_version_id: int
+    wave_id: int
+    assignments: dict[str, int]
+
+
+def submission(assignment_id: int, **overrides: Any) -> dict[str, Any]:
+    """A complete, valid submit body for the example checklist."""
+    start = datetime.now(UTC) - timedelta(hours=2)
+    body: dict[str, Any] = {
+        "assignment_id": assignment_id,
+        "answers": dict(GOOD_ANSWERS),
+        "visit_started_at": start.isoformat(),
+        "visit_ended_at": (start + timedelta(minutes=25)).isoformat(),
+        "geo": {"lat": 55.0005, "lon": 37.0005, "accuracy_m": 20},
+        "staff": [],
+    }
+    body.update(overrides)
+    return body
+
+
+def upload_photo(
+    api: ApiClient,
+    audit_uuid: str,
+    assignment_id: int,
+    item_id: str,
+    data: bytes | None = None,
+    photo_uuid: str | None = None,
+) -> Any:
+    """Upload a photo for an item the way the phone does (multipart)."""
+    form = {
+        "assignment_id": str(assignment_id),
+        "item_id": item_id,
+        "photo_uuid": photo_uuid or str(uuid.uuid4()),
+        "file": (io.BytesIO(data if data is not None else jpeg_bytes()), "photo.jpg"),
+    }
+    return api.post(
+        f"/api/v1/audits/{audit_uuid}/photos", data=form, content_type="multipart/form-data"
+    )
