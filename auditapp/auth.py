@@ -20,6 +20,7 @@ from flask_login import login_user
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from auditapp import clock
 from auditapp.extensions import db, login_manager
 from auditapp.models import ApiToken, User
 from auditapp.services.credentials import TOKEN_PREFIX, token_digest
@@ -68,7 +69,7 @@ def start_session(user: User, remember: bool, issued_at: int | None = None) -> N
     ticket = SessionTicket(
         user.id,
         user.session_generation,
-        issued_at if issued_at is not None else int(datetime.now(UTC).timestamp()),
+        issued_at if issued_at is not None else int(clock.now().timestamp()),
         remember,
     )
     duration = timedelta(days=int(current_app.config["REMEMBER_LIFETIME_DAYS"]))
@@ -84,7 +85,7 @@ def _load_session_user(session_id: str) -> User | None:
     ticket = SessionTicket.decode(session_id)
     if ticket is None:
         return None
-    now = datetime.now(UTC)
+    now = clock.now()
     if ticket.expires_at() <= now:
         return None
     if datetime.fromtimestamp(ticket.issued_at, UTC) > now + _CLOCK_SKEW:
@@ -105,7 +106,7 @@ def _load_token_user(req: object) -> User | None:
     api_token = db.session.execute(
         select(ApiToken).where(ApiToken.token_hash == token_digest(token.strip()))
     ).scalar_one_or_none()
-    now = datetime.now(UTC)
+    now = clock.now()
     if api_token is None or api_token.revoked_at is not None:
         return None
     # Tokens made before every token had an expiry live at most API_TOKEN_MAX_DAYS too.

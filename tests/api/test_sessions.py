@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from auditapp import clock as clock_module
+from auditapp.clock import SystemClock
 from tests.support import PASSWORD, ApiClient, Network
 
 NEW_PASSWORD = "new-long-password-42"
@@ -47,19 +49,21 @@ def _login(app: Flask, login: str, remember: bool = False, **kwargs: Any) -> Api
 
 
 class _Clock:
-    """Moves ``datetime.now`` of the modules under test forward, as time passing would."""
+    """The wall clock every app reads (``auditapp.clock``), moved forward as time passing would.
+
+    ``modules`` names what the test is about; the shift applies to every app of the test, as
+    all of them read the one system clock when none is installed.
+    """
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
         self.offset = timedelta()
-        clock = self
+        shifted = self
 
-        class Shifted(datetime):
-            @classmethod
-            def now(cls, tz: Any = None) -> Any:
-                return datetime.now(tz) + clock.offset
+        class Shifted(SystemClock):
+            def now(self) -> datetime:
+                return super().now() + shifted.offset
 
-        for module in modules:
-            monkeypatch.setattr(f"{module}.datetime", Shifted)
+        monkeypatch.setattr(clock_module, "SYSTEM_CLOCK", Shifted())
 
     def advance(self, **delta: float) -> None:
         self.offset += timedelta(**delta)
