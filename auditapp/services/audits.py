@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from auditapp import access, visibility
@@ -45,7 +45,7 @@ from auditapp.models import (
     StaffPlacement,
     User,
 )
-from auditapp.services.checklists import checklist_of
+from auditapp.services.checklists import checklist_of, definition_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
 
@@ -159,6 +159,8 @@ def shopper_bundle(user: User) -> dict[str, Any]:
             {"id": staff_id, "full_name": name, "position": position}
         )
     version_ids = {a.wave.checklist_version_id for a in open_assignments}
+    # The definitions come from the process cache (a version is immutable once a wave uses it);
+    # the rows are read without their big columns.
     versions = db.session.execute(
         select(ChecklistVersion).where(ChecklistVersion.id.in_(version_ids))
     ).scalars()
@@ -195,7 +197,7 @@ def shopper_bundle(user: User) -> dict[str, Any]:
             }
             for a in open_assignments
         ],
-        "checklists": {str(v.id): v.definition for v in versions},
+        "checklists": {str(v.id): definition_of(v) for v in versions},
     }
 
 
@@ -209,7 +211,12 @@ def _own_assignment(user: User, assignment_id: int) -> Assignment:
 def _find_by_uuid(client_uuid: uuid.UUID, *, lock: bool = False) -> Audit | None:
     query = select(Audit).where(Audit.client_uuid == client_uuid)
     if lock:
-        query = query.with_for_update()
+        # Locked to be changed: the checklist and the branch come in the same statement (the
+        # lock stays on the audit row alone).
+        query = query.options(
+            joinedload(Audit.checklist_version, innerjoin=True),
+            joinedload(Audit.branch, innerjoin=True),
+        ).with_for_update(of=Audit)
     return db.session.execute(query).scalar_one_or_none()
 
 
@@ -376,7 +383,14 @@ def submit(user: User, client_uuid: uuid.UUID, payload: dict[str, Any]) -> tuple
             # One UPDATE at commit: autoflush would write (and version) the audit per query.
             with db.session.no_autoflush:
                 _apply_submission(user, audit, payload, digest)
-            db.session.commit()
+            # The answer is made of what this transaction wrote: keep it loaded instead of
+            # reading the audit, its branch, checklist version and shopper back after COMMIT.
+            session = db.session()
+            session.expire_on_commit = False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = True
         except (IntegrityError, StaleDataError):
             # A concurrent submit got there first (inserted the row, or changed it where the
             # database has no row locks): read what it stored and compare.
@@ -465,15 +479,18 @@ def _store_score(audit: Audit, detail: dict[str, Any]) -> None:
 
 def list_audits(user: User, filters: dict[str, Any]) -> dict[str, Any]:
     """Audits in the caller's scope, newest visit first."""
+    # What the summary shows of the branch, checklist version and shopper (the branch side
+    # does not see the shopper), joined in the page's own statement.
     query = (
         select(Audit)
         .where(access.audit_filter(user))
         .options(
-            selectinload(Audit.branch),
-            selectinload(Audit.checklist_version),
-            selectinload(Audit.shopper),
+            joinedload(Audit.branch, innerjoin=True),
+            joinedload(Audit.checklist_version, innerjoin=True),
         )
     )
+    if access.sees_shopper_identity(user):
+        query = query.options(joinedload(Audit.shopper, innerjoin=True))
     for name in ("branch_id", "status", "checklist_version_id"):
         if name in filters:
             query = query.where(getattr(Audit, name) == filters[name])
@@ -491,8 +508,13 @@ def get_audit(user: User, audit_id: int) -> Audit:
         select(Audit)
         .where(Audit.id == audit_id, access.audit_filter(user))
         .options(
+            # Everything the detail and its red flags read, without a lazy load per relation.
+            joinedload(Audit.branch, innerjoin=True),
+            joinedload(Audit.assignment, innerjoin=True),
+            joinedload(Audit.checklist_version, innerjoin=True),
+            joinedload(Audit.shopper, innerjoin=True),
             selectinload(Audit.photos),
-            selectinload(Audit.staff_served),
+            selectinload(Audit.staff_served).joinedload(AuditStaff.staff_member),
             selectinload(Audit.disputes),
             selectinload(Audit.history),
         )
