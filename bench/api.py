@@ -17,6 +17,12 @@ end), then measures and prints:
 4. Concurrent submission: the app served by gunicorn (2 and 4 sync workers) on the same
    database, 8 client threads submitting prepared reports (photo already uploaded) over HTTP at
    once: submissions per second, median / p90 / p99 latency, and every status other than 201.
+5. With ``--http`` (instead of 1-4; ``bench/api_http.py``): the hot paths over HTTP. The app
+   and a floor app (a bare Flask app on the same database doing the least each request needs)
+   each run under gunicorn with 2 sync workers; 8 concurrent connections drive each request for
+   a bounded time; it prints requests/s, p50 and p99 of the app and of the floor, and their
+   ratio: GET /healthz, an audit's detail (45 items, admin), the audit list as a manager
+   (31 rows), the shopper's bundle, and a submission (45 items).
 
 Every per-request figure comes with N and the number of SQL statements the request ran (an
 SQLAlchemy ``before_cursor_execute`` listener). Lists are also counted at two page sizes: a
@@ -28,6 +34,7 @@ Run from the repository root::
     .venv/bin/python bench/api.py --quick          # sizes / 10
     .venv/bin/python bench/api.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/api.py --part concurrent    # only part 4 (SQLite WAL, locking)
+    .venv/bin/python bench/api.py --http --rounds 3    # 5. hot paths over HTTP vs a floor app
 """
 
 from __future__ import annotations
@@ -987,6 +994,15 @@ def main(argv: list[str] | None = None) -> int:
         default="all",
         help="run every part, or only part 4 (concurrent submission)",
     )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="instead of 1-4: each hot path over HTTP (gunicorn) against a floor app "
+        "(bench/api_http.py)",
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="--http: seconds per run")
+    parser.add_argument("--rounds", type=int, default=1, help="--http: interleaved rounds")
+    parser.add_argument("--only", help="--http: requests whose label has one of these words")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     rng = random.Random(args.seed)
@@ -1006,6 +1022,11 @@ def main(argv: list[str] | None = None) -> int:
                 db.session.remove()
             timer = Timer(counter)
             try:
+                if args.http:
+                    from bench.api_http import bench_http
+
+                    bench_http(app, url, tmp, args.seconds, args.rounds, args.only)
+                    return 0
                 if args.part == "concurrent":
                     bench_import(app, timer, sizes, rng)
                     bench_concurrent_submission(app, url, tmp, timer, sizes)

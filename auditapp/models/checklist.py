@@ -29,8 +29,11 @@ class ChecklistVersion(Base):
     standard_code: Mapped[str] = mapped_column(String(80))
     channel: Mapped[str] = mapped_column(String(20))
     applies_to: Mapped[list[str]] = mapped_column(JSON)
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
-    source_yaml: Mapped[str] = mapped_column(Text)
+    # The two big columns (about 100 KB of JSON and 50 KB of YAML for a long checklist) load
+    # only when read: every audit request loads its version row, but takes the parsed
+    # checklist from the process cache by (id, content_hash) (``services.checklists``).
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    source_yaml: Mapped[str] = mapped_column(Text, deferred=True)
     source_name: Mapped[str] = mapped_column(String(300))
     content_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
 
 from auditapp.adapters.checklist_yaml import ChecklistFormatError, load_checklist_text
 from auditapp.domain.checklist import Checklist, checklist_from_dict, checklist_to_dict
@@ -106,8 +107,25 @@ def import_checklist(text: str, source_name: str) -> ImportOutcome:
     return ImportOutcome(checklist.slug, checklist.version, action, row.id)
 
 
-# Parsed checklists by (row id, content hash): a version's content never changes once used.
+# Parsed checklists and their JSON definitions by (row id, content hash): a version's content
+# never changes once used, and the hash tells an unused version's new content (or another
+# database's row with the same id) apart. The row's big columns are deferred, so a cache hit
+# reads neither.
 _PARSED: dict[tuple[int, str], Checklist] = {}
+_DEFINITIONS: dict[tuple[int, str], dict[str, Any]] = {}
+
+
+def definition_of(row: ChecklistVersion) -> dict[str, Any]:
+    """The stored JSON definition of a version (read from the database once per content).
+
+    The same dict is returned to every caller: treat it as read-only.
+    """
+    key = (row.id, row.content_hash)
+    if key not in _DEFINITIONS:
+        if len(_DEFINITIONS) > 512:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[key] = row.definition
+    return _DEFINITIONS[key]
 
 
 def checklist_of(row: ChecklistVersion) -> Checklist:
@@ -116,13 +134,16 @@ def checklist_of(row: ChecklistVersion) -> Checklist:
     if key not in _PARSED:
         if len(_PARSED) > 512:
             _PARSED.clear()
-        _PARSED[key] = checklist_from_dict(row.definition)
+        _PARSED[key] = checklist_from_dict(definition_of(row))
     return _PARSED[key]
 
 
 def get_version(version_id: int) -> ChecklistVersion:
     """A stored checklist version, else NotFound."""
-    row = db.session.get(ChecklistVersion, version_id)
+    # The detail shows the definition: load it with the row rather than in a second query.
+    row = db.session.get(
+        ChecklistVersion, version_id, options=[undefer(ChecklistVersion.definition)]
+    )
     if row is None:
         raise NotFound(f"Checklist version {version_id} not found.")
     return row

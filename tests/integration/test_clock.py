@@ -57,7 +57,6 @@ def test_services_stamp_the_fake_clock_and_its_dispute_window(
         # Every server time of the report is the fake clock's, history included.
         assert stored.submitted_at == stored.reviewed_at == stored.released_at == released_at
         assert {h.at for h in stored.history} == {released_at}
-        manager = as_user("manager_n1")
         dispute = {
             "item_id": "greeted",
             "reason": "Стандарт выполнен, есть запись камеры",
@@ -65,13 +64,14 @@ def test_services_stamp_the_fake_clock_and_its_dispute_window(
         }
         # Fifteen days later by the fake clock the 14-day window has closed, whatever the wall
         # clock says.
+        # Sign-in tickets follow the same clock, so the manager signs in at each moved time.
         fake.advance(timedelta(days=15))
-        late = manager.post(f"/api/v1/audits/{audit['id']}/disputes", json=dispute)
+        late = as_user("manager_n1").post(f"/api/v1/audits/{audit['id']}/disputes", json=dispute)
         assert late.status_code == 409
         assert late.get_json()["error"]["code"] == "dispute_window_closed"
         # Thirteen days after the release it is open.
         fake.set(released_at + timedelta(days=13))
-        in_time = manager.post(f"/api/v1/audits/{audit['id']}/disputes", json=dispute)
+        in_time = as_user("manager_n1").post(f"/api/v1/audits/{audit['id']}/disputes", json=dispute)
         assert in_time.status_code == 201, in_time.get_json()
         assert in_time.get_json()["raised_at"].startswith(
             (released_at + timedelta(days=13)).isoformat()[:19]
