@@ -1,0 +1,84 @@
+"""Reports: the audit report and branch scorecard PDFs, streamed CSV/XLSX exports of audits and
+answers, and a ZIP of an audit's display photos.
+
+Each endpoint is scoped exactly like the data it renders (the services call ``access`` and
+``visibility``): out of scope is 404, as for the JSON reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask_login import current_user
+
+from auditapp.api import Blueprint, require
+from auditapp.api.ratings import READERS as RATING_READERS
+from auditapp.api.ratings import _filters, _options
+from auditapp.schemas.reports import ReportArgs, ScorecardArgs
+from auditapp.services import reports as service
+
+blp = Blueprint("reports", __name__, description="PDF reports, exports and photo archives")
+
+AUDIT_READERS = ("admin", "reviewer", "director", "manager", "shopper", "employee")
+EXPORTERS = ("admin", "reviewer", "director", "manager")
+
+_BINARY = {"type": "string", "format": "binary"}
+
+
+def _binary(description: str, *media_types: str) -> dict[str, Any]:
+    """An OpenAPI 200 answering with a file of one of ``media_types``."""
+    return {
+        "200": {
+            "description": description,
+            "headers": {
+                "Content-Disposition": {
+                    "description": "attachment; filename=... (the file's name)",
+                    "schema": {"type": "string"},
+                }
+            },
+            "content": {media_type: {"schema": _BINARY} for media_type in media_types},
+        }
+    }
+
+
+def _attachment(body: Any, media_type: str, filename: str) -> Response:
+    """A file download: ``Content-Disposition: attachment`` with the file's name, not cached
+    by shared caches (the content depends on who asks)."""
+    response = Response(body, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _lang(args: dict[str, Any]) -> str:
+    return service.language(args.get("lang"), request.headers.get("Accept-Language"))
+
+
+@blp.route("/audits/<int:audit_id>/report.pdf")
+@require(*AUDIT_READERS)
+@blp.arguments(ReportArgs, location="query")
+@blp.response(200, description="The audit report (PDF)", content_type="application/pdf")
+@blp.doc(responses=_binary("The audit report (PDF)", "application/pdf"))
+def audit_report(args: dict[str, Any], audit_id: int) -> Response:
+    """The audit report as a PDF, for whoever may read the audit (``GET /audits/{id}``), built
+    from the same redacted view: the branch side's report never names the shopper."""
+    document = service.audit_report(current_user, audit_id, _lang(args))
+    return _attachment(document.content, document.media_type, document.filename)
+
+
+@blp.route("/ratings/branches/<int:branch_id>/scorecard.pdf")
+@require(*RATING_READERS)
+@blp.arguments(ScorecardArgs, location="query")
+@blp.response(200, description="The branch scorecard (PDF)", content_type="application/pdf")
+@blp.doc(responses=_binary("The branch scorecard (PDF)", "application/pdf"))
+def branch_scorecard(args: dict[str, Any], branch_id: int) -> Response:
+    """A branch's scorecard for a period: rating with its interval and rank range, trend,
+    stage and section bars, weakest standards, ranks, decline alert. Scoped like the branch
+    rating; employees, who may read only their branch's rating, get no scorecard (it holds
+    the trend and the standards, which are the managers')."""
+    document = service.branch_scorecard(
+        current_user, branch_id, args["period"], _filters(args), _options(args), _lang(args)
+    )
+    return _attachment(document.content, document.media_type, document.filename)
