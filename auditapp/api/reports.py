@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response, request, stream_with_context
 from flask_login import current_user
 
 from auditapp.api import Blueprint, require
 from auditapp.api.ratings import READERS as RATING_READERS
 from auditapp.api.ratings import _filters, _options
-from auditapp.schemas.reports import ReportArgs, ScorecardArgs
+from auditapp.schemas.reports import ExportArgs, ReportArgs, ScorecardArgs
+from auditapp.services import exports as export_service
 from auditapp.services import reports as service
 
 blp = Blueprint("reports", __name__, description="PDF reports, exports and photo archives")
@@ -82,3 +83,36 @@ def branch_scorecard(args: dict[str, Any], branch_id: int) -> Response:
         current_user, branch_id, args["period"], _filters(args), _options(args), _lang(args)
     )
     return _attachment(document.content, document.media_type, document.filename)
+
+
+def _streamed(export: export_service.Export) -> Response:
+    """A streamed download; the rows are read while it is sent, in the request's context."""
+    return _attachment(stream_with_context(export.chunks), export.media_type, export.filename)
+
+
+@blp.route("/exports/<any(audits, answers):kind>")
+@require(*EXPORTERS)
+@blp.arguments(ExportArgs, location="query")
+@blp.response(200, description="The export (CSV or XLSX)", content_type="text/csv")
+@blp.doc(
+    responses=_binary(
+        "The export: CSV (UTF-8 with BOM, streamed) or XLSX, by ``format``",
+        "text/csv",
+        export_service.XLSX_TYPE,
+    )
+)
+def export(args: dict[str, Any], kind: str) -> Response:
+    """Every audit (``audits``: one row per audit) or every answer (``answers``: one row per
+    answer with checklist, version, clause, section and stage) in the caller's scope, filtered
+    like ``GET /audits``. Managers and directors get no shopper column."""
+    return _streamed(export_service.export(current_user, kind, args, args["format"], _lang(args)))
+
+
+@blp.route("/audits/<int:audit_id>/photos.zip")
+@require(*AUDIT_READERS)
+@blp.response(200, description="The audit's display photos (ZIP)", content_type="application/zip")
+@blp.doc(responses=_binary("The audit's display photos (ZIP)", export_service.ZIP_TYPE))
+def photo_archive(audit_id: int) -> Response:
+    """A ZIP of the display copies of the audit's photos the caller may see (scoped like
+    ``GET /audits/{id}``; no originals, no EXIF)."""
+    return _streamed(export_service.photo_archive(current_user, audit_id))

@@ -24,6 +24,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/audits"): ALL,
     ("GET", "/api/v1/audits/<int:audit_id>"): ALL,
     ("GET", "/api/v1/audits/<int:audit_id>/report.pdf"): ALL,
+    ("GET", "/api/v1/audits/<int:audit_id>/photos.zip"): ALL,
     ("POST", "/api/v1/audits/<int:audit_id>/approve"): HQ,
     ("POST", "/api/v1/audits/<int:audit_id>/return"): HQ,
     ("POST", "/api/v1/audits/<int:audit_id>/reject"): HQ,
@@ -50,6 +51,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/checklists/<int:version_id>"): READ_NETWORK,
     ("POST", "/api/v1/checklists/import"): A,
     ("GET", "/api/v1/disputes"): HQ,
+    ("GET", "/api/v1/exports/<any(audits, answers):kind>"): READ_NETWORK,
     ("POST", "/api/v1/disputes/<int:dispute_id>/resolve"): HQ,
     ("GET", "/api/v1/photos/<int:photo_id>/<any(display, thumb, original):variant>"): ALL,
     ("GET", "/api/v1/ratings/branches/<int:branch_id>"): READ_NETWORK | {"employee"},
@@ -123,6 +125,7 @@ def _fill(path: str) -> str:
     path = path.replace("<uuid:client_uuid>", str(uuid.uuid4()))
     path = path.replace("<uuid:photo_uuid>", str(uuid.uuid4()))
     path = path.replace("<any(display, thumb, original):variant>", "display")
+    path = path.replace("<any(audits, answers):kind>", "answers")
     return re.sub(r"<int:[a-z_]+>", "987654", path)
 
 
