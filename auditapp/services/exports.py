@@ -200,10 +200,9 @@ def _audits(user: User, filters: dict[str, Any]) -> Iterator[visibility.AuditVie
         query = query.join(Assignment, Assignment.id == Audit.assignment_id).where(
             Assignment.wave_id == filters["wave_id"]
         )
+    # The session's identity map holds rows weakly: an audit already written out is freed.
     for audit in db.session.execute(query).scalars():
         yield visibility.audit_summary(user, audit)
-        # Keep the session's identity map from growing with every audit read.
-        db.session.expunge(audit)
 
 
 class _Lookups:
@@ -212,6 +211,7 @@ class _Lookups:
     def __init__(self) -> None:
         self.branches: dict[int, Branch] = {}
         self.versions: dict[int, tuple[ChecklistVersion, Checklist]] = {}
+        self.items: dict[tuple[int, str], list[tuple[str, tuple[Any, ...]]]] = {}
 
     def branch(self, branch_id: int) -> Branch:
         if branch_id not in self.branches:
@@ -226,6 +226,30 @@ class _Lookups:
             assert row is not None
             self.versions[version_id] = (row, checklist_of(row))
         return self.versions[version_id]
+
+    def item_cells(self, version_id: int, lang: str) -> list[tuple[str, tuple[Any, ...]]]:
+        """(item id, the answer row's cells that depend only on the item), in checklist order:
+        made once per checklist version, not once per answer."""
+        key = (version_id, lang)
+        if key not in self.items:
+            _, checklist = self.version(version_id)
+            self.items[key] = [
+                (
+                    item.id,
+                    (
+                        section.stage,
+                        _cell(section.id),
+                        _cell(localize(section.title, lang)),
+                        _cell(item.id),
+                        _cell(item.clause),
+                        _cell(localize(item.text, lang)),
+                        _cell(item.critical),
+                    ),
+                )
+                for section in checklist.sections
+                for item in section.items
+            ]
+        return self.items[key]
 
 
 def _columns(user: User, kind: str) -> tuple[str, ...]:
@@ -261,40 +285,37 @@ def _audit_row(view: visibility.AuditView, lookups: _Lookups, columns: Sequence[
         # Present only in a view whose audience may know the shopper (AttributeError otherwise).
         values["shopper_id"] = view.shopper_id
         values["shopper_name"] = view.shopper.display_name
-    return [values[name] for name in columns]
+    return [_cell(values[name]) for name in columns]
 
 
 def _answer_rows(view: visibility.AuditView, lookups: _Lookups, lang: str) -> Iterator[list[Any]]:
     branch = lookups.branch(view.branch_id)
-    version, checklist = lookups.version(view.checklist_version_id)
+    version, _ = lookups.version(view.checklist_version_id)
     answers: dict[str, Any] = view.answers or {}
     results: dict[str, Any] = (view.score_detail or {}).get("items") or {}
-    visit = _local(view.visit_started_at, branch.timezone)
-    for section in checklist.sections:
-        title = localize(section.title, lang)
-        for item in section.items:
-            if item.id not in answers and item.id not in results:
+    head = [
+        view.id,
+        _cell(branch.code),
+        _cell(version.slug),
+        version.version,
+        view.channel,
+        _local(view.visit_started_at, branch.timezone),
+    ]
+    for item_id, cells in lookups.item_cells(view.checklist_version_id, lang):
+        answer = answers.get(item_id)
+        result = results.get(item_id)
+        if result is None:
+            if item_id not in answers:
                 continue
-            result = results.get(item.id) or {}
-            yield [
-                view.id,
-                branch.code,
-                version.slug,
-                version.version,
-                view.channel,
-                visit,
-                section.stage,
-                section.id,
-                title,
-                item.id,
-                item.clause,
-                localize(item.text, lang),
-                item.critical,
-                _answer(answers.get(item.id)),
-                result.get("na", answers.get(item.id) is None),
-                result.get("earned"),
-                result.get("possible"),
-            ]
+            result = {}
+        yield [
+            *head,
+            *cells,
+            _cell(_answer(answer)),
+            _cell(result.get("na", answer is None)),
+            _cell(result.get("earned")),
+            _cell(result.get("possible")),
+        ]
 
 
 def _answer(value: Any) -> Any:
@@ -305,7 +326,7 @@ def _answer(value: Any) -> Any:
 
 
 def _rows(user: User, kind: str, filters: dict[str, Any], lang: str) -> Iterator[list[Any]]:
-    """The export's rows after its header row."""
+    """The header row, then the export's rows, every value already a cell (``_cell``)."""
     lookups = _Lookups()
     columns = _columns(user, kind)
     yield [_HEADERS[lang][name] for name in columns]
@@ -322,7 +343,7 @@ def _csv_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     for row in rows:
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow(row)
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -340,7 +361,7 @@ def _xlsx_chunks(rows: Iterable[list[Any]], title: str) -> Iterator[bytes]:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
     for row in rows:
-        sheet.append([_cell(value) for value in row])
+        sheet.append(row)
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
