@@ -255,6 +255,12 @@ def _p(text: str, style: str = "body") -> Paragraph:
     return Paragraph(escape(text), pdf.styles()[style])
 
 
+def _short(text: str) -> Any:
+    """Short text as a plain table cell (cheap to lay out); longer text as a wrapping
+    paragraph."""
+    return text if len(text) <= 14 and "\n" not in text else _p(text)
+
+
 def _local(moment: datetime | None, timezone: str) -> str:
     """A moment as the branch's wall-clock time with its zone's abbreviation."""
     if moment is None:
@@ -496,8 +502,8 @@ def audit_report(user: User, audit_id: int, lang: str) -> Document:
             rows.append(
                 [
                     text,
-                    _p(item.clause),
-                    _p(_answer_text(item, answers.get(item.id), words, lang)),
+                    item.clause,
+                    _short(_answer_text(item, answers.get(item.id), words, lang)),
                     points,
                     images or "",
                 ]
