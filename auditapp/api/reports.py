@@ -7,6 +7,7 @@ Each endpoint is scoped exactly like the data it renders (the services call ``ac
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Response, request, stream_with_context
@@ -15,12 +16,20 @@ from flask_login import current_user
 from auditapp.api import Blueprint, require
 from auditapp.api.ratings import READERS as RATING_READERS
 from auditapp.api.ratings import _filters, _options
-from auditapp.schemas.reports import ExportArgs, ReportArgs, ScorecardArgs
+from auditapp.schemas.reports import (
+    ComparisonJobArgs,
+    ExportArgs,
+    ReportArgs,
+    ReportJobSchema,
+    ScorecardArgs,
+)
 from auditapp.services import exports as export_service
+from auditapp.services import report_jobs as job_service
 from auditapp.services import reports as service
 
 blp = Blueprint("reports", __name__, description="PDF reports, exports and photo archives")
 
+COMPARERS = ("admin", "reviewer", "director")
 AUDIT_READERS = ("admin", "reviewer", "director", "manager", "shopper", "employee")
 EXPORTERS = ("admin", "reviewer", "director", "manager")
 
@@ -116,3 +125,39 @@ def photo_archive(audit_id: int) -> Response:
     """A ZIP of the display copies of the audit's photos the caller may see (scoped like
     ``GET /audits/{id}``; no originals, no EXIF)."""
     return _streamed(export_service.photo_archive(current_user, audit_id))
+
+
+@blp.route("/ratings/comparison-jobs", methods=["POST"])
+@require(*COMPARERS)
+@blp.arguments(ComparisonJobArgs)
+@blp.response(202, ReportJobSchema)
+def request_comparison(args: dict[str, Any]) -> Any:
+    """Ask for the comparison PDF of a region (``region_id``) or of the network: the spread,
+    the ranking of every branch in scope, the branch x section heat-map, the trend. Built in
+    the background; poll ``GET /reports/jobs/{id}`` and fetch its ``file_url`` when ready."""
+    return job_service.request_comparison(
+        current_user,
+        args.get("region_id"),
+        args["period"],
+        _filters(args),
+        _options(args),
+        _lang(args),
+    )
+
+
+@blp.route("/reports/jobs/<uuid:job_id>")
+@require(*COMPARERS)
+@blp.response(200, ReportJobSchema)
+def report_job(job_id: uuid.UUID) -> Any:
+    """One of the caller's report jobs (another user's job is 404)."""
+    return job_service.get_job(current_user, job_id)
+
+
+@blp.route("/reports/jobs/<uuid:job_id>/file")
+@require(*COMPARERS)
+@blp.response(200, description="The finished document (PDF)", content_type="application/pdf")
+@blp.doc(responses=_binary("The finished document (PDF)", "application/pdf"))
+def report_job_file(job_id: uuid.UUID) -> Response:
+    """The finished document of one of the caller's jobs (409 ``report_not_ready`` before)."""
+    content, filename = job_service.job_file(current_user, job_id)
+    return _attachment(content, "application/pdf", filename)

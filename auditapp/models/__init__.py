@@ -16,12 +16,14 @@ from auditapp.models.checklist import ChecklistVersion
 from auditapp.models.login_throttle import LoginThrottle
 from auditapp.models.network import BRANCH_KINDS, Branch, Region, StaffMember, StaffPlacement
 from auditapp.models.ratings import PART_KINDS, RatingAudit, RatingItemRollup, RatingRollup
+from auditapp.models.reports import JOB_STATUSES, ReportJob
 from auditapp.models.user import ROLES, ApiToken, User, user_branch, user_region
 
 __all__ = [
     "AUDIT_STATUSES",
     "BRANCH_KINDS",
     "COUNTING_STATUSES",
+    "JOB_STATUSES",
     "PART_KINDS",
     "ROLES",
     "ApiToken",
@@ -38,6 +40,7 @@ __all__ = [
     "RatingItemRollup",
     "RatingRollup",
     "Region",
+    "ReportJob",
     "StaffMember",
     "StaffPlacement",
     "User",

@@ -49,3 +49,26 @@ class ExportArgs(ApiSchema):
         metadata={"description": "csv (UTF-8 with BOM, streamed) or xlsx"},
     )
     lang = fields.String(validate=validate.OneOf(("ru", "en")), metadata=_LANG)
+
+
+class ComparisonJobArgs(RatingArgs):
+    """A comparison to build: the network, or one region (``region_id``), for a period."""
+
+    lang = fields.String(validate=validate.OneOf(("ru", "en")), metadata=_LANG)
+
+
+class ReportJobSchema(ApiSchema):
+    """A report job: queued, running, ready (fetch ``file_url``) or failed (``error``)."""
+
+    id = fields.UUID()
+    kind = fields.String()
+    status = fields.String(validate=validate.OneOf(("queued", "running", "ready", "failed")))
+    error = fields.String()
+    filename = fields.String()
+    byte_size = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    file_url = fields.Function(
+        lambda job: f"/api/v1/reports/jobs/{job.id}/file" if job.status == "ready" else None,
+        allow_none=True,
+    )

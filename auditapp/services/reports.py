@@ -126,6 +126,16 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "significance_above": "значимо выше среднего по сети",
         "significance_below": "значимо ниже среднего по сети",
         "significance_none": "не отличается значимо от среднего по сети",
+        "comparison": "Сравнение филиалов",
+        "network": "вся сеть",
+        "spread": "Разброс между филиалами",
+        "spread_text": "{branches} филиалов, {audits} проверок; среднее {mean}, минимум {min}, "
+        "максимум {max}, ст. откл. {sd}, разрыв {gap}",
+        "ranking": "Рейтинг филиалов",
+        "heatmap": "Филиалы × разделы",
+        "mean": "Среднее",
+        "shrunk": "Сглаж.",
+        "range": "Диапазон",
     },
     "en": {
         "audit_report": "Audit report",
@@ -214,6 +224,16 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "significance_above": "significantly above the network mean",
         "significance_below": "significantly below the network mean",
         "significance_none": "not significantly different from the network mean",
+        "comparison": "Branch comparison",
+        "network": "whole network",
+        "spread": "Spread between branches",
+        "spread_text": "{branches} branches, {audits} audits; mean {mean}, min {min}, "
+        "max {max}, sd {sd}, gap {gap}",
+        "ranking": "Branch ranking",
+        "heatmap": "Branches × sections",
+        "mean": "Mean",
+        "shrunk": "Shrunk",
+        "range": "Range",
     },
 }
 
@@ -744,3 +764,143 @@ def _section_titles(keys: set[str], lang: str) -> dict[str, str]:
         for section in checklist_of(version).sections:
             titles[f"{version.slug}:{section.id}"] = localize(section.title, lang)
     return titles
+
+
+# The region / network comparison (built by a background job) -------------------------------
+
+_HEAT_ROWS: Final = 45  # rows per heat-map table: many small tables split cheaply over pages
+
+
+def _heat(value: float | None) -> Any:
+    """A cell colour from red (0) through yellow to green (100); grey when there is no value."""
+    if value is None:
+        return pdf.LIGHT_GREY
+    t = max(0.0, min(1.0, value / 100))
+    red, green = (1.0, 0.45 + 0.55 * t * 2) if t < 0.5 else (1.0 - (t - 0.5) * 1.2, 1.0)
+    return pdf.colors.Color(min(red, 1.0), min(green, 1.0), 0.55)
+
+
+def comparison_pdf(
+    user: User,
+    region_id: int | None,
+    period: Period,
+    filters: rating_service.Filters,
+    options: rating_service.Options,
+    lang: str,
+) -> Document:
+    """The region's (or the network's) comparison: the spread, the ranking of every branch in
+    the caller's scope, the branch x section heat-map and the monthly trend."""
+    words = LABELS[lang]
+    scoped = rating_service.Filters(
+        filters.checklist, filters.channel, filters.branch_kind, region_id
+    )
+    group = rating_service.group_rating(user, region_id, period, scoped, options)
+    region = group["region"]
+    scope_name = f"{region['code']} — {region['name']}" if region else words["network"]
+    story: list[Flowable] = [
+        _p(f"{words['comparison']}: {scope_name}", "title"),
+        _p(f"{words['period']}: {_period_text(period)}", "small"),
+        _p(words["spread"], "h2"),
+    ]
+    spread = group["rating"]
+    story.append(
+        _p(
+            words["spread_text"].format(
+                branches=spread["branches"],
+                audits=group["audits"],
+                mean=_mean(spread["mean"]),
+                min=_mean(spread["min"]),
+                max=_mean(spread["max"]),
+                sd=_mean(spread["sd"]),
+                gap=_mean(spread["gap"]),
+            )
+        )
+    )
+    if group["mean_change"] is not None:
+        story.append(_p(f"{words['change']}: {group['mean_change']:+.1f}"))
+
+    trend = rating_service.trend(
+        user, "region" if region_id else "network", region_id, period.last, 12, scoped, options
+    )
+    story.append(_p(words["trend"], "h2"))
+    story.append(
+        pdf.trend_chart(
+            [f"{p['month']:%Y-%m}" for p in trend["points"]],
+            [(scope_name, [p["mean"] for p in trend["points"]])],
+            width=pdf.CONTENT_WIDTH,
+        )
+    )
+
+    story.append(_p(words["ranking"], "h2"))
+    header = [
+        words["rank"],
+        words["branch"],
+        words["mean"],
+        "95% CI",
+        "n",
+        words["range"],
+        words["shrunk"],
+    ]
+    rows: list[list[Any]] = [header]
+    page = 1
+    while True:
+        ranking = rating_service.branch_ranking(user, period, scoped, options, page, 500)
+        for entry in ranking["entries"]:
+            rating = entry["rating"]
+            ci = (
+                f"{_mean(rating['ci_low'])}–{_mean(rating['ci_high'])}"
+                if rating["ci_low"] is not None
+                else "—"
+            )
+            rows.append(
+                [
+                    str(entry["rank"]),
+                    f"{entry['branch']['code']} {entry['branch']['name']}"[:48],
+                    _mean(rating["mean"]),
+                    ci,
+                    str(rating["n"]),
+                    f"{entry['rank_best']}–{entry['rank_worst']}",
+                    _mean(entry["shrunk_mean"]),
+                ]
+            )
+        if page * 500 >= ranking["total"]:
+            break
+        page += 1
+    widths = [14 * pdf.mm, 66 * pdf.mm, 18 * pdf.mm, 30 * pdf.mm, 12 * pdf.mm, 22 * pdf.mm]
+    widths.append(pdf.CONTENT_WIDTH - sum(widths))
+    story.append(_table(rows, widths))
+
+    matrix = rating_service.comparison(user, period, scoped, "section", options)
+    columns = list(matrix["columns"])[:12]
+    titles = _section_titles(set(columns), lang)
+    story.append(_p(words["heatmap"], "h2"))
+    if not matrix["rows"]:
+        story.append(_p(words["none"]))
+    name_width = 40 * pdf.mm
+    cell_width = (pdf.CONTENT_WIDTH - name_width) / max(len(columns), 1)
+    head = [words["branch"]] + [
+        Paragraph(escape(titles.get(c, c)), pdf.styles()["small"]) for c in columns
+    ]
+    for start in range(0, len(matrix["rows"]), _HEAT_ROWS):
+        block: list[list[Any]] = [head]
+        colours: list[Any] = []
+        for offset, row in enumerate(matrix["rows"][start : start + _HEAT_ROWS], start=1):
+            cells = row["cells"]
+            values = [cells.get(str(c), {}).get("mean") for c in columns]
+            block.append([row["branch"]["code"]] + [_mean(v) for v in values])
+            colours += [
+                ("BACKGROUND", (index, offset), (index, offset), _heat(value))
+                for index, value in enumerate(values, start=1)
+            ]
+        story.append(_table(block, [name_width] + [cell_width] * len(columns), colours))
+
+    generated = clock_now()
+    # A region may span several time zones: the comparison is stamped in UTC.
+    content = pdf.render(
+        story,
+        title=f"{words['comparison']} {scope_name}",
+        footer=_footer(words, generated, "UTC", filters.checklist or ""),
+    )
+    scope_file = _safe_name(region["code"]) if region else "network"
+    name = f"comparison-{scope_file}-{_period_text(period).replace('..', '_')}-{lang}.pdf"
+    return Document(content, name)

@@ -60,6 +60,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/ratings/branches/<int:branch_id>/standards"): READ_NETWORK,
     ("GET", "/api/v1/ratings/branches/<int:branch_id>/trend"): READ_NETWORK,
     ("GET", "/api/v1/ratings/declines"): READ_NETWORK,
+    ("POST", "/api/v1/ratings/comparison-jobs"): HQ | {"director"},
+    ("GET", "/api/v1/reports/jobs/<uuid:job_id>"): HQ | {"director"},
+    ("GET", "/api/v1/reports/jobs/<uuid:job_id>/file"): HQ | {"director"},
     ("GET", "/api/v1/ratings/matrix"): HQ | {"director"},
     ("GET", "/api/v1/ratings/network"): READ_NETWORK,
     ("GET", "/api/v1/ratings/network/standards"): HQ,
@@ -124,6 +127,7 @@ def _fill(path: str) -> str:
 
     path = path.replace("<uuid:client_uuid>", str(uuid.uuid4()))
     path = path.replace("<uuid:photo_uuid>", str(uuid.uuid4()))
+    path = path.replace("<uuid:job_id>", str(uuid.uuid4()))
     path = path.replace("<any(display, thumb, original):variant>", "display")
     path = path.replace("<any(audits, answers):kind>", "answers")
     return re.sub(r"<int:[a-z_]+>", "987654", path)
