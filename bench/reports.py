@@ -11,7 +11,9 @@ Printed, each a median of ``--repeat`` runs in this one process (nothing is asse
    thumbnails from storage, the layout).
 3. **Branch scorecard** for a quarter over the ratings bench's generated network
    (``--scale``, default 0.01: 50 branches, 10,000 audits) (``GET .../scorecard.pdf``).
-4. **Answers export** (CSV, admin: every answer): rows per second, the time to the first
+4. **Network comparison** of every generated branch (the background job's work, run inline:
+   ``POST /ratings/comparison-jobs`` then the file), as admin.
+5. **Answers export** (CSV, admin: every answer): rows per second, the time to the first
    chunk, and the Python heap's peak while exporting (tracemalloc) beside the process's RSS.
 
 Run from the repository root::
@@ -310,6 +312,17 @@ def main() -> None:
             f"({size:,} bytes)"
         )
 
+        def comparison() -> int:
+            asked = admin.post("/api/v1/ratings/comparison-jobs", json={"period": quarter})
+            assert asked.status_code == 202, asked.get_json()
+            return fetch(admin, f"/api/v1/reports/jobs/{asked.get_json()['id']}/file")()
+
+        size = comparison()
+        print(
+            f"4. network comparison, {branches} branches, quarter: median "
+            f"{median_ms(comparison, max(3, repeat // 3)):.1f} ms ({size:,} bytes)"
+        )
+
         from flask.testing import FlaskClient
 
         streaming = ApiClient(FlaskClient(app, app.response_class, use_cookies=True))
@@ -340,7 +353,7 @@ def main() -> None:
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         peak = export(trace=True)[4]
         print(
-            f"4. answers CSV: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s; "
+            f"5. answers CSV: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s; "
             f"first chunk after {first_at * 1000:.0f} ms; {total / 1e6:.1f} MB; process max RSS "
             f"{rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MB; Python heap peak while "
             f"exporting {peak / 1e6:.1f} MB (tracemalloc, a second run)"
