@@ -19,6 +19,7 @@ from auditapp.api.ratings import _filters, _options
 from auditapp.schemas.reports import (
     ComparisonJobArgs,
     ExportArgs,
+    RatingExportArgs,
     ReportArgs,
     ReportJobSchema,
     ScorecardArgs,
@@ -161,3 +162,30 @@ def report_job_file(job_id: uuid.UUID) -> Response:
     """The finished document of one of the caller's jobs (409 ``report_not_ready`` before)."""
     content, filename = job_service.job_file(current_user, job_id)
     return _attachment(content, "application/pdf", filename)
+
+
+@blp.route("/exports/ratings")
+@require(*RATING_READERS)
+@blp.arguments(RatingExportArgs, location="query")
+@blp.response(200, description="The ranking export (CSV or XLSX)", content_type="text/csv")
+@blp.doc(
+    responses=_binary(
+        "The branch ranking: CSV (UTF-8 with BOM) or XLSX, by ``format``",
+        "text/csv",
+        export_service.XLSX_TYPE,
+    )
+)
+def export_ratings(args: dict[str, Any]) -> Response:
+    """The branch ranking for a period as a file: the caller's branches (a manager's, a
+    director's region, all for HQ), each placed among all, as ``GET /ratings/rankings/branches``
+    but every page."""
+    return _streamed(
+        export_service.export_ratings(
+            current_user,
+            args["period"],
+            _filters(args),
+            _options(args),
+            args["format"],
+            _lang(args),
+        )
+    )

@@ -72,3 +72,14 @@ class ReportJobSchema(ApiSchema):
         lambda job: f"/api/v1/reports/jobs/{job.id}/file" if job.status == "ready" else None,
         allow_none=True,
     )
+
+
+class RatingExportArgs(RatingArgs):
+    """A period, the ranking's filters, the file format and the language of the headers."""
+
+    format = fields.String(
+        load_default="csv",
+        validate=validate.OneOf(("csv", "xlsx")),
+        metadata={"description": "csv (UTF-8 with BOM) or xlsx"},
+    )
+    lang = fields.String(validate=validate.OneOf(("ru", "en")), metadata=_LANG)

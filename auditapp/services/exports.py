@@ -31,10 +31,12 @@ from sqlalchemy.orm import lazyload
 
 from auditapp import access, visibility
 from auditapp.domain.checklist import Checklist, localize
+from auditapp.domain.ratings import Period
 from auditapp.extensions import db
 from auditapp.models import Assignment, Audit, AuditPhoto, Branch, ChecklistVersion, User
 from auditapp.services import audits as audit_service
 from auditapp.services import photos as photo_service
+from auditapp.services import ratings as rating_service
 from auditapp.services.checklists import checklist_of
 
 #: Audits read from the database per round trip (a server-side cursor on PostgreSQL).
@@ -76,6 +78,24 @@ _HEADERS: Final[dict[str, dict[str, str]]] = {
         "na": "na",
         "item_earned": "item_earned",
         "item_possible": "item_possible",
+        "rank": "rank",
+        "of": "of",
+        "region_id": "region_id",
+        "n": "n",
+        "mean": "mean",
+        "sd": "sd",
+        "ci_low": "ci_low",
+        "ci_high": "ci_high",
+        "too_few_visits": "too_few_visits",
+        "rank_best": "rank_best",
+        "rank_worst": "rank_worst",
+        "significance": "significance",
+        "shrunk_mean": "shrunk_mean",
+        "shrunk_rank": "shrunk_rank",
+        "previous_rank": "previous_rank",
+        "rank_change": "rank_change",
+        "previous_mean": "previous_mean",
+        "mean_change": "mean_change",
     },
     "ru": {
         "audit_id": "Проверка",
@@ -106,6 +126,24 @@ _HEADERS: Final[dict[str, dict[str, str]]] = {
         "na": "Н/П",
         "item_earned": "Баллы за пункт",
         "item_possible": "Из баллов за пункт",
+        "rank": "Место",
+        "of": "Из",
+        "region_id": "ID региона",
+        "n": "Проверок",
+        "mean": "Среднее",
+        "sd": "Ст. откл.",
+        "ci_low": "95% ДИ от",
+        "ci_high": "95% ДИ до",
+        "too_few_visits": "Мало визитов",
+        "rank_best": "Лучшее место",
+        "rank_worst": "Худшее место",
+        "significance": "Значимость",
+        "shrunk_mean": "Сглаженное среднее",
+        "shrunk_rank": "Место по сглаженному",
+        "previous_rank": "Прошлое место",
+        "rank_change": "Изменение места",
+        "previous_mean": "Прошлое среднее",
+        "mean_change": "Изменение среднего",
     },
 }
 
@@ -145,6 +183,29 @@ _ANSWER_COLUMNS: Final = (
     "na",
     "item_earned",
     "item_possible",
+)
+
+_RATING_COLUMNS: Final = (
+    "rank",
+    "of",
+    "branch_code",
+    "branch_name",
+    "region_id",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "too_few_visits",
+    "rank_best",
+    "rank_worst",
+    "significance",
+    "shrunk_mean",
+    "shrunk_rank",
+    "previous_rank",
+    "rank_change",
+    "previous_mean",
+    "mean_change",
 )
 
 
@@ -427,3 +488,48 @@ def photo_archive(user: User, audit_id: int) -> Export:
         yield sink.take()
 
     return Export(chunks(), ZIP_TYPE, f"audit-{view.id}-photos.zip")
+
+
+def _rating_rows(
+    user: User,
+    period: Period,
+    filters: rating_service.Filters,
+    options: rating_service.Options,
+    lang: str,
+) -> Iterator[list[Any]]:
+    """The header, then the caller's branches in rank order (placed among all), a page of the
+    ranking at a time."""
+    yield [_HEADERS[lang][name] for name in _RATING_COLUMNS]
+    page = 1
+    while True:
+        ranking = rating_service.branch_ranking(user, period, filters, options, page, 500)
+        for entry in ranking["entries"]:
+            values = {
+                **entry["rating"],
+                **entry,
+                "of": entry["of"],
+                "branch_code": entry["branch"]["code"],
+                "branch_name": entry["branch"]["name"],
+                "region_id": entry["branch"]["region_id"],
+            }
+            yield [_cell(values.get(name)) for name in _RATING_COLUMNS]
+        if page * 500 >= ranking["total"]:
+            return
+        page += 1
+
+
+def export_ratings(
+    user: User,
+    period: Period,
+    filters: rating_service.Filters,
+    options: rating_service.Options,
+    file_format: str,
+    lang: str,
+) -> Export:
+    """The branch ranking for a period (as ``GET /ratings/rankings/branches``, every page)."""
+    rows = _rating_rows(user, period, filters, options, lang)
+    first, last = period.first, period.last
+    name = f"ratings-{first:%Y-%m}" + ("" if first == last else f"_{last:%Y-%m}")
+    if file_format == "xlsx":
+        return Export(_xlsx_chunks(rows, "ratings"), XLSX_TYPE, f"{name}.xlsx")
+    return Export(_csv_chunks(rows), CSV_TYPE, f"{name}.csv")

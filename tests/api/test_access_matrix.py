@@ -52,6 +52,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/checklists/import"): A,
     ("GET", "/api/v1/disputes"): HQ,
     ("GET", "/api/v1/exports/<any(audits, answers):kind>"): READ_NETWORK,
+    ("GET", "/api/v1/exports/ratings"): READ_NETWORK,
     ("POST", "/api/v1/disputes/<int:dispute_id>/resolve"): HQ,
     ("GET", "/api/v1/photos/<int:photo_id>/<any(display, thumb, original):variant>"): ALL,
     ("GET", "/api/v1/ratings/branches/<int:branch_id>"): READ_NETWORK | {"employee"},

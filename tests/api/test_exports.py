@@ -160,3 +160,29 @@ def test_the_export_is_streamed(app: Any, fieldwork: Fieldwork, as_user: Any) ->
     response = api.get("/api/v1/exports/answers?lang=en")
     assert response.status_code == 200 and response.is_streamed
     assert len(csv_rows(response.get_data())) == 7
+
+
+def test_ratings_export_is_the_ranking_in_scope(
+    as_user: Any, fieldwork: Fieldwork, network: Network
+) -> None:
+    audit_id = released_audit(as_user, fieldwork)
+    month = as_user("reviewer").get(f"/api/v1/audits/{audit_id}").get_json()["visit_started_at"]
+    path = f"/api/v1/exports/ratings?period={month[:7]}&lang=en"
+    rows = csv_rows(as_user("manager_n1").get(path).data)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["branch_code"] == "N1" and row["rank"] == "1" and row["of"] == "1"
+    assert row["n"] == "1" and row["mean"] == "50.0" and row["too_few_visits"] == "1"
+    assert row["rank_best"] == "1" and row["rank_worst"] == "1"
+    # Another branch's manager sees no row; Russian headers; XLSX.
+    assert csv_rows(as_user("manager_s1").get(path).data) == []
+    russian = csv_rows(as_user("director_n").get(path.replace("lang=en", "lang=ru")).data)
+    assert russian[0]["Место"] == "1" and russian[0]["Среднее"] == "50.0"
+    book = as_user("admin").get(path + "&format=xlsx")
+    assert book.mimetype == XLSX
+    assert book.headers["Content-Disposition"] == (
+        f'attachment; filename="ratings-{month[:7]}.xlsx"'
+    )
+    values = list(openpyxl.load_workbook(io.BytesIO(book.data))["ratings"].values)
+    assert values[1][2] == "N1" and values[1][6] == 50.0
+    assert as_user("employee_n1").get(path).status_code == 403
