@@ -527,6 +527,9 @@ def export_ratings(
     lang: str,
 ) -> Export:
     """The branch ranking for a period (as ``GET /ratings/rankings/branches``, every page)."""
+    if filters.region_id is not None:
+        # Checked now: once the file has started, a 404 can no longer be answered.
+        rating_service.visible_region(user, filters.region_id)
     rows = _rating_rows(user, period, filters, options, lang)
     first, last = period.first, period.last
     name = f"ratings-{first:%Y-%m}" + ("" if first == last else f"_{last:%Y-%m}")

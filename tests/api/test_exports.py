@@ -186,3 +186,6 @@ def test_ratings_export_is_the_ranking_in_scope(
     values = list(openpyxl.load_workbook(io.BytesIO(book.data))["ratings"].values)
     assert values[1][2] == "N1" and values[1][6] == 50.0
     assert as_user("employee_n1").get(path).status_code == 403
+    # A region out of scope is a 404 before any byte of the file.
+    other = as_user("director_n").get(f"{path}&region_id={network.regions['S']}")
+    assert other.status_code == 404 and other.get_json()["error"]["code"] == "not_found"
