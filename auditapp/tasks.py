@@ -16,3 +16,12 @@ def process_photo_task(photo_id: int) -> None:
     """Re-encode one uploaded photo (display copy, thumbnail, perceptual hash)."""
     with app_for_jobs().app_context():
         photos.process(photo_id)
+
+
+@task("build_report", retries=1, retry_delay=30)
+def build_report_task(job_id: str) -> None:
+    """Build a requested report (a region or network comparison PDF)."""
+    from auditapp.services import report_jobs
+
+    with app_for_jobs().app_context():
+        report_jobs.build(job_id)

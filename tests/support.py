@@ -58,6 +58,9 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
+        # A streamed body (exports) is read inside the same context, as a server reads it in
+        # the request's thread: read later, outside, its request context would be lost.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -14,9 +14,11 @@ from auditapp.models.checklist import ChecklistVersion
 from auditapp.models.login_throttle import LoginThrottle
 from auditapp.models.network import Branch, Region, StaffMember, StaffPlacement
 from auditapp.models.ratings import PART_KINDS, RatingAudit, RatingItemRollup, RatingRollup
+from auditapp.models.reports import JOB_STATUSES, ReportJob
 from auditapp.models.user import ApiToken, User, user_branch, user_region
 
 __all__ = [
+    "JOB_STATUSES",
     "PART_KINDS",
     "ApiToken",
     "Assignment",
@@ -32,6 +34,7 @@ __all__ = [
     "RatingItemRollup",
     "RatingRollup",
     "Region",
+    "ReportJob",
     "StaffMember",
     "StaffPlacement",
     "User",

@@ -23,6 +23,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/api/v1/assignments/<int:assignment_id>"): A,
     ("GET", "/api/v1/audits"): ALL,
     ("GET", "/api/v1/audits/<int:audit_id>"): ALL,
+    ("GET", "/api/v1/audits/<int:audit_id>/report.pdf"): ALL,
+    ("GET", "/api/v1/audits/<int:audit_id>/photos.zip"): ALL,
     ("POST", "/api/v1/audits/<int:audit_id>/approve"): HQ,
     ("POST", "/api/v1/audits/<int:audit_id>/return"): HQ,
     ("POST", "/api/v1/audits/<int:audit_id>/reject"): HQ,
@@ -49,13 +51,19 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/checklists/<int:version_id>"): READ_NETWORK,
     ("POST", "/api/v1/checklists/import"): A,
     ("GET", "/api/v1/disputes"): HQ,
+    ("GET", "/api/v1/exports/<any(audits, answers):kind>"): READ_NETWORK,
+    ("GET", "/api/v1/exports/ratings"): READ_NETWORK,
     ("POST", "/api/v1/disputes/<int:dispute_id>/resolve"): HQ,
     ("GET", "/api/v1/photos/<int:photo_id>/<any(display, thumb, original):variant>"): ALL,
     ("GET", "/api/v1/ratings/branches/<int:branch_id>"): READ_NETWORK | {"employee"},
     ("GET", "/api/v1/ratings/branches/<int:branch_id>/audits"): READ_NETWORK,
+    ("GET", "/api/v1/ratings/branches/<int:branch_id>/scorecard.pdf"): READ_NETWORK,
     ("GET", "/api/v1/ratings/branches/<int:branch_id>/standards"): READ_NETWORK,
     ("GET", "/api/v1/ratings/branches/<int:branch_id>/trend"): READ_NETWORK,
     ("GET", "/api/v1/ratings/declines"): READ_NETWORK,
+    ("POST", "/api/v1/ratings/comparison-jobs"): HQ | {"director"},
+    ("GET", "/api/v1/reports/jobs/<uuid:job_id>"): HQ | {"director"},
+    ("GET", "/api/v1/reports/jobs/<uuid:job_id>/file"): HQ | {"director"},
     ("GET", "/api/v1/ratings/matrix"): HQ | {"director"},
     ("GET", "/api/v1/ratings/network"): READ_NETWORK,
     ("GET", "/api/v1/ratings/network/standards"): HQ,
@@ -120,7 +128,9 @@ def _fill(path: str) -> str:
 
     path = path.replace("<uuid:client_uuid>", str(uuid.uuid4()))
     path = path.replace("<uuid:photo_uuid>", str(uuid.uuid4()))
+    path = path.replace("<uuid:job_id>", str(uuid.uuid4()))
     path = path.replace("<any(display, thumb, original):variant>", "display")
+    path = path.replace("<any(audits, answers):kind>", "answers")
     return re.sub(r"<int:[a-z_]+>", "987654", path)
 
 

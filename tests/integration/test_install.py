@@ -345,6 +345,9 @@ def test_wheel_installs_outside_the_checkout_and_runs(tmp_path: Path) -> None:
             if path.is_file() and "__pycache__" not in path.parts:
                 relative = path.relative_to(ROOT).as_posix()
                 assert f"auditapp/_bundled/{relative}" in names, relative
+    # The PDFs' Cyrillic font and its licence are package data (auditapp/adapters/pdf.py).
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE-DejaVu.txt"):
+        assert f"auditapp/fonts/{name}" in names, name
 
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", venv], tmp_path, env)

@@ -1,0 +1,538 @@
+"""Streaming exports: audits and answers as CSV or XLSX, and an audit's display photos as ZIP.
+
+Rows come from the database in server-side batches (``yield_per``) and leave as they are
+made: a CSV response starts with the first batch and never holds every row. XLSX is written
+with openpyxl in write-only mode (rows go to a temporary file, not to memory); a ZIP archive
+is written as a stream, photo by photo.
+
+Scope and redaction are those of the JSON reads: audits through ``access.audit_filter``, each
+audit read through its redacted ``visibility.audit_summary`` view (the branch side's view has
+no shopper: a shopper column exists only for those who may know them), photos through
+``visibility.photo_view`` / ``serves_photo_file`` (display copies only, which keep no EXIF;
+originals are never read here).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any, Final, cast
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
+
+from auditapp import access, visibility
+from auditapp.domain.checklist import Checklist, localize
+from auditapp.domain.ratings import Period
+from auditapp.extensions import db
+from auditapp.models import Assignment, Audit, AuditPhoto, Branch, ChecklistVersion, User
+from auditapp.services import audits as audit_service
+from auditapp.services import photos as photo_service
+from auditapp.services import ratings as rating_service
+from auditapp.services.checklists import checklist_of
+
+#: Audits read from the database per round trip (a server-side cursor on PostgreSQL).
+BATCH: Final = 500
+#: CSV text gathered before it is sent (bytes, roughly).
+CHUNK: Final = 64 * 1024
+
+CSV_TYPE: Final = "text/csv; charset=utf-8"
+XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP_TYPE: Final = "application/zip"
+
+_HEADERS: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "audit_id": "audit_id",
+        "status": "status",
+        "branch_code": "branch_code",
+        "branch_name": "branch_name",
+        "checklist": "checklist",
+        "version": "version",
+        "channel": "channel",
+        "visit_started_local": "visit_started_local",
+        "timezone": "timezone",
+        "submitted_at_utc": "submitted_at_utc",
+        "released_at_utc": "released_at_utc",
+        "score": "score",
+        "earned": "earned",
+        "possible": "possible",
+        "critical_failed": "critical_failed",
+        "shopper_id": "shopper_id",
+        "shopper_name": "shopper_name",
+        "stage": "stage",
+        "section": "section",
+        "section_title": "section_title",
+        "item_id": "item_id",
+        "clause": "clause",
+        "item_text": "item_text",
+        "critical": "critical",
+        "answer": "answer",
+        "na": "na",
+        "item_earned": "item_earned",
+        "item_possible": "item_possible",
+        "rank": "rank",
+        "of": "of",
+        "region_id": "region_id",
+        "n": "n",
+        "mean": "mean",
+        "sd": "sd",
+        "ci_low": "ci_low",
+        "ci_high": "ci_high",
+        "too_few_visits": "too_few_visits",
+        "rank_best": "rank_best",
+        "rank_worst": "rank_worst",
+        "significance": "significance",
+        "shrunk_mean": "shrunk_mean",
+        "shrunk_rank": "shrunk_rank",
+        "previous_rank": "previous_rank",
+        "rank_change": "rank_change",
+        "previous_mean": "previous_mean",
+        "mean_change": "mean_change",
+    },
+    "ru": {
+        "audit_id": "Проверка",
+        "status": "Статус",
+        "branch_code": "Код филиала",
+        "branch_name": "Филиал",
+        "checklist": "Чек-лист",
+        "version": "Версия",
+        "channel": "Канал",
+        "visit_started_local": "Начало визита (местное)",
+        "timezone": "Часовой пояс",
+        "submitted_at_utc": "Отправлен (UTC)",
+        "released_at_utc": "Опубликован (UTC)",
+        "score": "Оценка",
+        "earned": "Баллы",
+        "possible": "Из баллов",
+        "critical_failed": "Провалены критические",
+        "shopper_id": "ID тайного покупателя",
+        "shopper_name": "Тайный покупатель",
+        "stage": "Этап",
+        "section": "Раздел",
+        "section_title": "Название раздела",
+        "item_id": "Пункт",
+        "clause": "Пункт стандарта",
+        "item_text": "Текст пункта",
+        "critical": "Критический",
+        "answer": "Ответ",
+        "na": "Н/П",
+        "item_earned": "Баллы за пункт",
+        "item_possible": "Из баллов за пункт",
+        "rank": "Место",
+        "of": "Из",
+        "region_id": "ID региона",
+        "n": "Проверок",
+        "mean": "Среднее",
+        "sd": "Ст. откл.",
+        "ci_low": "95% ДИ от",
+        "ci_high": "95% ДИ до",
+        "too_few_visits": "Мало визитов",
+        "rank_best": "Лучшее место",
+        "rank_worst": "Худшее место",
+        "significance": "Значимость",
+        "shrunk_mean": "Сглаженное среднее",
+        "shrunk_rank": "Место по сглаженному",
+        "previous_rank": "Прошлое место",
+        "rank_change": "Изменение места",
+        "previous_mean": "Прошлое среднее",
+        "mean_change": "Изменение среднего",
+    },
+}
+
+_AUDIT_COLUMNS: Final = (
+    "audit_id",
+    "status",
+    "branch_code",
+    "branch_name",
+    "checklist",
+    "version",
+    "channel",
+    "visit_started_local",
+    "timezone",
+    "submitted_at_utc",
+    "released_at_utc",
+    "score",
+    "earned",
+    "possible",
+    "critical_failed",
+)
+_SHOPPER_COLUMNS: Final = ("shopper_id", "shopper_name")
+_ANSWER_COLUMNS: Final = (
+    "audit_id",
+    "branch_code",
+    "checklist",
+    "version",
+    "channel",
+    "visit_started_local",
+    "stage",
+    "section",
+    "section_title",
+    "item_id",
+    "clause",
+    "item_text",
+    "critical",
+    "answer",
+    "na",
+    "item_earned",
+    "item_possible",
+)
+
+_RATING_COLUMNS: Final = (
+    "rank",
+    "of",
+    "branch_code",
+    "branch_name",
+    "region_id",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "too_few_visits",
+    "rank_best",
+    "rank_worst",
+    "significance",
+    "shrunk_mean",
+    "shrunk_rank",
+    "previous_rank",
+    "rank_change",
+    "previous_mean",
+    "mean_change",
+)
+
+
+@dataclass(frozen=True)
+class Export:
+    """A streamed file: its chunks, media type and name."""
+
+    chunks: Iterator[bytes]
+    media_type: str
+    filename: str
+
+
+def _iso(moment: datetime | None) -> str:
+    return "" if moment is None else moment.isoformat(timespec="seconds")
+
+
+def _local(moment: datetime | None, timezone: str) -> str:
+    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).isoformat("T", "seconds")
+
+
+def _cell(value: Any) -> Any:
+    """A value as a spreadsheet cell: numbers stay numbers, booleans 1/0, the rest text.
+
+    Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote: an
+    exported comment must not become a formula on a manager's computer.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _audits(user: User, filters: dict[str, Any]) -> Iterator[visibility.AuditView]:
+    """The caller's audits matching the API's filters, oldest first, as redacted views, read in
+    server-side batches."""
+    query = (
+        select(Audit)
+        .where(access.audit_filter(user))
+        .options(lazyload("*"))
+        .order_by(Audit.id)
+        .execution_options(yield_per=BATCH)
+    )
+    for name in ("branch_id", "status", "checklist_version_id"):
+        if name in filters:
+            query = query.where(getattr(Audit, name) == filters[name])
+    if "wave_id" in filters:
+        query = query.join(Assignment, Assignment.id == Audit.assignment_id).where(
+            Assignment.wave_id == filters["wave_id"]
+        )
+    # The session's identity map holds rows weakly: an audit already written out is freed.
+    for audit in db.session.execute(query).scalars():
+        yield visibility.audit_summary(user, audit)
+
+
+class _Lookups:
+    """Branches and checklist versions by id, loaded on first use (few rows, many audits)."""
+
+    def __init__(self) -> None:
+        self.branches: dict[int, Branch] = {}
+        self.versions: dict[int, tuple[ChecklistVersion, Checklist]] = {}
+        self.items: dict[tuple[int, str], list[tuple[str, tuple[Any, ...]]]] = {}
+
+    def branch(self, branch_id: int) -> Branch:
+        if branch_id not in self.branches:
+            branch = db.session.get(Branch, branch_id)
+            assert branch is not None
+            self.branches[branch_id] = branch
+        return self.branches[branch_id]
+
+    def version(self, version_id: int) -> tuple[ChecklistVersion, Checklist]:
+        if version_id not in self.versions:
+            row = db.session.get(ChecklistVersion, version_id)
+            assert row is not None
+            self.versions[version_id] = (row, checklist_of(row))
+        return self.versions[version_id]
+
+    def item_cells(self, version_id: int, lang: str) -> list[tuple[str, tuple[Any, ...]]]:
+        """(item id, the answer row's cells that depend only on the item), in checklist order:
+        made once per checklist version, not once per answer."""
+        key = (version_id, lang)
+        if key not in self.items:
+            _, checklist = self.version(version_id)
+            self.items[key] = [
+                (
+                    item.id,
+                    (
+                        section.stage,
+                        _cell(section.id),
+                        _cell(localize(section.title, lang)),
+                        _cell(item.id),
+                        _cell(item.clause),
+                        _cell(localize(item.text, lang)),
+                        _cell(item.critical),
+                    ),
+                )
+                for section in checklist.sections
+                for item in section.items
+            ]
+        return self.items[key]
+
+
+def _columns(user: User, kind: str) -> tuple[str, ...]:
+    if kind == "answers":
+        return _ANSWER_COLUMNS
+    if access.sees_shopper_identity(user) and user.role != "shopper":
+        return _AUDIT_COLUMNS + _SHOPPER_COLUMNS
+    return _AUDIT_COLUMNS
+
+
+def _audit_row(view: visibility.AuditView, lookups: _Lookups, columns: Sequence[str]) -> list[Any]:
+    branch = lookups.branch(view.branch_id)
+    version, _ = lookups.version(view.checklist_version_id)
+    detail = view.score_detail or {}
+    values: dict[str, Any] = {
+        "audit_id": view.id,
+        "status": view.status,
+        "branch_code": branch.code,
+        "branch_name": branch.name,
+        "checklist": version.slug,
+        "version": version.version,
+        "channel": view.channel,
+        "visit_started_local": _local(view.visit_started_at, branch.timezone),
+        "timezone": branch.timezone,
+        "submitted_at_utc": _iso(view.submitted_at),
+        "released_at_utc": _iso(view.released_at),
+        "score": view.score,
+        "earned": view.earned,
+        "possible": view.possible,
+        "critical_failed": " ".join(detail.get("critical_failed") or ()),
+    }
+    if "shopper_id" in columns:
+        # Present only in a view whose audience may know the shopper (AttributeError otherwise).
+        values["shopper_id"] = view.shopper_id
+        values["shopper_name"] = view.shopper.display_name
+    return [_cell(values[name]) for name in columns]
+
+
+def _answer_rows(view: visibility.AuditView, lookups: _Lookups, lang: str) -> Iterator[list[Any]]:
+    branch = lookups.branch(view.branch_id)
+    version, _ = lookups.version(view.checklist_version_id)
+    answers: dict[str, Any] = view.answers or {}
+    results: dict[str, Any] = (view.score_detail or {}).get("items") or {}
+    head = [
+        view.id,
+        _cell(branch.code),
+        _cell(version.slug),
+        version.version,
+        view.channel,
+        _local(view.visit_started_at, branch.timezone),
+    ]
+    for item_id, cells in lookups.item_cells(view.checklist_version_id, lang):
+        answer = answers.get(item_id)
+        result = results.get(item_id)
+        if result is None:
+            if item_id not in answers:
+                continue
+            result = {}
+        yield [
+            *head,
+            *cells,
+            _cell(_answer(answer)),
+            _cell(result.get("na", answer is None)),
+            _cell(result.get("earned")),
+            _cell(result.get("possible")),
+        ]
+
+
+def _answer(value: Any) -> Any:
+    """An answer as stored (JSON's true/false for yes/no, so it is not read as a scale's 1)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _rows(user: User, kind: str, filters: dict[str, Any], lang: str) -> Iterator[list[Any]]:
+    """The header row, then the export's rows, every value already a cell (``_cell``)."""
+    lookups = _Lookups()
+    columns = _columns(user, kind)
+    yield [_HEADERS[lang][name] for name in columns]
+    for view in _audits(user, filters):
+        if kind == "audits":
+            yield _audit_row(view, lookups, columns)
+        else:
+            yield from _answer_rows(view, lookups, lang)
+
+
+def _csv_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:
+    """CSV (UTF-8 with a BOM, so spreadsheets read Cyrillic) in chunks of about ``CHUNK``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+def _xlsx_chunks(rows: Iterable[list[Any]], title: str) -> Iterator[bytes]:
+    """An XLSX workbook written with openpyxl's write-only mode, then sent in chunks.
+
+    The rows go to openpyxl's temporary files as they come; the archive can only be sent once
+    it is complete (the format's directory is at its end).
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    for row in rows:
+        sheet.append(row)
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook.save(path)
+        with open(path, "rb") as file:
+            while chunk := file.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def export(user: User, kind: str, filters: dict[str, Any], file_format: str, lang: str) -> Export:
+    """Audits (one row per audit) or answers (one row per answer) in the caller's scope."""
+    rows = _rows(user, kind, filters, lang)
+    stamp = datetime.now().strftime("%Y%m%d")
+    if file_format == "xlsx":
+        return Export(_xlsx_chunks(rows, kind), XLSX_TYPE, f"{kind}-{stamp}.xlsx")
+    return Export(_csv_chunks(rows), CSV_TYPE, f"{kind}-{stamp}.csv")
+
+
+class _Sink:
+    """A write-only file for ``zipfile`` that hands over what was written since last asked."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the parts are taken by ``take``."""
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+def photo_archive(user: User, audit_id: int) -> Export:
+    """A ZIP of the display copies of the audit's photos the caller may see (scope: ``GET
+    /audits/{id}``). Display copies carry no EXIF; originals are never included."""
+    view = audit_service.audit_view(user, audit_id)
+    chosen: list[tuple[str, str]] = []
+    for shown in view.photos or ():
+        photo = db.session.get(AuditPhoto, shown["id"])
+        if photo is None or photo.display_key is None or shown["status"] == "failed":
+            continue
+        if not visibility.serves_photo_file(user, photo, "display"):
+            continue
+        name = f"{shown['item_id']}-{shown['purpose']}-{shown['id']}.jpg"
+        chosen.append((name, photo.display_key))
+    store = photo_service.storage()
+
+    def chunks() -> Iterator[bytes]:
+        sink = _Sink()
+        # No tell() or seek(): zipfile then writes a stream (sizes after each file's data).
+        target = cast(IO[bytes], sink)
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+            for name, key in chosen:
+                archive.writestr(name, store.get(key))
+                yield sink.take()
+        yield sink.take()
+
+    return Export(chunks(), ZIP_TYPE, f"audit-{view.id}-photos.zip")
+
+
+def _rating_rows(
+    user: User,
+    period: Period,
+    filters: rating_service.Filters,
+    options: rating_service.Options,
+    lang: str,
+) -> Iterator[list[Any]]:
+    """The header, then the caller's branches in rank order (placed among all), a page of the
+    ranking at a time."""
+    yield [_HEADERS[lang][name] for name in _RATING_COLUMNS]
+    page = 1
+    while True:
+        ranking = rating_service.branch_ranking(user, period, filters, options, page, 500)
+        for entry in ranking["entries"]:
+            values = {
+                **entry["rating"],
+                **entry,
+                "of": entry["of"],
+                "branch_code": entry["branch"]["code"],
+                "branch_name": entry["branch"]["name"],
+                "region_id": entry["branch"]["region_id"],
+            }
+            yield [_cell(values.get(name)) for name in _RATING_COLUMNS]
+        if page * 500 >= ranking["total"]:
+            return
+        page += 1
+
+
+def export_ratings(
+    user: User,
+    period: Period,
+    filters: rating_service.Filters,
+    options: rating_service.Options,
+    file_format: str,
+    lang: str,
+) -> Export:
+    """The branch ranking for a period (as ``GET /ratings/rankings/branches``, every page)."""
+    if filters.region_id is not None:
+        # Checked now: once the file has started, a 404 can no longer be answered.
+        rating_service.visible_region(user, filters.region_id)
+    rows = _rating_rows(user, period, filters, options, lang)
+    first, last = period.first, period.last
+    name = f"ratings-{first:%Y-%m}" + ("" if first == last else f"_{last:%Y-%m}")
+    if file_format == "xlsx":
+        return Export(_xlsx_chunks(rows, "ratings"), XLSX_TYPE, f"{name}.xlsx")
+    return Export(_csv_chunks(rows), CSV_TYPE, f"{name}.csv")
