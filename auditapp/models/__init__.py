@@ -1,5 +1,13 @@
 """SQLAlchemy 2.0 typed models. Importing this package registers every table."""
 
+from auditapp.models.attestation import (
+    AttestationPeriod,
+    AttestationRuleSet,
+    AttestationSheet,
+    Award,
+    InternalScore,
+    SheetResponse,
+)
 from auditapp.models.audit import (
     AUDIT_STATUSES,
     COUNTING_STATUSES,
@@ -25,6 +33,12 @@ __all__ = [
     "PART_KINDS",
     "ROLES",
     "ApiToken",
+    "AttestationPeriod",
+    "AttestationRuleSet",
+    "AttestationSheet",
+    "Award",
+    "InternalScore",
+    "SheetResponse",
     "Assignment",
     "Audit",
     "AuditHistory",
