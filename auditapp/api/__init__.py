@@ -299,7 +299,7 @@ def _handle_data_error(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints, the OpenAPI document and the JSON error handlers."""
-    from auditapp.api import audits, auth, checklists, network, ratings, users
+    from auditapp.api import attestation, audits, auth, checklists, network, ratings, users
 
     app.url_map.converters["int"] = IdConverter
     api.init_app(app)
@@ -311,6 +311,7 @@ def init_app(app: Flask) -> None:
     )
     for module in (auth, network, users, checklists, audits, ratings):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
+    api.register_blueprint(attestation.blp, url_prefix="/api/v1")
     app.before_request(_deny_unmarked)
     app.after_request(_cache_headers)
     app.before_request(_refuse_hostile_json)
