@@ -330,23 +330,27 @@ def _reachable_staff(user: User, period: AttestationPeriod, staff_id: int) -> St
 
 # Computing sheets --------------------------------------------------------------------------
 
-_ITEMS: dict[tuple[int, str], dict[str, tuple[str | None, str, str]]] = {}
+# (checklist version id, content hash) -> staff role -> [(item id, clause, text in Russian)]
+_ROLE_ITEMS: dict[tuple[int, str], dict[str, list[tuple[str, str, str]]]] = {}
 
 
-def _items_of(version_id: int, content_hash: str) -> dict[str, tuple[str | None, str, str]]:
-    """item id -> (staff role, clause, text in Russian) of a checklist version (cached by
-    content: a version's content never changes under its id)."""
+def _role_items(version_id: int, content_hash: str) -> dict[str, list[tuple[str, str, str]]]:
+    """The items of a checklist version by staff role, in checklist order (cached by content:
+    a version's content never changes under its id)."""
     key = (version_id, content_hash)
-    if key not in _ITEMS:
-        if len(_ITEMS) > 512:
-            _ITEMS.clear()
+    if key not in _ROLE_ITEMS:
+        if len(_ROLE_ITEMS) > 512:
+            _ROLE_ITEMS.clear()
         version = db.session.get(ChecklistVersion, version_id)
         assert version is not None
-        _ITEMS[key] = {
-            item.id: (item.staff_role, item.clause, localize(item.text, "ru"))
-            for item in checklist_of(version).items()
-        }
-    return _ITEMS[key]
+        by_role: dict[str, list[tuple[str, str, str]]] = {}
+        for item in checklist_of(version).items():
+            if item.staff_role is not None:
+                by_role.setdefault(item.staff_role, []).append(
+                    (item.id, item.clause, localize(item.text, "ru"))
+                )
+        _ROLE_ITEMS[key] = by_role
+    return _ROLE_ITEMS[key]
 
 
 def compute_sheets(
@@ -422,9 +426,9 @@ def compute_sheets(
         if member_id not in wanted or not detail:
             continue
         results = detail.get("items") or {}
-        for item_id, (staff_role, clause, text) in _items_of(version_id, content_hash).items():
+        for item_id, clause, text in _role_items(version_id, content_hash).get(role, ()):
             result = results.get(item_id)
-            if staff_role != role or result is None or result.get("na"):
+            if result is None or result.get("na"):
                 continue
             if (member_id, audit_id, item_id) in seen:
                 continue  # named twice in the same role: the item counts once
