@@ -466,3 +466,65 @@ def test_period_dates_must_be_whole_months(as_user: Any, year: Year) -> None:
         "/api/v1/attestation/periods", json={"name": "x", "rule_set_id": 987654}
     )
     assert missing.status_code == 404
+
+
+def test_evidence_photos_follow_the_visibility_policy(
+    as_user: Any, fieldwork: Any, network: Network
+) -> None:
+    """A barista item's photo is on the barista's sheet for those who may see it; a photo the
+    shopper withdrew is shown to HQ only; the shopper is named nowhere."""
+    from tests.conftest import jpeg_bytes, submission, upload_photo
+
+    shopper, reviewer = as_user("shopper"), as_user("reviewer")
+    assignment = fieldwork.assignments["shopper_n1"]
+    audit_uuid = str(uuid.uuid4())
+    kept = upload_photo(shopper, audit_uuid, assignment, "greeted", jpeg_bytes(5)).get_json()
+    gone_uuid = str(uuid.uuid4())
+    upload_photo(shopper, audit_uuid, assignment, "drink_quality", jpeg_bytes(6), gone_uuid)
+    assert shopper.delete(f"/api/v1/audits/{audit_uuid}/photos/{gone_uuid}").status_code == 200
+    upload_photo(shopper, audit_uuid, assignment, "receipt", jpeg_bytes(7))
+    staff = [{"staff_role": "barista", "staff_member_id": network.staff["E-N1-a"]}]
+    audit = _ok(
+        shopper.post(
+            f"/api/v1/audits/{audit_uuid}/submit", json=submission(assignment, staff=staff)
+        ),
+        201,
+    )
+    approved = _ok(
+        reviewer.post(f"/api/v1/audits/{audit['id']}/approve", json={"version": audit["version"]})
+    )
+    _ok(
+        reviewer.post(
+            f"/api/v1/audits/{audit['id']}/release", json={"version": approved["version"]}
+        )
+    )
+    admin = as_user("admin")
+    rule_set = _ok(
+        admin.post(
+            "/api/v1/attestation/rule-sets",
+            json={"code": "staff", "name": "Правила", "rules": {**RULES, "min_audits": 1}},
+        ),
+        201,
+    )
+    visit_year = datetime.fromisoformat(submission(assignment)["visit_started_at"]).year
+    period = _ok(
+        admin.post(
+            "/api/v1/attestation/periods",
+            json={"name": "год", "rule_set_id": rule_set["id"], "year": visit_year},
+        ),
+        201,
+    )
+    path = f"/api/v1/attestation/periods/{period['id']}/sheets/{network.staff['E-N1-a']}"
+
+    def photos(login: str) -> dict[str, list[int]]:
+        sheet = _ok(as_user(login).get(path))
+        assert "shopper" not in str(sheet)
+        return {e["item_id"]: e["photo_ids"] for e in sheet["evidence"]}
+
+    # Only barista items are evidence (the receipt is the cashier's); the withdrawn photo of
+    # drink_quality is QA's alone.
+    assert set(photos("employee_n1")) == {"greeted", "drink_quality"}
+    for login in ("employee_n1", "manager_n1", "director_n"):
+        assert photos(login) == {"greeted": [kept["id"]], "drink_quality": []}, login
+    admin_view = photos("admin")
+    assert admin_view["greeted"] == [kept["id"]] and len(admin_view["drink_quality"]) == 1
