@@ -398,7 +398,9 @@ def compute_sheets(
             AuditStaff.staff_member_id,
             AuditStaff.staff_role,
             Audit.id,
-            Audit.score_detail,
+            # Only the item results: decoding the whole score detail (sections, stages, roles)
+            # of every audit was half the time of a year's sheets.
+            Audit.score_detail["items"],
             Audit.checklist_version_id,
             ChecklistVersion.content_hash,
             RatingAudit.visit_date,
@@ -417,15 +419,14 @@ def compute_sheets(
         member_id,
         role,
         audit_id,
-        detail,
+        results,
         version_id,
         content_hash,
         visit,
         branch_id,
     ) in db.session.execute(served_query):
-        if member_id not in wanted or not detail:
+        if member_id not in wanted or not results:
             continue
-        results = detail.get("items") or {}
         for item_id, clause, text in _role_items(version_id, content_hash).get(role, ()):
             result = results.get(item_id)
             if result is None or result.get("na"):
