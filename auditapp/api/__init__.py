@@ -299,7 +299,16 @@ def _handle_data_error(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints, the OpenAPI document and the JSON error handlers."""
-    from auditapp.api import audits, auth, checklists, network, ratings, reports, users
+    from auditapp.api import (
+        attestation,
+        audits,
+        auth,
+        checklists,
+        network,
+        ratings,
+        reports,
+        users,
+    )
 
     app.url_map.converters["int"] = IdConverter
     api.init_app(app)
@@ -309,7 +318,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
-    for module in (auth, network, users, checklists, audits, ratings, reports):
+    for module in (auth, network, users, checklists, audits, ratings, reports, attestation):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.before_request(_deny_unmarked)
     app.after_request(_cache_headers)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from auditapp.clock import FakeClock, installed
-from auditapp.demo import network
+from auditapp.demo import attestation, network
 from auditapp.demo.activity import MSK, Timeline, Year, local_time, month_start
 from auditapp.demo.network import DemoLogin
 from auditapp.extensions import db
@@ -94,6 +94,7 @@ def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
         timeline.at(local_time(first_wave - timedelta(days=20), 10, MSK), open_checklists)
         with year.pool:
             timeline.run()
+        logins += attestation.load_attestation(first_wave, today, random.Random(seed + 2))
     return logins
 
 

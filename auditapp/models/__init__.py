@@ -1,5 +1,13 @@
 """SQLAlchemy 2.0 typed models. Importing this package registers every table."""
 
+from auditapp.models.attestation import (
+    AttestationPeriod,
+    AttestationRuleSet,
+    AttestationSheet,
+    Award,
+    InternalScore,
+    SheetResponse,
+)
 from auditapp.models.audit import (
     Assignment,
     Audit,
@@ -21,6 +29,12 @@ __all__ = [
     "JOB_STATUSES",
     "PART_KINDS",
     "ApiToken",
+    "AttestationPeriod",
+    "AttestationRuleSet",
+    "AttestationSheet",
+    "Award",
+    "InternalScore",
+    "SheetResponse",
     "Assignment",
     "Audit",
     "AuditHistory",

@@ -1,10 +1,10 @@
 """report jobs: large documents built in the background
 
 A network or region comparison PDF is built by a worker for the user who asked, and fetched
-when ready. Written with down_revision 0005: the lead re-points it at 0006 when merging.
+when ready.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 00:20:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,33 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/assignments"): HQ | {"shopper"},
     ("GET", "/api/v1/assignments/<int:assignment_id>"): HQ | {"shopper"},
     ("DELETE", "/api/v1/assignments/<int:assignment_id>"): A,
+    ("GET", "/api/v1/attestation/rule-sets"): HQ,
+    ("POST", "/api/v1/attestation/rule-sets"): A,
+    ("GET", "/api/v1/attestation/rule-sets/<int:rule_set_id>"): ALL - {"shopper"},
+    ("GET", "/api/v1/attestation/periods"): ALL - {"shopper"},
+    ("POST", "/api/v1/attestation/periods"): A,
+    ("GET", "/api/v1/attestation/periods/<int:period_id>"): ALL - {"shopper"},
+    ("PUT", "/api/v1/attestation/periods/<int:period_id>/rule-set"): A,
+    ("POST", "/api/v1/attestation/periods/<int:period_id>/close"): A,
+    ("GET", "/api/v1/attestation/periods/<int:period_id>/sheets"): ALL - {"shopper"},
+    ("GET", "/api/v1/attestation/periods/<int:period_id>/sheets/<int:staff_id>"): ALL - {"shopper"},
+    ("POST", "/api/v1/attestation/periods/<int:period_id>/sheets/<int:staff_id>/acknowledge"): {
+        "employee"
+    },
+    ("POST", "/api/v1/attestation/periods/<int:period_id>/sheets/<int:staff_id>/object"): {
+        "employee"
+    },
+    (
+        "POST",
+        "/api/v1/attestation/periods/<int:period_id>/sheets/<int:staff_id>/internal-scores",
+    ): {"admin", "manager"},
+    ("GET", "/api/v1/attestation/objections"): {"admin", "manager"},
+    ("POST", "/api/v1/attestation/objections/<int:response_id>/answer"): {"admin", "manager"},
+    ("GET", "/api/v1/attestation/overdue"): READ_NETWORK,
+    ("GET", "/api/v1/attestation/periods/<int:period_id>/leaderboards"): READ_NETWORK,
+    ("GET", "/api/v1/attestation/periods/<int:period_id>/awards"): HQ,
+    ("POST", "/api/v1/attestation/periods/<int:period_id>/awards"): A,
+    ("GET", "/api/v1/attestation/periods/<int:period_id>/awards.csv"): HQ,
     ("GET", "/api/v1/audits"): ALL,
     ("GET", "/api/v1/audits/<int:audit_id>"): ALL,
     ("GET", "/api/v1/audits/<int:audit_id>/report.pdf"): ALL,

@@ -101,7 +101,37 @@ def seed(as_user: Any, fieldwork: Fieldwork, network: Network) -> dict[str, Any]
         json={"assignment_id": fieldwork.assignments["shopper_s2"], "answers": {"greeted": True}},
     )
     assert draft.status_code == 200, draft.get_json()
+    seed_attestation(as_user, network)
     return {"client_uuid": [released_uuid, submitted_uuid, draft_uuid]}
+
+
+def seed_attestation(as_user: Any, network: Network) -> None:
+    """A rule set, an open period with an internal score, and a closed one with an objection
+    (small ids, so the fuzzing reaches them)."""
+    admin, employee = as_user("admin"), as_user("employee_n1")
+    rules = {"weights": {"individual": 50, "collective": 30, "internal": 20}}
+    rule_set = admin.post(
+        "/api/v1/attestation/rule-sets", json={"code": "staff", "name": "Правила", "rules": rules}
+    ).get_json()
+    staff = network.staff["E-N1-a"]
+    for name in ("Открытый", "Закрытый"):
+        period = admin.post(
+            "/api/v1/attestation/periods", json={"name": name, "rule_set_id": rule_set["id"]}
+        ).get_json()
+        scored = as_user("manager_n1").post(
+            f"/api/v1/attestation/periods/{period['id']}/sheets/{staff}/internal-scores",
+            json={"score": 80, "reason": "Тест"},
+        )
+        assert scored.status_code == 201, scored.get_json()
+    closed = admin.post(
+        f"/api/v1/attestation/periods/{period['id']}/close", json={"version": period["version"]}
+    )
+    assert closed.status_code == 200, closed.get_json()
+    objected = employee.post(
+        f"/api/v1/attestation/periods/{period['id']}/sheets/{staff}/object",
+        json={"comment": "Не согласен"},
+    )
+    assert objected.status_code == 200, objected.get_json()
 
 
 def api_token(as_user: Any, login: str) -> str:

@@ -295,6 +295,26 @@ def _check_trends(audits: list[Audit]) -> None:
     assert len(steady_or_better) >= 2 * len(change) // 3, change
 
 
+def _check_attestation() -> None:
+    """Two rule set versions, a closed and an open period, sheets in every state, awards."""
+    from auditapp.models import AttestationPeriod, AttestationSheet, Award
+    from auditapp.services import attestation
+
+    periods = list(db.session.execute(select(AttestationPeriod).order_by(AttestationPeriod.id)))
+    closed, current = (row[0] for row in periods)
+    assert (closed.status, current.status) == ("closed", "open")
+    assert current.rule_set_id != closed.rule_set_id
+    sheets = list(db.session.execute(select(AttestationSheet)).scalars())
+    assert len(sheets) >= 10 and {s.period_id for s in sheets} == {closed.id}
+    assert {"graded"} <= {s.status for s in sheets}
+    admin = db.session.execute(select(User).where(User.login == "admin")).scalar_one()
+    states = {item["state"] for item in attestation.list_sheets(admin, closed.id, 1, 500)["items"]}
+    assert {"pending", "acknowledged", "objected", "answered"} <= states
+    live = attestation.list_sheets(admin, current.id, 1, 5)["items"]
+    assert live and {item["state"] for item in live} == {"live"}
+    assert db.session.execute(select(Award)).first() is not None
+
+
 def test_demo_loads_a_consistent_year_of_audits(app: Flask) -> None:
     demo.load_demo(date.today())
     audits = _audits()
@@ -308,6 +328,8 @@ def test_demo_loads_a_consistent_year_of_audits(app: Flask) -> None:
     _check_submission_hashes(audits)
     _check_history(audits)
     _check_trends(audits)
+
+    _check_attestation()
 
     made = demo.summary()
     assert sum(made.audits.values()) == len(audits)
