@@ -402,8 +402,15 @@ class Options:
         return Options(**values)
 
 
-def _filtered(query: AnySelect, model: Any, filters: Filters) -> AnySelect:
-    """Apply filters to a query over a roll-up table (joined to Branch when needed)."""
+def _filtered(
+    query: AnySelect, model: Any, filters: Filters, branch_ids: Iterable[int] | None = None
+) -> AnySelect:
+    """Apply filters (and, when given, a set of branches) to a query over a roll-up table,
+    joined to Branch when a filter needs the branch's kind or region."""
+    if filters.branch_kind is not None or filters.region_id is not None:
+        query = query.join(Branch, Branch.id == model.branch_id)
+    if branch_ids is not None:
+        query = query.where(model.branch_id.in_(list(branch_ids)))
     if filters.checklist is not None:
         query = query.where(model.checklist_slug == filters.checklist)
     if filters.channel is not None:
@@ -505,11 +512,7 @@ def branch_moments(
             .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
             .group_by(RatingRollup.branch_id, RatingRollup.checklist_slug, RatingRollup.part_key)
         )
-    if filters.branch_kind is not None or filters.region_id is not None:
-        query = query.join(Branch, Branch.id == RatingRollup.branch_id)
-    query = _filtered(query, RatingRollup, filters)
-    if branch_ids is not None:
-        query = query.where(RatingRollup.branch_id.in_(list(branch_ids)))
+    query = _filtered(query, RatingRollup, filters, branch_ids)
     return {
         (branch_id, key): Moments(int(n or 0), float(total or 0.0), float(total_sq or 0.0))
         for branch_id, key, n, total, total_sq in db.session.execute(query).all()
@@ -605,11 +608,7 @@ def _group_breakdowns(
             RatingRollup.channel,
         )
     )
-    if filters.branch_kind is not None or filters.region_id is not None:
-        query = query.join(Branch, Branch.id == RatingRollup.branch_id)
-    query = _filtered(query, RatingRollup, filters)
-    if branch_ids is not None:
-        query = query.where(RatingRollup.branch_id.in_(list(branch_ids)))
+    query = _filtered(query, RatingRollup, filters, branch_ids)
     # (kind, key) -> branch -> [n, total]: channels and checklists merged per branch first.
     sums: dict[tuple[str, str], dict[int, list[float]]] = {}
     for branch_id, kind, slug, key, channel, n, total in db.session.execute(query).all():
@@ -896,11 +895,7 @@ def _monthly(
         )
         .group_by(RatingRollup.branch_id, RatingRollup.month)
     )
-    if filters.branch_kind is not None or filters.region_id is not None:
-        query = query.join(Branch, Branch.id == RatingRollup.branch_id)
-    query = _filtered(query, RatingRollup, filters)
-    if branch_ids is not None:
-        query = query.where(RatingRollup.branch_id.in_(list(branch_ids)))
+    query = _filtered(query, RatingRollup, filters, branch_ids)
     result: dict[int, dict[date, Moments]] = {}
     for branch_id, month, n, total, total_sq in db.session.execute(query).all():
         if n:
@@ -1034,11 +1029,7 @@ def standards(
             RatingItemRollup.clause,
         )
     )
-    if scoped.branch_kind is not None or scoped.region_id is not None:
-        query = query.join(Branch, Branch.id == RatingItemRollup.branch_id)
-    query = _filtered(query, RatingItemRollup, scoped)
-    if branch_ids is not None:
-        query = query.where(RatingItemRollup.branch_id.in_(branch_ids))
+    query = _filtered(query, RatingItemRollup, scoped, branch_ids)
     totals: dict[tuple[str, str, str], PassCount] = {}
     by_branch: dict[tuple[str, str, str], dict[Any, PassCount]] = {}
     for branch_id, slug, item_id, clause, n, earned, possible in db.session.execute(query).all():
