@@ -21,6 +21,8 @@ const SHELL_FILES = [
   "/pwa/js/store.js",
   "/pwa/js/sync.js",
   "/pwa/js/ui.js",
+  "/pwa/js/routes.js",
+  "/pwa/js/office/index.js",
   "/pwa/js/screens/assignments.js",
   "/pwa/js/screens/audits.js",
   "/pwa/js/screens/login.js",

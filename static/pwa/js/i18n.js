@@ -5,7 +5,8 @@ const TEXTS = {
     login: "Логин", password: "Пароль", signin: "Войти", signout: "Выйти",
     badLogin: "Неверный логин или пароль", offline: "Нет соединения", online: "В сети",
     sessionExpired: "Сессия истекла. Войдите снова: неотправленные данные сохранены и уйдут после входа.",
-    notShopper: "Это приложение для тайных покупателей. Войдите под учётной записью покупателя.",
+    notAllowed: "Нет доступа", notAllowedText: "Этот раздел недоступен для вашей роли.",
+    notFound: "Страница не найдена", notFoundText: "Такой страницы нет.", toHome: "На главную",
     assignments: "Задания", pastAudits: "Мои отчёты", outbox: "Исходящие",
     noAssignments: "Открытых заданий нет.", window: "Срок", dayPart: "Часть дня",
     checklist: "Чек-лист", address: "Адрес", status: "Статус",
@@ -57,7 +58,8 @@ const TEXTS = {
     login: "Login", password: "Password", signin: "Sign in", signout: "Sign out",
     badLogin: "Wrong login or password", offline: "Offline", online: "Online",
     sessionExpired: "Your session has expired. Sign in again: unsent data is kept and will be sent after you sign in.",
-    notShopper: "This app is for mystery shoppers. Sign in with a shopper account.",
+    notAllowed: "Not allowed", notAllowedText: "Your role cannot open this page.",
+    notFound: "Page not found", notFoundText: "There is no such page.", toHome: "Go to the start",
     assignments: "Assignments", pastAudits: "My reports", outbox: "Outbox",
     noAssignments: "No open assignments.", window: "Window", dayPart: "Day part",
     checklist: "Checklist", address: "Address", status: "Status",
@@ -118,6 +120,17 @@ export function setLang(code) {
   lang = code === "en" ? "en" : "ru";
   localStorage.setItem("lang", lang);
   document.documentElement.lang = lang;
+}
+
+/** Add texts of a group of screens: `extra` is {ru: {...}, en: {...}}; a key defined twice is
+ * a mistake and throws (each screen module owns its keys). */
+export function addTexts(extra) {
+  for (const language of Object.keys(TEXTS)) {
+    for (const [key, value] of Object.entries(extra[language] || {})) {
+      if (key in TEXTS[language]) throw new Error(`text ${key} defined twice`);
+      TEXTS[language][key] = value;
+    }
+  }
 }
 
 /** The text for `key` in the current language (the key itself if missing, to spot gaps). */

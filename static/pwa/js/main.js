@@ -13,10 +13,15 @@ import { renderStaff } from "./screens/staff.js";
 import { renderSection } from "./screens/section.js";
 import { renderReview } from "./screens/review.js";
 import { renderOutbox } from "./screens/outbox.js";
+import { home, homeOf, menuEntry, menuFor, resolve, route } from "./routes.js";
+import "./office/index.js";
 
 export const APP_VERSION = "2026.11.29-1";
 const view = document.getElementById("view");
 const banners = { session: null, update: null, space: null, persist: null };
+
+/** True when the signed-in user is a shopper (the only role with a bundle and an outbox). */
+const isShopper = () => app.me?.role === "shopper";
 
 /** Go to a route (hash). */
 export function go(route) {
@@ -48,15 +53,34 @@ async function renderChrome() {
   const count = await sync.pendingCount();
   tabs.hidden = !app.me; // the session may have ended while counting
   if (!app.me) return;
-  const route = location.hash || "#/";
-  const link = (href, label, extra) => h("a", {
-    href, "aria-current": route === href ? "page" : null,
-  }, label, extra);
+  const current = location.hash || "#/";
+  const link = (entry) => h("a", {
+    href: entry.href, "aria-current": current === entry.href ? "page" : null,
+  }, t(entry.label), entry.count && count ? h("span", { class: "count" }, ` (${count})`) : null);
   mount(tabs,
-    link("#/", t("assignments")),
-    link("#/audits", t("pastAudits")),
-    link("#/outbox", t("outbox"), count ? h("span", { class: "count" }, ` (${count})`) : null),
+    menuFor(app.me.role).map(link),
     h("button", { type: "button", class: "linklike", onclick: signOut }, t("signout")));
+}
+
+// The shopper's screens (the branch side's and HQ's register themselves in office/).
+const SHOPPER = ["shopper"];
+route("/", SHOPPER, (v) => renderAssignments(v));
+route("/a/:id", SHOPPER, (v, p) => renderAssignment(v, p.id));
+route("/v/:id/staff", SHOPPER, (v, p) => renderStaff(v, p.id));
+route("/v/:id/s/:n", SHOPPER, (v, p) => renderSection(v, p.id, Number(p.n)));
+route("/v/:id/s/:n/:item", SHOPPER, (v, p) => renderSection(v, p.id, Number(p.n), p.item));
+route("/v/:id/review", SHOPPER, (v, p) => renderReview(v, p.id));
+route("/outbox", SHOPPER, (v) => renderOutbox(v));
+route("/audits", SHOPPER, (v) => renderAudits(v));
+menuEntry({ href: "#/", label: "assignments", roles: SHOPPER, order: 10 });
+menuEntry({ href: "#/audits", label: "pastAudits", roles: SHOPPER, order: 20 });
+menuEntry({ href: "#/outbox", label: "outbox", roles: SHOPPER, order: 30, count: true });
+home("shopper", "#/");
+
+/** The page for a route the role may not open, or one that does not exist. */
+function renderRefusal(target, title, text) {
+  mount(target, h("h1", {}, t(title)), h("section", { class: "card stack", role: "alert" },
+    h("p", {}, t(text)), h("a", { href: homeOf(app.me.role) }, t("toHome"))));
 }
 
 async function signOut() {
@@ -71,19 +95,17 @@ async function signOut() {
 export async function render() {
   await renderChrome();
   const route = (location.hash || "#/").slice(1);
-  view.dataset.screen = app.me ? route.split("/")[1] || "assignments" : "login";
+  view.dataset.screen = app.me ? route.split("/")[1]?.split("?")[0] || (isShopper() ? "assignments" : "home") : "login";
   if (!app.me) {
     renderLogin(view, { onSignedIn });
     return;
   }
-  const parts = route.split("/").filter(Boolean);
-  if (parts[0] === "a") await renderAssignment(view, parts[1]);
-  else if (parts[0] === "v" && parts[2] === "staff") await renderStaff(view, parts[1]);
-  else if (parts[0] === "v" && parts[2] === "s") await renderSection(view, parts[1], Number(parts[3]), parts[4]);
-  else if (parts[0] === "v" && parts[2] === "review") await renderReview(view, parts[1]);
-  else if (parts[0] === "outbox") await renderOutbox(view);
-  else if (parts[0] === "audits") await renderAudits(view);
-  else await renderAssignments(view);
+  let path = route || "/";
+  if (path === "/" && homeOf(app.me.role) !== "#/") path = homeOf(app.me.role).slice(1);
+  const found = resolve(path, app.me.role);
+  if (!found) renderRefusal(view, "notFound", "notFoundText");
+  else if (!found.allowed) renderRefusal(view, "notAllowed", "notAllowedText");
+  else await found.route.render(view, found.params, found.query);
   const heading = view.querySelector("h1");
   if (heading && !view.contains(document.activeElement)) {
     heading.tabIndex = -1;
@@ -96,8 +118,10 @@ async function onSignedIn(me) {
   await store.setKV("me", me);
   sync.setUser(me.id);
   setBanner("session", null);
-  try { await refreshFromServer(); } catch { /* offline: the cached bundle serves */ }
-  await sync.syncNow();
+  if (isShopper()) {
+    try { await refreshFromServer(); } catch { /* offline: the cached bundle serves */ }
+    await sync.syncNow();
+  }
   render();
 }
 
@@ -167,7 +191,7 @@ async function boot() {
   await render();
   watchUpdates();
   checkStorage();
-  if (app.me) {
+  if (isShopper()) {
     // Sync on start even when the phone believes it is offline: a failed try only schedules
     // the next one (with backoff), and navigator.onLine is not always right.
     if (navigator.onLine) {
@@ -179,7 +203,7 @@ async function boot() {
   document.body.dataset.ready = "1";
   performance.mark("app-ready"); // bench/pwa.py reads it: time to an interactive list
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && app.me) sync.syncNow();
+    if (document.visibilityState === "visible" && isShopper()) sync.syncNow();
   });
 }
 

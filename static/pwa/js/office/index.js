@@ -1,0 +1,2 @@
+// The screens of the branch side and HQ (managers, directors, employees, reviewers, admins).
+// Each module registers its own routes, menu entries and texts when imported.
