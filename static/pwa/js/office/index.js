@@ -3,3 +3,6 @@
 import "./manager.js";
 import "./audit.js";
 import "./employee.js";
+import "./director.js";
+import "./reviewqueue.js";
+import "./admin.js";
