@@ -33,6 +33,7 @@ from auditapp.schemas.audits import (
     DisputeCreateSchema,
     DisputePageSchema,
     DisputePhotoUploadSchema,
+    DisputeQuery,
     DisputeResolveSchema,
     DisputeSchema,
     DistributeSchema,
@@ -356,12 +357,13 @@ def raise_dispute(fields: dict[str, Any], audit_id: int) -> Any:
 
 
 @blp.route("/disputes")
-@require(*HQ)
-@blp.arguments(PageArgs, location="query")
+@require(*HQ, "director", "manager")
+@blp.arguments(DisputeQuery, location="query")
 @blp.response(200, DisputePageSchema)
 def open_disputes(args: dict[str, Any]) -> Any:
-    """Open disputes, oldest first."""
-    return audit_service.open_disputes(args)
+    """Disputes of the audits the caller may see, oldest first: open ones by default
+    (``status=any`` for all, e.g. a manager following their branch's disputes)."""
+    return audit_service.open_disputes(current_user, args)
 
 
 @blp.route("/disputes/<int:dispute_id>/resolve", methods=["POST"])

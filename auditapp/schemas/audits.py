@@ -266,6 +266,17 @@ class DisputeCreateSchema(ApiSchema):
     )
 
 
+class DisputeQuery(PageArgs):
+    """Which disputes to list."""
+
+    status = fields.String(
+        load_default="open",
+        validate=validate.OneOf(("open", "upheld", "rejected", "any")),
+        metadata={"description": "open (default), upheld, rejected or any"},
+    )
+    branch_id = Id()
+
+
 class DisputeResolveSchema(ApiSchema):
     """The reviewer's decision on a dispute."""
 

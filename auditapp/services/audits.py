@@ -808,7 +808,16 @@ def list_disputes(user: User, audit_id: int) -> list[Dispute]:
     return list(get_audit(user, audit_id).disputes)
 
 
-def open_disputes(filters: dict[str, Any]) -> dict[str, Any]:
-    """Open disputes for the reviewers, oldest first."""
-    query = select(Dispute).where(Dispute.status == "open").order_by(Dispute.raised_at)
-    return paginate(query, filters["page"], filters["per_page"])
+def open_disputes(user: User, filters: dict[str, Any]) -> dict[str, Any]:
+    """Disputes of the audits ``user`` may see (HQ: all; managers and directors: their
+    branches' released audits), oldest first; open ones unless ``status`` says otherwise."""
+    query = (
+        select(Dispute).join(Audit, Dispute.audit_id == Audit.id).where(access.audit_filter(user))
+    )
+    if filters.get("status", "open") != "any":
+        query = query.where(Dispute.status == filters.get("status", "open"))
+    if "branch_id" in filters:
+        query = query.where(Audit.branch_id == filters["branch_id"])
+    return paginate(
+        query.order_by(Dispute.raised_at, Dispute.id), filters["page"], filters["per_page"]
+    )

@@ -78,7 +78,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/checklists/<int:version_id>"): READ_NETWORK,
     ("POST", "/api/v1/checklists/import"): A,
     ("POST", "/api/v1/checklists/validate"): A,
-    ("GET", "/api/v1/disputes"): HQ,
+    ("GET", "/api/v1/disputes"): READ_NETWORK,
     ("GET", "/api/v1/exports/<any(audits, answers):kind>"): READ_NETWORK,
     ("GET", "/api/v1/exports/ratings"): READ_NETWORK,
     ("POST", "/api/v1/disputes/<int:dispute_id>/resolve"): HQ,

@@ -10,7 +10,7 @@ import { route } from "../routes.js";
 import { app, newUuid } from "../state.js";
 import { badge, h, mount, uid } from "../ui.js";
 import { barChart, fmtScore } from "./charts.js";
-import { checklistVersion, errorPanel, getJson } from "./data.js";
+import { checklistVersion, errorPanel, getJson, STAGES } from "./data.js";
 import { BRANCH_READERS } from "./manager.js";
 
 addTexts({
@@ -158,10 +158,12 @@ export async function renderAudit(view, params) {
   const canDispute = app.me.role === "manager" && audit.status === "released";
   const photos = audit.photos.filter((p) => p.status === "ready" && p.purpose !== "dispute");
   const sections = definition?.sections || [];
-  const sectionRows = Object.entries(detail.sections || {}).map(([id, part]) => ({
+  const place = (id) => { const i = sections.findIndex((s) => s.id === id); return i < 0 ? 9999 : i; };
+  const sectionRows = Object.entries(detail.sections || {}).sort(([a], [b]) => place(a) - place(b)).map(([id, part]) => ({
     label: tr(sections.find((s) => s.id === id)?.title) || id, value: part.score, n: null,
   }));
-  const stageRows = Object.entries(detail.stages || {}).map(([id, part]) => ({ label: t(`offStage_${id}`), value: part.score, n: null }));
+  const stageRows = STAGES.filter((id) => detail.stages?.[id])
+    .map((id) => ({ label: t(`offStage_${id}`), value: detail.stages[id].score, n: null }));
   const lang = getLang();
   mount(view,
     h("p", {}, h("a", { href: `#/branch/${audit.branch_id}` }, `← ${t("audToBranch")}`)),

@@ -67,11 +67,21 @@ export function findItem(definition, itemId) {
 
 /** The title of a section key "checklist:section" (the key itself when unknown). */
 export async function sectionTitle(key) {
+  return (await sectionInfo(key)).title;
+}
+
+/** A section key "checklist:section" as {title, order}: its title and its place in the
+ * checklist (unknown sections last), so breakdowns read in the checklist's order. */
+export async function sectionInfo(key) {
   const [slug, sectionId] = key.split(":");
   const definition = await checklistBySlug(slug);
-  const section = definition?.sections.find((s) => s.id === sectionId);
-  return section ? tr(section.title) : key;
+  const index = definition ? definition.sections.findIndex((s) => s.id === sectionId) : -1;
+  return index < 0 ? { title: key, order: [slug, 9999] }
+    : { title: tr(definition.sections[index].title), order: [slug, index] };
 }
+
+/** The stages in the customer's cycle order. */
+export const STAGES = ["pre_purchase", "purchase", "after_sale"];
 
 /** This month as YYYY-MM (UTC, as the API's default period). */
 export function currentMonth() {

@@ -126,7 +126,7 @@ function evidenceSection(sheet, linkAudits) {
             h("thead", {}, h("tr", {}, [t("empItem"), t("empEarned"), t("empPossible"), t("empPhotos")].map((c) => h("th", { scope: "col" }, c)))),
             h("tbody", {}, rows.map((r) => h("tr", { dataset: { item: r.item_id } },
               h("th", { scope: "row" }, `${t("mgrClause")} ${r.clause} — ${r.item_text}`,
-                r.earned < r.possible ? h("span", {}, " ", badge("bad", t("audNotMet"))) : null),
+                r.earned < r.possible ? h("span", {}, " ", r.earned > 0 ? badge("warn", t("audPartly")) : badge("bad", t("audNotMet"))) : null),
               h("td", { class: "num", "data-test": "earned" }, fmtScore(r.earned)),
               h("td", { class: "num" }, fmtScore(r.possible)),
               h("td", {}, (r.photo_ids || []).map((id) => h("a", { href: `${API}/photos/${id}/display`, target: "_blank", rel: "noopener" },

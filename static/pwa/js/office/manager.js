@@ -9,7 +9,7 @@ import { home, menuEntry, route } from "../routes.js";
 import { app } from "../state.js";
 import { badge, h, mount } from "../ui.js";
 import { barChart, fmtChange, fmtMonth, fmtScore, trendChart } from "./charts.js";
-import { checklistBySlug, currentMonth, errorPanel, findItem, getJson, periodSelect, qs, sectionTitle } from "./data.js";
+import { checklistBySlug, currentMonth, errorPanel, findItem, getJson, periodSelect, qs, sectionInfo, STAGES } from "./data.js";
 
 addTexts({
   ru: {
@@ -143,11 +143,13 @@ function declineCard(trend) {
 
 async function breakdownCharts(body) {
   const stages = body.breakdowns?.stage || {};
-  const order = ["pre_purchase", "purchase", "after_sale"].filter((s) => stages[s]);
+  const order = STAGES.filter((s) => stages[s]);
   const stageRows = order.map((key) => ({ label: t(`offStage_${key}`), value: stages[key].mean, n: stages[key].n }));
   const sections = body.breakdowns?.section || {};
-  const sectionRows = await Promise.all(Object.entries(sections).map(async ([key, s]) =>
-    ({ label: await sectionTitle(key), value: s.mean, n: s.n })));
+  const infos = await Promise.all(Object.entries(sections).map(async ([key, s]) =>
+    ({ info: await sectionInfo(key), value: s.mean, n: s.n })));
+  infos.sort((a, b) => a.info.order[0].localeCompare(b.info.order[0]) || a.info.order[1] - b.info.order[1]);
+  const sectionRows = infos.map((row) => ({ label: row.info.title, value: row.value, n: row.n }));
   return h("div", { class: "grid two" },
     h("section", { class: "card", id: "stages" }, barChart({ title: t("mgrStages"), rows: stageRows, valueLabel: t("mgrScore") })),
     h("section", { class: "card", id: "sections" }, barChart({ title: t("mgrSections"), rows: sectionRows, valueLabel: t("mgrScore") })));
