@@ -204,6 +204,7 @@ export async function renderReviewAudit(view, params) {
   mount(view,
     h("p", {}, h("a", { href: "#/review" }, `← ${t("rv_toQueue")}`)),
     h("h1", {}, `${t("rv_report")} №${audit.id} · ${audit.branch_code}`),
+    subNav(""),
     noticeCard(),
     h("div", { class: "grid two rv-top" },
       h("section", { class: `card ${audit.flags?.length ? "warn" : ""}`, id: "flags" }, h("h2", {}, t("rv_flags")), flagList(audit.flags)),
