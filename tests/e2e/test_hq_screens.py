@@ -405,7 +405,11 @@ def test_admin_imports_a_checklist_after_fixing_its_error(
     _screens(browser, page, "checklist-imported")
 
     # A branch CSV with a bad row: nothing imported, the row and column shown.
-    csv = "code,name,kind,region_code,city\nN9,Филиал N9,store,N,Мурманск\nN10,Филиал N10,castle,N,Мурманск\n"
+    csv = (
+        "code,name,kind,region_code,city\n"
+        "N9,Филиал N9,store,N,Мурманск\n"
+        "N10,Филиал N10,castle,N,Мурманск\n"
+    )
     refused = api.post(
         "/api/v1/branches/import", data=csv.encode(), content_type="text/csv"
     ).get_json()["error"]["fields"]["rows"]
