@@ -39,7 +39,7 @@ addTexts({
     hq_mostImproved: "Наибольший рост", hq_topEmployees: "Лучшие сотрудники", hq_topStandards: "Лучше всего выполняемые стандарты",
     hq_regionLeaders: "Лучшие филиалы региона {name}", hq_value: "Значение", hq_employee: "Сотрудник",
     hq_points: "Баллы", hq_grade: "Оценка", hq_standard: "Стандарт", hq_passRate: "Выполнение", hq_audits: "Визитов",
-    hq_nobody: "Пока никого.", hq_prevMean: "Прошлый период",
+    hq_nobody: "Пока никого.", hq_prevMean: "Прошлый период", hq_loadingRest: "(загружаются все {n}; сортировка станет доступна)",
   },
   en: {
     hq_ratings: "Ratings", hq_ranking: "Branch ranking", hq_regions: "Regions", hq_heatmap: "Heat-map",
@@ -65,7 +65,7 @@ addTexts({
     hq_mostImproved: "Most improved", hq_topEmployees: "Top employees", hq_topStandards: "Standards most often met",
     hq_regionLeaders: "Top branches of {name}", hq_value: "Value", hq_employee: "Employee",
     hq_points: "Points", hq_grade: "Grade", hq_standard: "Standard", hq_passRate: "Met", hq_audits: "Visits",
-    hq_nobody: "Nobody yet.", hq_prevMean: "Previous period",
+    hq_nobody: "Nobody yet.", hq_prevMean: "Previous period", hq_loadingRest: "(loading all {n}; sorting becomes available)",
   },
 });
 
@@ -193,7 +193,8 @@ const SORTS = {
 
 /** A sortable table over `entries` with the page on screen only. Rows are built once (on
  * first show) and kept, so re-sorting and paging only move existing nodes. */
-function rankingTable(entries, filters, regionCodes) {
+function rankingTable(firstEntries, total, filters, regionCodes) {
+  let entries = firstEntries;
   const state = { key: "rank", dir: 1, page: 0 };
   const built = new Map();
   const tbody = h("tbody", {});
@@ -222,16 +223,20 @@ function rankingTable(entries, filters, regionCodes) {
     }
     return row;
   };
-  const pages = () => Math.max(1, Math.ceil(order.length / PAGE_SIZE));
+  const pages = () => Math.max(1, Math.ceil(Math.max(order.length, total) / PAGE_SIZE));
+  const complete = () => entries.length >= total;
   function show(page) {
     state.page = Math.max(0, Math.min(pages() - 1, page));
     const fragment = document.createDocumentFragment();
     for (const e of order.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE)) fragment.append(rowOf(e));
     tbody.replaceChildren(fragment);
-    status.textContent = fill(t("hq_page"), { page: state.page + 1, pages: pages() });
+    status.textContent = fill(t("hq_page"), { page: state.page + 1, pages: pages() })
+      + (complete() ? "" : ` ${fill(t("hq_loadingRest"), { n: total })}`);
     prev.disabled = state.page === 0;
-    next.disabled = state.page >= pages() - 1;
+    next.disabled = state.page >= pages() - 1 || !complete();
+    for (const button of sortButtons) button.disabled = !complete();
   }
+  const sortButtons = [];
   const headers = [];
   function sortBy(key) {
     state.dir = state.key === key ? -state.dir : (key === "mean" || key === "change" ? -1 : 1);
@@ -254,6 +259,7 @@ function rankingTable(entries, filters, regionCodes) {
     const th = h("th", { scope: "col", class: numeric ? "num" : null, "aria-sort": key === "rank" ? "ascending" : "none", dataset: { key } },
       h("button", { type: "button", class: "sort", title: t("hq_sortBy"), onclick: () => sortBy(key) }, label));
     headers.push(th);
+    sortButtons.push(th.querySelector("button"));
     return th;
   };
   const table = h("table", { class: "data ranking", id: "ranking" },
@@ -265,38 +271,63 @@ function rankingTable(entries, filters, regionCodes) {
       head(t("hq_shrunk"), "shrunk", true), head(t("hq_flag")))),
     tbody);
   show(0);
-  return h("div", {},
+  const node = h("div", {},
     h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": t("hq_rankingTable") }, table),
     h("div", { class: "row pager" }, prev, status, next));
+  /** Every entry has arrived: sorting and paging work over all of them. */
+  node.complete = (all) => {
+    entries = all;
+    order = all.slice();
+    show(state.page);
+  };
+  return node;
 }
 
-/** The ranking of branches in scope, each placed among all (network or the chosen region). */
+/** The ranking of branches in scope, each placed among all (network or the chosen region).
+ * The first page (in rank order, as shown first) comes in its own small request and is drawn
+ * at once; every entry then comes in one request (a page of up to 5,000) and sorting and
+ * paging cover them all. */
 export async function renderRanking(view, _params, query) {
   const started = performance.now();
+  delete view.dataset.rows; // set again once every entry is in (bench/screens.py waits for it)
   const filters = filtersOf(query);
   mount(view, h("h1", {}, t("hq_ranking")), subNav("ranking", filters), h("p", { class: "loading" }, t("loading")));
-  let ranking; let form; let regionList;
+  let first; let form; let regionList;
   try {
-    [ranking, form, regionList] = await Promise.all([
-      fetchAll("/ratings/rankings/branches", filters, "entries", RANKING_PAGE), filterForm("ranking", filters), regions()]);
+    [first, form, regionList] = await Promise.all([
+      getJson(`/ratings/rankings/branches${qs({ ...filters, page: 1, per_page: PAGE_SIZE })}`),
+      filterForm("ranking", filters), regions()]);
   } catch (error) {
     mount(view, h("h1", {}, t("hq_ranking")), subNav("ranking", filters), errorPanel(error));
     return;
   }
   const fetched = performance.now();
   const regionCodes = new Map(regionList.map((r) => [r.id, r.code]));
-  const { first, rows } = ranking;
+  const table = first.entries.length ? rankingTable(first.entries, first.total, filters, regionCodes) : null;
   mount(view,
     h("h1", {}, t("hq_ranking")),
     subNav("ranking", filters),
     form,
     h("p", { id: "ranking-summary" }, fill(t("hq_summary"), { ranked: first.ranked, total: first.total, mean: fmtScore(first.network_mean) })),
-    rows.length ? rankingTable(rows, filters, regionCodes) : h("p", {}, t("hq_noRanking")));
-  // bench/screens.py reads these: the time to fetch every page, and to draw the table (up to
-  // a laid-out page: reading a size forces style and layout here rather than after).
+    table || h("p", {}, t("hq_noRanking")));
+  // bench/screens.py reads these marks (reading a size forces style and layout now).
   view.getBoundingClientRect();
-  performance.measure("ranking-fetch", { start: started, end: fetched });
-  performance.measure("ranking-render", { start: fetched, end: performance.now() });
+  performance.measure("ranking-first-fetch", { start: started, end: fetched });
+  performance.measure("ranking-first-render", { start: fetched, end: performance.now() });
+  let rows = first.entries;
+  if (table && first.total > first.entries.length) {
+    try {
+      rows = (await fetchAll("/ratings/rankings/branches", filters, "entries", RANKING_PAGE)).rows;
+    } catch (error) {
+      view.append(errorPanel(error));
+      return;
+    }
+    const all = performance.now();
+    table.complete(rows);
+    view.getBoundingClientRect();
+    performance.measure("ranking-all-fetch", { start: fetched, end: all });
+    performance.measure("ranking-all-render", { start: all, end: performance.now() });
+  }
   view.dataset.rows = String(rows.length);
 }
 
