@@ -168,7 +168,9 @@ def test_manager_dashboard_audit_and_dispute(
     r = rating["rating"]
     assert (r["n"], r["mean"]) == (2, 57.5)  # the scenario's own arithmetic, then the screen
     assert _text(page, "[data-test=mean]") == display(r["mean"])
-    assert _text(page, "[data-test=ci]") == f"95% ДИ: {display(r['ci_low'])}–{display(r['ci_high'])}"
+    assert (
+        _text(page, "[data-test=ci]") == f"95% ДИ: {display(r['ci_low'])}–{display(r['ci_high'])}"
+    )
     change = rating["mean_change"]
     assert _text(page, "[data-test=change]") == (
         f"+{display(change)}" if change > 0 else f"−{display(-change)}"
@@ -193,7 +195,9 @@ def test_manager_dashboard_audit_and_dispute(
     stage_values = page.locator("#stages .bar-value").all_inner_texts()
     stages = rating["breakdowns"]["stage"]
     assert stage_values == [
-        display(stages[s]["mean"]) for s in ("pre_purchase", "purchase", "after_sale") if s in stages
+        display(stages[s]["mean"])
+        for s in ("pre_purchase", "purchase", "after_sale")
+        if s in stages
     ]
     scores = page.locator("#audits [data-test=score]").all_inner_texts()
     assert scores == [display(a["score"]) for a in counted["items"]]
@@ -284,10 +288,13 @@ def test_employee_reads_own_sheet_and_objects(
     blocks = page.locator("#evidence .evidence-audit")
     assert sorted(int(b.get_attribute("data-audit")) for b in blocks.all()) == audit_ids
     for block in blocks.all():
-        rows = [e for e in sheet["evidence"] if e["audit_id"] == int(block.get_attribute("data-audit"))]
+        rows = [
+            e for e in sheet["evidence"] if e["audit_id"] == int(block.get_attribute("data-audit"))
+        ]
         earned = block.locator("[data-test=earned]").all_inner_texts()
         assert earned == [display(e["earned"]) for e in rows]
-        total = f"{display(sum(e['earned'] for e in rows))} / {display(sum(e['possible'] for e in rows))}"
+        earned_sum, possible_sum = (sum(e[key] for e in rows) for key in ("earned", "possible"))
+        total = f"{display(earned_sum)} / {display(possible_sum)}"
         assert block.locator("[data-test=audit-points]").inner_text() == total
     _screens(browser, page, "sheet")
 
@@ -305,3 +312,44 @@ def test_employee_reads_own_sheet_and_objects(
     # The manager's screens are not the employee's.
     _refused(page, f"/branch/{branch_data.network.branches['N1']}")
     _refused(page, f"/audit/{branch_data.low_audit}")
+
+
+def test_branch_choice_director_scope_and_english(
+    app: Flask, browser: Browser, server: Server, branch_data: BranchData, as_user: Any
+) -> None:
+    """A manager of two branches picks one; a director drills into their region's branch but
+    not another region's (the API's 404 becomes "not available"); the screens speak English."""
+    branches = branch_data.network.branches
+    make_user("manager_two", "manager", branch_ids=[branches["N1"], branches["N2"]])
+    browser.open().add_init_script(WATCH)
+    page = browser.page()
+    page.goto("/")
+    page.wait_for_selector("#login-name")
+    sign_in(page, "manager_two")
+    wait_ready(page)
+    page.wait_for_selector("h1:has-text('Выберите филиал')")
+    links = page.locator("#view ul.list a").all_inner_texts()
+    assert sorted(links) == ["Филиал N1 (N1)", "Филиал N2 (N2)"]
+    _screens(browser, page, "branch-choice")
+    page.click("text=Филиал N2 (N2)")
+    page.wait_for_url(re.compile(rf".*#/branch/{branches['N2']}$"))
+    page.wait_for_selector("h1:has-text('Филиал N2 (N2)')")
+    page.click("nav#tabs button:has-text('Выйти')")
+
+    page.wait_for_selector("#login-name")
+    sign_in(page, "director_n")
+    wait_ready(page)
+    page.goto(f"/#/branch/{branches['N1']}?period={branch_data.period}")
+    page.wait_for_selector("[data-test=mean]")
+    rating = _get(
+        as_user("director_n"),
+        f"/api/v1/ratings/branches/{branches['N1']}?period={branch_data.period}",
+    )
+    assert _text(page, "[data-test=mean]") == display(rating["rating"]["mean"])
+    page.click("#lang")
+    page.wait_for_selector("#trend figcaption:has-text('Monthly trend')")
+    assert _text(page, "[data-test=n]") == f"{rating['rating']['n']} visits"
+    assert _text(page, "#disputes h2") == "Disputes"
+    _screens(browser, page, "dashboard-en")
+    page.goto(f"/#/branch/{branches['S1']}")
+    page.wait_for_selector("#view [role=alert]:has-text('not available to you')")
