@@ -353,3 +353,9 @@ def test_branch_choice_director_scope_and_english(
     _screens(browser, page, "dashboard-en")
     page.goto(f"/#/branch/{branches['S1']}")
     page.wait_for_selector("#view [role=alert]:has-text('not available to you')")
+    # The screens round as the server does (halves up from the shortest decimal form).
+    values = [87.25, 2.25, 0.05, 99.95, 57.5, 12.345, 1e-7, 100.0, 0.0, 2 / 3, 1 / 3 * 100]
+    shown = page.evaluate(
+        "(values) => import('/pwa/js/office/charts.js').then(m => values.map(m.fmtScore))", values
+    )
+    assert shown == [display(v) for v in values]
