@@ -16,8 +16,9 @@ months is closed, so E-N1-a's sheet waits for acknowledgement.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,13 @@ from auditapp.domain.scoring import display
 from tests.api.test_attestation_api import served_audit
 from tests.e2e.conftest import ARTEFACTS, Browser, Server
 from tests.e2e.helpers import sign_in, wait_ready
-from tests.integration.test_ratings_rollups import RATING_CHECKLIST, Ratings, answers
+from tests.integration.test_ratings_rollups import (
+    RATING_CHECKLIST,
+    Ratings,
+    _wave,
+    answers,
+    version_of,
+)
 from tests.support import Network, jpeg_bytes, make_user
 
 DESKTOP = {"width": 1366, "height": 768}
@@ -64,6 +71,49 @@ class BranchData:
     attestation_period: int
 
 
+def _audit_with_photo(
+    ratings: Ratings, visit_at: datetime, given: dict[str, Any], staff: list[Any]
+) -> int:
+    """Like ``served_audit`` at N1, with a photo of the receipt item; returns the audit id."""
+    from auditapp.extensions import db
+    from auditapp.models import User
+    from auditapp.services import audits, photos, waves
+
+    branch_id = ratings.network.branches["N1"]
+    count = ratings.visits.get(branch_id, 0)
+    ratings.visits[branch_id] = count + 1
+    shopper = db.session.get(User, ratings.shoppers[count % len(ratings.shoppers)])
+    assert shopper is not None
+    assignment = waves.add_assignment(
+        _wave(ratings, count // len(ratings.shoppers)),
+        {
+            "branch_id": branch_id,
+            "shopper_id": shopper.id,
+            "window_start": date(2020, 1, 1),
+            "window_end": date(2030, 12, 31),
+            "day_part": None,
+        },
+    )
+    audit_uuid = uuid.uuid4()
+    fields = {"assignment_id": assignment.id, "item_id": "receipt", "photo_uuid": uuid.uuid4()}
+    photos.upload_evidence(shopper, audit_uuid, fields, jpeg_bytes(seed=3))
+    audit, _ = audits.submit(
+        shopper,
+        audit_uuid,
+        {
+            "assignment_id": assignment.id,
+            "answers": given,
+            "visit_started_at": visit_at,
+            "visit_ended_at": visit_at + timedelta(minutes=20),
+            "staff": staff,
+        },
+    )
+    reviewer = ratings.user("reviewer")
+    audits.review(reviewer, audit.id, "approve", "", version_of(audit.id))
+    audits.release(reviewer, audit.id, version_of(audit.id))
+    return audit.id
+
+
 @pytest.fixture
 def branch_data(app: Flask, network: Network, as_user: Any) -> BranchData:
     from auditapp.services import checklists
@@ -76,7 +126,7 @@ def branch_data(app: Flask, network: Network, as_user: Any) -> BranchData:
     barista = [{"staff_role": "barista", "staff_member_id": network.staff["E-N1-a"]}]
     for back in range(6, 1, -1):
         served_audit(ratings, "N1", _visit(back, 10), answers(), barista)
-    low = served_audit(ratings, "N1", _visit(1, 10), answers(greeted=False), barista)
+    low = _audit_with_photo(ratings, _visit(1, 10), answers(greeted=False), barista)
     served_audit(ratings, "N1", _visit(1, 12), answers(greeted=False, queue_wait=400), barista)
     served_audit(ratings, "N2", _visit(1, 11), answers(), [])
     served_audit(ratings, "S1", _visit(1, 11), answers(), [])
@@ -219,6 +269,12 @@ def test_manager_dashboard_audit_and_dispute(
     assert "не выполнено" in greeted.inner_text()
     assert "Гостя приветствуют в течение 10 секунд" in greeted.locator(".guidance").inner_text()
     assert "rshopper" not in page.locator("#view").inner_text()  # never the shopper
+    (photo_row,) = [p for p in audit["photos"] if p["item_id"] == "receipt"]
+    thumb = page.locator(f"#audit-item-receipt img[src$='/photos/{photo_row['id']}/thumb']")
+    thumb.wait_for()
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
     _screens(browser, page, "audit")
 
     # Dispute the item with a reason and a photo.
@@ -359,3 +415,20 @@ def test_branch_choice_director_scope_and_english(
         "(values) => import('/pwa/js/office/charts.js').then(m => values.map(m.fmtScore))", values
     )
     assert shown == [display(v) for v in values]
+    # The heat-map the HQ screens use: colour band and value as text, cells as drill-down links.
+    cells = page.evaluate(
+        """() => import('/pwa/js/office/charts.js').then((m) => {
+          const table = m.heatMap({caption: 'N x sections', corner: 'Branch',
+            columns: [{key: 'a', label: 'A'}, {key: 'b', label: 'B'}, {key: 'c', label: 'C'}],
+            rows: [{key: 7, label: 'N1', href: '#/branch/7',
+              cells: {a: {mean: 92.25, n: 3}, b: {mean: 55, n: 1}, c: {mean: null, n: 0}}}],
+            cellHref: (row, column) => `#/branch/${row.key}?section=${column.key}`});
+          return [...table.querySelectorAll('td')].map((td) =>
+            [td.className, td.textContent, td.querySelector('a')?.getAttribute('href') ?? null]);
+        })"""
+    )
+    assert cells == [
+        ["heat-cell heat-4", "92.3 (3)", "#/branch/7?section=a"],
+        ["heat-cell heat-0", "55.0 (1)", "#/branch/7?section=b"],
+        ["heat-cell heat-none", "—", None],
+    ]
