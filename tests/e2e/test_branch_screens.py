@@ -277,11 +277,12 @@ def test_manager_dashboard_audit_and_dispute(
     )
     _screens(browser, page, "audit")
 
-    # Dispute the item with a reason and a photo.
+    # Dispute the item with a reason, the right answer and a photo.
     photo = tmp_path / "dispute.jpg"
     photo.write_bytes(jpeg_bytes(seed=7))
     page.click("button[data-dispute=greeted]")
     page.fill("#audit-item-greeted textarea", "Бариста поздоровался, это видно на фото")
+    page.select_option("#audit-item-greeted select", label="Да")
     page.locator("#audit-item-greeted input[type=file]").set_input_files(str(photo))
     _screens(browser, page, "dispute-form")
     page.click("#audit-item-greeted button[type=submit]")
@@ -291,6 +292,7 @@ def test_manager_dashboard_audit_and_dispute(
     assert (dispute["item_id"], dispute["status"]) == ("greeted", "open")
     assert dispute["reason"] == "Бариста поздоровался, это видно на фото"
     assert dispute["photo_id"] is not None
+    assert dispute["requested_value"] is True
     assert "на рассмотрении" in greeted.inner_text()
     assert page.locator("button[data-dispute=greeted]").count() == 0  # already disputed
 
