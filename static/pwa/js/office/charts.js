@@ -87,6 +87,7 @@ export function trendChart({ title, points, seriesLabel, id }) {
       width,
       height: width < 480 ? 200 : 260,
       legend: { show: false },
+      padding: [8, 28, 0, 0], // room for the last month's label at the right edge
       cursor: { show: false },
       scales: { x: { time: false }, y: { range: [0, 100] } },
       axes: [
