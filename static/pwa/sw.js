@@ -33,8 +33,8 @@ const SHELL_FILES = [
   "/pwa/js/office/director.js",
   "/pwa/js/office/reviewqueue.js",
   "/pwa/js/office/admin.js",
-  "/pwa/vendor/uPlot-1.6.32.esm.js",
-  "/pwa/vendor/uPlot-1.6.32.min.css",
+  // uPlot (vendor/uPlot-*) is not precached: only the office screens import it, when a trend is
+  // drawn, and those screens need the network anyway; the shopper's phone never downloads it.
   "/pwa/js/screens/assignments.js",
   "/pwa/js/screens/audits.js",
   "/pwa/js/screens/login.js",

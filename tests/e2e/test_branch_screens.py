@@ -16,8 +16,9 @@ months is closed, so E-N1-a's sheet waits for acknowledgement.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,13 @@ from auditapp.domain.scoring import display
 from tests.api.test_attestation_api import served_audit
 from tests.e2e.conftest import ARTEFACTS, Browser, Server
 from tests.e2e.helpers import sign_in, wait_ready
-from tests.integration.test_ratings_rollups import RATING_CHECKLIST, Ratings, answers
+from tests.integration.test_ratings_rollups import (
+    RATING_CHECKLIST,
+    Ratings,
+    _wave,
+    answers,
+    version_of,
+)
 from tests.support import Network, jpeg_bytes, make_user
 
 DESKTOP = {"width": 1366, "height": 768}
@@ -64,6 +71,49 @@ class BranchData:
     attestation_period: int
 
 
+def _audit_with_photo(
+    ratings: Ratings, visit_at: datetime, given: dict[str, Any], staff: list[Any]
+) -> int:
+    """Like ``served_audit`` at N1, with a photo of the receipt item; returns the audit id."""
+    from auditapp.extensions import db
+    from auditapp.models import User
+    from auditapp.services import audits, photos, waves
+
+    branch_id = ratings.network.branches["N1"]
+    count = ratings.visits.get(branch_id, 0)
+    ratings.visits[branch_id] = count + 1
+    shopper = db.session.get(User, ratings.shoppers[count % len(ratings.shoppers)])
+    assert shopper is not None
+    assignment = waves.add_assignment(
+        _wave(ratings, count // len(ratings.shoppers)),
+        {
+            "branch_id": branch_id,
+            "shopper_id": shopper.id,
+            "window_start": date(2020, 1, 1),
+            "window_end": date(2030, 12, 31),
+            "day_part": None,
+        },
+    )
+    audit_uuid = uuid.uuid4()
+    fields = {"assignment_id": assignment.id, "item_id": "receipt", "photo_uuid": uuid.uuid4()}
+    photos.upload_evidence(shopper, audit_uuid, fields, jpeg_bytes(seed=3))
+    audit, _ = audits.submit(
+        shopper,
+        audit_uuid,
+        {
+            "assignment_id": assignment.id,
+            "answers": given,
+            "visit_started_at": visit_at,
+            "visit_ended_at": visit_at + timedelta(minutes=20),
+            "staff": staff,
+        },
+    )
+    reviewer = ratings.user("reviewer")
+    audits.review(reviewer, audit.id, "approve", "", version_of(audit.id))
+    audits.release(reviewer, audit.id, version_of(audit.id))
+    return audit.id
+
+
 @pytest.fixture
 def branch_data(app: Flask, network: Network, as_user: Any) -> BranchData:
     from auditapp.services import checklists
@@ -76,7 +126,7 @@ def branch_data(app: Flask, network: Network, as_user: Any) -> BranchData:
     barista = [{"staff_role": "barista", "staff_member_id": network.staff["E-N1-a"]}]
     for back in range(6, 1, -1):
         served_audit(ratings, "N1", _visit(back, 10), answers(), barista)
-    low = served_audit(ratings, "N1", _visit(1, 10), answers(greeted=False), barista)
+    low = _audit_with_photo(ratings, _visit(1, 10), answers(greeted=False), barista)
     served_audit(ratings, "N1", _visit(1, 12), answers(greeted=False, queue_wait=400), barista)
     served_audit(ratings, "N2", _visit(1, 11), answers(), [])
     served_audit(ratings, "S1", _visit(1, 11), answers(), [])
@@ -168,7 +218,9 @@ def test_manager_dashboard_audit_and_dispute(
     r = rating["rating"]
     assert (r["n"], r["mean"]) == (2, 57.5)  # the scenario's own arithmetic, then the screen
     assert _text(page, "[data-test=mean]") == display(r["mean"])
-    assert _text(page, "[data-test=ci]") == f"95% ДИ: {display(r['ci_low'])}–{display(r['ci_high'])}"
+    assert (
+        _text(page, "[data-test=ci]") == f"95% ДИ: {display(r['ci_low'])}–{display(r['ci_high'])}"
+    )
     change = rating["mean_change"]
     assert _text(page, "[data-test=change]") == (
         f"+{display(change)}" if change > 0 else f"−{display(-change)}"
@@ -193,7 +245,9 @@ def test_manager_dashboard_audit_and_dispute(
     stage_values = page.locator("#stages .bar-value").all_inner_texts()
     stages = rating["breakdowns"]["stage"]
     assert stage_values == [
-        display(stages[s]["mean"]) for s in ("pre_purchase", "purchase", "after_sale") if s in stages
+        display(stages[s]["mean"])
+        for s in ("pre_purchase", "purchase", "after_sale")
+        if s in stages
     ]
     scores = page.locator("#audits [data-test=score]").all_inner_texts()
     assert scores == [display(a["score"]) for a in counted["items"]]
@@ -215,13 +269,20 @@ def test_manager_dashboard_audit_and_dispute(
     assert "не выполнено" in greeted.inner_text()
     assert "Гостя приветствуют в течение 10 секунд" in greeted.locator(".guidance").inner_text()
     assert "rshopper" not in page.locator("#view").inner_text()  # never the shopper
+    (photo_row,) = [p for p in audit["photos"] if p["item_id"] == "receipt"]
+    thumb = page.locator(f"#audit-item-receipt img[src$='/photos/{photo_row['id']}/thumb']")
+    thumb.wait_for()
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
     _screens(browser, page, "audit")
 
-    # Dispute the item with a reason and a photo.
+    # Dispute the item with a reason, the right answer and a photo.
     photo = tmp_path / "dispute.jpg"
     photo.write_bytes(jpeg_bytes(seed=7))
     page.click("button[data-dispute=greeted]")
     page.fill("#audit-item-greeted textarea", "Бариста поздоровался, это видно на фото")
+    page.select_option("#audit-item-greeted select", label="Да")
     page.locator("#audit-item-greeted input[type=file]").set_input_files(str(photo))
     _screens(browser, page, "dispute-form")
     page.click("#audit-item-greeted button[type=submit]")
@@ -231,6 +292,7 @@ def test_manager_dashboard_audit_and_dispute(
     assert (dispute["item_id"], dispute["status"]) == ("greeted", "open")
     assert dispute["reason"] == "Бариста поздоровался, это видно на фото"
     assert dispute["photo_id"] is not None
+    assert dispute["requested_value"] is True
     assert "на рассмотрении" in greeted.inner_text()
     assert page.locator("button[data-dispute=greeted]").count() == 0  # already disputed
 
@@ -284,10 +346,13 @@ def test_employee_reads_own_sheet_and_objects(
     blocks = page.locator("#evidence .evidence-audit")
     assert sorted(int(b.get_attribute("data-audit")) for b in blocks.all()) == audit_ids
     for block in blocks.all():
-        rows = [e for e in sheet["evidence"] if e["audit_id"] == int(block.get_attribute("data-audit"))]
+        rows = [
+            e for e in sheet["evidence"] if e["audit_id"] == int(block.get_attribute("data-audit"))
+        ]
         earned = block.locator("[data-test=earned]").all_inner_texts()
         assert earned == [display(e["earned"]) for e in rows]
-        total = f"{display(sum(e['earned'] for e in rows))} / {display(sum(e['possible'] for e in rows))}"
+        earned_sum, possible_sum = (sum(e[key] for e in rows) for key in ("earned", "possible"))
+        total = f"{display(earned_sum)} / {display(possible_sum)}"
         assert block.locator("[data-test=audit-points]").inner_text() == total
     _screens(browser, page, "sheet")
 
@@ -305,3 +370,67 @@ def test_employee_reads_own_sheet_and_objects(
     # The manager's screens are not the employee's.
     _refused(page, f"/branch/{branch_data.network.branches['N1']}")
     _refused(page, f"/audit/{branch_data.low_audit}")
+
+
+def test_branch_choice_director_scope_and_english(
+    app: Flask, browser: Browser, server: Server, branch_data: BranchData, as_user: Any
+) -> None:
+    """A manager of two branches picks one; a director drills into their region's branch but
+    not another region's (the API's 404 becomes "not available"); the screens speak English."""
+    branches = branch_data.network.branches
+    make_user("manager_two", "manager", branch_ids=[branches["N1"], branches["N2"]])
+    browser.open().add_init_script(WATCH)
+    page = browser.page()
+    page.goto("/")
+    page.wait_for_selector("#login-name")
+    sign_in(page, "manager_two")
+    wait_ready(page)
+    page.wait_for_selector("h1:has-text('Выберите филиал')")
+    links = page.locator("#view ul.list a").all_inner_texts()
+    assert sorted(links) == ["Филиал N1 (N1)", "Филиал N2 (N2)"]
+    _screens(browser, page, "branch-choice")
+    page.click("text=Филиал N2 (N2)")
+    page.wait_for_url(re.compile(rf".*#/branch/{branches['N2']}$"))
+    page.wait_for_selector("h1:has-text('Филиал N2 (N2)')")
+    page.click("nav#tabs button:has-text('Выйти')")
+
+    page.wait_for_selector("#login-name")
+    sign_in(page, "director_n")
+    wait_ready(page)
+    page.goto(f"/#/branch/{branches['N1']}?period={branch_data.period}")
+    page.wait_for_selector("[data-test=mean]")
+    rating = _get(
+        as_user("director_n"),
+        f"/api/v1/ratings/branches/{branches['N1']}?period={branch_data.period}",
+    )
+    assert _text(page, "[data-test=mean]") == display(rating["rating"]["mean"])
+    page.click("#lang")
+    page.wait_for_selector("#trend figcaption:has-text('Monthly trend')")
+    assert _text(page, "[data-test=n]") == f"{rating['rating']['n']} visits"
+    assert _text(page, "#disputes h2") == "Disputes"
+    _screens(browser, page, "dashboard-en")
+    page.goto(f"/#/branch/{branches['S1']}")
+    page.wait_for_selector("#view [role=alert]:has-text('not available to you')")
+    # The screens round as the server does (halves up from the shortest decimal form).
+    values = [87.25, 2.25, 0.05, 99.95, 57.5, 12.345, 1e-7, 100.0, 0.0, 2 / 3, 1 / 3 * 100]
+    shown = page.evaluate(
+        "(values) => import('/pwa/js/office/charts.js').then(m => values.map(m.fmtScore))", values
+    )
+    assert shown == [display(v) for v in values]
+    # The heat-map the HQ screens use: colour band and value as text, cells as drill-down links.
+    cells = page.evaluate(
+        """() => import('/pwa/js/office/charts.js').then((m) => {
+          const table = m.heatMap({caption: 'N x sections', corner: 'Branch',
+            columns: [{key: 'a', label: 'A'}, {key: 'b', label: 'B'}, {key: 'c', label: 'C'}],
+            rows: [{key: 7, label: 'N1', href: '#/branch/7',
+              cells: {a: {mean: 92.25, n: 3}, b: {mean: 55, n: 1}, c: {mean: null, n: 0}}}],
+            cellHref: (row, column) => `#/branch/${row.key}?section=${column.key}`});
+          return [...table.querySelectorAll('td')].map((td) =>
+            [td.className, td.textContent, td.querySelector('a')?.getAttribute('href') ?? null]);
+        })"""
+    )
+    assert cells == [
+        ["heat-cell heat-4", "92.3 (3)", "#/branch/7?section=a"],
+        ["heat-cell heat-0", "55.0 (1)", "#/branch/7?section=b"],
+        ["heat-cell heat-none", "—", None],
+    ]

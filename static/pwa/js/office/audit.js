@@ -26,6 +26,7 @@ addTexts({
     audComment: "Комментарий проверяющего визит", audStaff: "Кто обслуживал", audNoChecklist: "Описание чек-листа недоступно.",
     audDisputeStatus: "Статус", audWindowClosed: "Срок оспаривания истёк.", audAlreadyOpen: "Этот пункт уже оспаривается.",
     audStale: "Проверка изменилась, пока вы её читали. Обновите страницу и повторите.",
+    audRequested: "Верный, по-вашему, ответ (необязательно)", audNoRequest: "— не указывать —",
   },
   en: {
     audTitle: "Audit", audVisit: "Visit", audReleased: "Released", audScore: "Total score",
@@ -39,6 +40,7 @@ addTexts({
     audComment: "Comment of the visit", audStaff: "Who served", audNoChecklist: "The checklist's description is not available.",
     audDisputeStatus: "Status", audWindowClosed: "The time to dispute is over.", audAlreadyOpen: "This item is already disputed.",
     audStale: "The audit changed while you were reading it. Reload the page and try again.",
+    audRequested: "The answer you think is right (optional)", audNoRequest: "— do not say —",
   },
 });
 
@@ -70,10 +72,39 @@ function disputeMessage(error) {
   return [error.message, ...fields].join(" ");
 }
 
-/** The dispute form of one item (manager): a reason, an optional photo, send. */
+/** The answers a manager may ask for instead of the recorded one ([value, label]); number
+ * items take a typed value instead (null here). */
+function answerChoices(item) {
+  const choices = [];
+  if (item.type === "yes_no") choices.push([true, t("yes")], [false, t("no")]);
+  else if (item.type === "scale") for (let v = item.min; v <= item.max; v += 1) choices.push([v, String(v)]);
+  else if (item.type === "choice") for (const o of item.options || []) choices.push([o.id, tr(o.label)]);
+  else if (item.type !== "number") return [];
+  if (item.na) choices.push([null, t("audNa")]);
+  return choices;
+}
+
+/** The optional "right answer" field of a dispute: {field, value()} (value undefined: none). */
+function requestedField(item, id) {
+  if (item.type === "number") {
+    const input = h("input", { id, type: "number", inputmode: "decimal", step: "any" });
+    return { field: input, value: () => (input.value === "" ? undefined : Number(input.value)) };
+  }
+  const choices = answerChoices(item);
+  if (!choices.length) return null;
+  const select = h("select", { id },
+    h("option", { value: "" }, t("audNoRequest")),
+    choices.map(([, label], index) => h("option", { value: String(index) }, label)));
+  return { field: select, value: () => (select.value === "" ? undefined : choices[Number(select.value)][0]) };
+}
+
+/** The dispute form of one item (manager): a reason, the right answer and a photo (both
+ * optional), send. */
 function disputeForm(audit, item, onDone) {
   const reasonId = uid("reason");
   const photoId = uid("dphoto");
+  const requestedId = uid("requested");
+  const requested = requestedField(item, requestedId);
   const status = h("p", { class: "error", role: "alert" });
   const reason = h("textarea", { id: reasonId, name: "reason", required: true, minLength: 3, rows: 3 });
   const photo = h("input", { id: photoId, name: "photo", type: "file", accept: "image/*" });
@@ -84,6 +115,8 @@ function disputeForm(audit, item, onDone) {
     send.disabled = true;
     try {
       const body = { item_id: item.id, reason: reason.value.trim(), version: audit.version };
+      const wanted = requested?.value();
+      if (wanted !== undefined) body.requested_value = wanted;
       if (photo.files[0]) {
         const prepared = await preparePhoto(photo.files[0]);
         const photoUuid = newUuid();
@@ -102,6 +135,7 @@ function disputeForm(audit, item, onDone) {
     }
   } },
     h("label", { for: reasonId }, t("audDisputeReason")), reason,
+    requested ? [h("label", { for: requestedId }, t("audRequested")), requested.field] : null,
     h("label", { for: photoId }, t("audDisputePhoto")), photo,
     h("div", { class: "row" }, send,
       h("button", { type: "button", class: "secondary", onclick: () => form.remove() }, t("audCancel"))),

@@ -77,6 +77,11 @@ export function trendChart({ title, points, seriesLabel, id }) {
   const data = [points.map((_, i) => i), points.map((p) => (p.n && p.mean != null ? p.mean : null))];
   let chart = null;
   const observer = new ResizeObserver(async (entries) => {
+    if (chart && !figure.isConnected) { // the screen was replaced: let the chart go
+      observer.disconnect();
+      chart.destroy();
+      return;
+    }
     const width = Math.floor(entries[0].contentRect.width);
     if (width <= 0) return;
     if (chart) { chart.setSize({ width, height: chart.height }); return; }
@@ -87,6 +92,7 @@ export function trendChart({ title, points, seriesLabel, id }) {
       width,
       height: width < 480 ? 200 : 260,
       legend: { show: false },
+      padding: [8, 28, 0, 0], // room for the last month's label at the right edge
       cursor: { show: false },
       scales: { x: { time: false }, y: { range: [0, 100] } },
       axes: [

@@ -121,6 +121,7 @@ export function periodSelect(id, selected, onchange) {
 
 /** The panel shown when a read fails (404 for out of scope looks like "not found"). */
 export function errorPanel(error) {
-  const text = error?.status === 404 ? t("offNotFound") : `${t("offError")}: ${error?.message || error}`;
+  const text = error?.status === 404 ? t("offNotFound")
+    : error?.status === 0 ? `${t("offError")}: ${t("offline")}` : `${t("offError")}: ${error?.message || error}`;
   return h("p", { class: "card bad", role: "alert" }, text);
 }

@@ -98,6 +98,12 @@ async function renderBranchPicker(view) {
       b.city ? h("p", { class: "muted" }, b.city) : null))));
 }
 
+function periodText(period) {
+  const first = fmtMonth(period.first_month);
+  const last = fmtMonth(period.last_month);
+  return first === last ? first : `${first} – ${last}`;
+}
+
 function kpi(label, value, ...notes) {
   return h("div", { class: "kpi" }, h("dt", {}, label),
     h("dd", {}, value, notes.filter(Boolean).map((note) => h("span", { class: "muted" }, note))));
@@ -262,7 +268,7 @@ export async function renderBranch(view, params, query) {
   const [charts, weakest] = await Promise.all([breakdownCharts(rating), weakestCard(standards)]);
   mount(view,
     h("h1", {}, `${b.name} (${b.code})`),
-    h("p", { class: "muted" }, `${t("offPeriod")}: ${fmtDate(rating.period.first_month)} – ${fmtDate(rating.period.ends_on)}`),
+    h("p", { class: "muted", id: "period-shown" }, `${t("offPeriod")}: ${periodText(rating.period)}`),
     controls,
     ratingCard(rating),
     declineCard(trend),
