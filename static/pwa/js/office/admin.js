@@ -124,6 +124,11 @@ function page(view, screen, title, ...body) {
   mount(view, h("h1", {}, t(title)), subNav(screen), noticeCard(), ...body);
 }
 
+/** The screen while it loads (the notice waits for the screen itself). */
+function loading(view, screen, title) {
+  mount(view, h("h1", {}, t(title)), subNav(screen), h("p", { class: "loading" }, t("loading")));
+}
+
 /** A field with its label: returns [label, control]. */
 function field(label, control) {
   if (!control.id) control.id = uid("f");
@@ -171,7 +176,7 @@ function problemList(problems, textarea) {
 
 /** Versions, and the validate/import form. */
 export async function renderChecklists(view) {
-  page(view, "checklists", "ad_checklists", h("p", { class: "loading" }, t("loading")));
+  loading(view, "checklists", "ad_checklists");
   let versions;
   try {
     versions = (await getJson("/checklists?per_page=500")).items;
@@ -264,7 +269,7 @@ function pager(screen, query, key, pageNo, pages) {
 export async function renderNetwork(view, _params, query) {
   const bp = Math.max(1, Number(query.get("bp") || 1));
   const sp = Math.max(1, Number(query.get("sp") || 1));
-  page(view, "network", "ad_network", h("p", { class: "loading" }, t("loading")));
+  loading(view, "network", "ad_network");
   let branches; let staff; let regions;
   try {
     [branches, staff, regions] = await Promise.all([
@@ -368,7 +373,7 @@ function waveForm(checklists, branches, regions) {
 
 /** Waves with their progress, and the form for a new one. */
 export async function renderWaves(view) {
-  page(view, "waves", "ad_waves", h("p", { class: "loading" }, t("loading")));
+  loading(view, "waves", "ad_waves");
   let waves; let progress; let checklists; let branches; let regions;
   try {
     [waves, checklists, branches, regions] = await Promise.all([
@@ -393,7 +398,7 @@ export async function renderWaves(view) {
 /** One wave: progress by audit status, and distributing its visits among shoppers. */
 export async function renderWave(view, params) {
   const id = Number(params.id);
-  page(view, "waves", "ad_wave", h("p", { class: "loading" }, t("loading")));
+  loading(view, "waves", "ad_wave");
   let wave; let progress; let shoppers;
   try {
     wave = await getJson(`/waves/${id}`);
@@ -435,7 +440,7 @@ export async function renderWave(view, params) {
 
 /** Rule set versions; periods (open one, close one). */
 export async function renderAttestation(view) {
-  page(view, "attestation", "ad_attestation", h("p", { class: "loading" }, t("loading")));
+  loading(view, "attestation", "ad_attestation");
   let ruleSets; let periods;
   try {
     [ruleSets, periods] = await Promise.all([
@@ -508,7 +513,7 @@ async function patchUser(user, body, status) {
 export async function renderUsers(view, _params, query) {
   const role = query.get("role") || "";
   const pageNo = Math.max(1, Number(query.get("page") || 1));
-  page(view, "users", "ad_users", h("p", { class: "loading" }, t("loading")));
+  loading(view, "users", "ad_users");
   let users; let regions; let branches;
   try {
     [users, regions, branches] = await Promise.all([
