@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from auditapp import clock
 from auditapp.api import require
 from auditapp.schemas.common import ImportResultSchema, PageArgs
 from auditapp.schemas.network import (
@@ -201,7 +201,9 @@ def import_staff() -> Any:
     Columns: employee_code, full_name, position, branch_code, hired_on; optional left_on,
     moved_on (first day at the new branch; default today).
     """
-    return imports.import_staff(_csv_text(), current_app.config["MAX_IMPORT_ROWS"], date.today())
+    return imports.import_staff(
+        _csv_text(), current_app.config["MAX_IMPORT_ROWS"], clock.now().date()
+    )
 
 
 @blp.route("/staff/<int:staff_id>")
