@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from auditapp import access
@@ -18,19 +17,12 @@ from auditapp.extensions import db
 from auditapp.models import Branch, Region, StaffMember, StaffPlacement, User
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
+from auditapp.services.transactions import commit
 
 
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def _commit(conflict_message: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise Conflict(conflict_message) from error
 
 
 # Regions -----------------------------------------------------------------------------------
@@ -56,7 +48,7 @@ def create_region(fields: dict[str, Any]) -> Region:
     """A new region; codes are unique."""
     region = Region(**fields)
     db.session.add(region)
-    _commit(f"A region with code {fields['code']!r} already exists.")
+    commit(Conflict(f"A region with code {fields['code']!r} already exists."))
     return region
 
 
@@ -65,7 +57,7 @@ def update_region(user: User, region_id: int, fields: dict[str, Any]) -> Region:
     region = get_region(user, region_id)
     for name, value in fields.items():
         setattr(region, name, value)
-    _commit("A region with that code already exists.")
+    commit(Conflict("A region with that code already exists."))
     return region
 
 
@@ -75,7 +67,7 @@ def delete_region(user: User, region_id: int) -> None:
     if db.session.execute(select(Branch.id).where(Branch.region_id == region.id)).first():
         raise Conflict("The region has branches; move or delete them first.")
     db.session.delete(region)
-    db.session.commit()
+    commit()
 
 
 # Branches ----------------------------------------------------------------------------------
@@ -117,7 +109,7 @@ def create_branch(fields: dict[str, Any]) -> Branch:
     _check_region(fields["region_id"])
     branch = Branch(**fields)
     db.session.add(branch)
-    _commit(f"A branch with code {fields['code']!r} already exists.")
+    commit(Conflict(f"A branch with code {fields['code']!r} already exists."))
     return branch
 
 
@@ -128,7 +120,7 @@ def update_branch(user: User, branch_id: int, fields: dict[str, Any]) -> Branch:
         _check_region(fields["region_id"])
     for name, value in fields.items():
         setattr(branch, name, value)
-    _commit("A branch with that code already exists.")
+    commit(Conflict("A branch with that code already exists."))
     return branch
 
 
@@ -136,13 +128,7 @@ def delete_branch(user: User, branch_id: int) -> None:
     """Delete a branch nothing refers to; otherwise deactivate it instead (409 says so)."""
     branch = get_branch(user, branch_id)
     db.session.delete(branch)
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise Conflict(
-            "The branch has history (staff, audits); set active=false instead."
-        ) from error
+    commit(Conflict("The branch has history (staff, audits); set active=false instead."))
 
 
 # Staff -------------------------------------------------------------------------------------
@@ -216,7 +202,7 @@ def create_staff(fields: dict[str, Any]) -> StaffMember:
         )
     )
     db.session.add(staff)
-    _commit(f"A staff member with code {fields['employee_code']!r} already exists.")
+    commit(Conflict(f"A staff member with code {fields['employee_code']!r} already exists."))
     return staff
 
 
@@ -234,7 +220,7 @@ def update_staff(user: User, staff_id: int, fields: dict[str, Any]) -> StaffMemb
                 fields={"left_on": [f"Must not be before {current.started_on.isoformat()}."]},
             )
         current.ended_on = staff.left_on
-    _commit("A staff member with that code already exists.")
+    commit(Conflict("A staff member with that code already exists."))
     return staff
 
 
@@ -248,7 +234,7 @@ def move_staff(
     """Move a staff member: the current placement ends the day before ``on``; history is kept."""
     staff = get_staff(user, staff_id)
     place_staff(staff, _check_branch(branch_id), on, position)
-    db.session.commit()
+    commit()
     return staff
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
 from auditapp import clock, jobs, visibility
 from auditapp.adapters.images import (
@@ -33,6 +32,7 @@ from auditapp.extensions import db
 from auditapp.models import Audit, AuditHistory, AuditPhoto, User
 from auditapp.services.audits import checklist_for, ensure_draft, get_audit
 from auditapp.services.errors import Conflict, Invalid, NotFound
+from auditapp.services.transactions import Clash, commit
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic"}
 # Bumped whenever process_photo makes different copies, so browsers fetch the new ones.
@@ -68,17 +68,47 @@ def _same_upload(photo: AuditPhoto, audit_id: int, item_id: str, sha256: str) ->
     return photo.audit_id == audit_id and photo.item_id == item_id and photo.sha256 == sha256
 
 
+@dataclass(frozen=True)
+class EvidencePhoto:
+    """A shopper's photo for an item of the report with this assignment."""
+
+    assignment_id: int
+    item_id: str
+    photo_uuid: uuid.UUID
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DisputePhoto:
+    """A manager's photo for the item they dispute."""
+
+    item_id: str
+    photo_uuid: uuid.UUID
+    data: bytes = field(repr=False)
+
+
+def _photo_differs() -> Conflict:
+    return Conflict("This photo id was already used for another file.", code="photo_differs")
+
+
 def _store_original(
-    audit: Audit, user: User, photo_uuid: uuid.UUID, item_id: str, data: bytes, purpose: str
+    audit: Audit,
+    user: User,
+    photo_uuid: uuid.UUID,
+    item_id: str,
+    data: bytes,
+    info: PhotoInfo,
+    purpose: str,
 ) -> tuple[AuditPhoto, bool]:
+    """Store the original, record the photo and commit the use case (a retry of a recorded
+    upload commits nothing and answers with the stored photo); then queue the re-encoding."""
     existing = db.session.execute(
         select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
     ).scalar_one_or_none()
-    info = _inspect(data)
     if existing is not None:
         if _same_upload(existing, audit.id, item_id, info.sha256):
             return existing, False
-        raise Conflict("This photo id was already used for another file.", code="photo_differs")
+        raise _photo_differs()
     key = photo_key("originals", info.sha256, _EXTENSIONS[info.format])
     storage().put(key, data)  # durable before we say so
     captured_at = info.captured_at
@@ -117,43 +147,41 @@ def _store_original(
             photo.reuse_kind = "identical"
     db.session.add(photo)
     try:
-        db.session.commit()
-    except IntegrityError:
+        commit()
+    except Clash:
         # The same photo id raced in from a retry: answer as for a retry.
-        db.session.rollback()
         raced = db.session.execute(
             select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
-        ).scalar_one()
+        ).scalar_one_or_none()
+        if raced is None:
+            raise
         if _same_upload(raced, audit.id, item_id, info.sha256):
             return raced, False
-        raise Conflict(
-            "This photo id was already used for another file.", code="photo_differs"
-        ) from None
+        raise _photo_differs() from None
+    schedule_processing(photo.id)
+    db.session.refresh(photo)  # the job may already have run (inline queue)
     return photo, True
 
 
 def upload_evidence(
-    user: User, audit_uuid: uuid.UUID, fields: dict[str, Any], data: bytes
+    user: User, audit_uuid: uuid.UUID, upload: EvidencePhoto
 ) -> tuple[AuditPhoto, bool]:
-    """A shopper's photo for an item, before or during the final submit; retried safely."""
-    _inspect(data)  # a refused file creates nothing, not even the draft
-    audit = ensure_draft(user, audit_uuid, fields["assignment_id"])
+    """A shopper's photo for an item, before or during the final submit; retried safely. The
+    report's draft is made in the same transaction: a refused upload leaves no draft."""
+    info = _inspect(upload.data)  # a refused file creates nothing, not even the draft
+    audit = ensure_draft(user, audit_uuid, upload.assignment_id)
     existing = db.session.execute(
-        select(AuditPhoto).where(AuditPhoto.client_uuid == fields["photo_uuid"])
+        select(AuditPhoto.id).where(AuditPhoto.client_uuid == upload.photo_uuid)
     ).scalar_one_or_none()
     if audit.status not in OPEN_STATUSES and existing is None:
         raise Conflict(
             f"The report is {audit.status}; photos can no longer be added.",
             code="transition_refused",
         )
-    _check_item(audit, fields["item_id"])
-    photo, created = _store_original(
-        audit, user, fields["photo_uuid"], fields["item_id"], data, "evidence"
+    _check_item(audit, upload.item_id)
+    return _store_original(
+        audit, user, upload.photo_uuid, upload.item_id, upload.data, info, "evidence"
     )
-    if created:
-        schedule_processing(photo.id)
-        db.session.refresh(photo)  # the job may already have run (inline queue)
-    return photo, created
 
 
 def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) -> AuditPhoto:
@@ -189,25 +217,22 @@ def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) 
                 reason="Withdrawn by the shopper while fixing the report.",
             )
         )
-    db.session.commit()
+    commit()
     return photo
 
 
 def upload_dispute_photo(
-    user: User, audit_id: int, fields: dict[str, Any], data: bytes
+    user: User, audit_id: int, upload: DisputePhoto
 ) -> tuple[AuditPhoto, bool]:
     """A manager's photo backing a dispute of a released audit of their branch."""
     audit = get_audit(user, audit_id)
     if audit.status != "released":
         raise Conflict("Only released audits can be disputed.", code="transition_refused")
-    _check_item(audit, fields["item_id"])
-    photo, created = _store_original(
-        audit, user, fields["photo_uuid"], fields["item_id"], data, "dispute"
+    _check_item(audit, upload.item_id)
+    info = _inspect(upload.data)
+    return _store_original(
+        audit, user, upload.photo_uuid, upload.item_id, upload.data, info, "dispute"
     )
-    if created:
-        schedule_processing(photo.id)
-        db.session.refresh(photo)  # the job may already have run (inline queue)
-    return photo, created
 
 
 def schedule_processing(photo_id: int) -> None:
@@ -229,7 +254,7 @@ def process(photo_id: int) -> AuditPhoto | None:
         photo.status = "failed"
         photo.error = str(error)
         photo.processed_at = clock.now()
-        db.session.commit()
+        commit()
         return photo
     display_key = photo_key("display", photo.sha256, "jpg")
     thumb_key = photo_key("thumbs", photo.sha256, "jpg")
@@ -242,7 +267,7 @@ def process(photo_id: int) -> AuditPhoto | None:
         _flag_near_duplicate(photo)
     photo.status = "ready"
     photo.processed_at = clock.now()
-    db.session.commit()
+    commit()
     return photo
 
 

@@ -121,7 +121,7 @@ def test_failed_commit_leaves_nothing_half_done(
     app: Flask, fieldwork: Fieldwork, monkeypatch: Any
 ) -> None:
     """A crash after the audit row is written but before commit leaves no trace."""
-    from auditapp.services import audits
+    from auditapp.services.audits import submission as submission_service
 
     token = _token(app, "shopper")
     assignment = fieldwork.assignments["shopper_n1"]
@@ -143,7 +143,7 @@ def test_failed_commit_leaves_nothing_half_done(
     def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(audits, "_store_score", crash)
+    monkeypatch.setattr(submission_service, "store_score", crash)
     response = client.post(
         f"/api/v1/audits/{audit_uuid}/submit", json=submission(assignment), headers=headers
     )
