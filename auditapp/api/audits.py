@@ -181,7 +181,9 @@ def delete_assignment(assignment_id: int) -> None:
 @blp.response(200, BundleSchema)
 def bundle() -> Any:
     """Everything the phone caches for offline work, in one payload (with an ETag)."""
-    response = jsonify(audit_service.shopper_bundle(current_user))
+    response = Response(
+        audit_service.shopper_bundle_json(current_user), mimetype="application/json"
+    )
     response.add_etag()
     response.headers["Cache-Control"] = "private, no-cache"
     return response.make_conditional(request)

@@ -110,6 +110,7 @@ def import_checklist(text: str, source_name: str) -> ImportOutcome:
 # reads neither.
 _PARSED: dict[tuple[int, str], Checklist] = {}
 _DEFINITIONS: dict[tuple[int, str], dict[str, Any]] = {}
+_DEFINITION_JSON: dict[tuple[int, str], str] = {}
 
 
 def definition_of(row: ChecklistVersion) -> dict[str, Any]:
@@ -123,6 +124,19 @@ def definition_of(row: ChecklistVersion) -> dict[str, Any]:
             _DEFINITIONS.clear()
         _DEFINITIONS[key] = row.definition
     return _DEFINITIONS[key]
+
+
+def definition_json(row: ChecklistVersion) -> str:
+    """The definition as JSON text, encoded once per content: the shopper's bundle carries it
+    on every sync, and encoding the hotel checklist (102 KB) cost more than the rest of it."""
+    key = (row.id, row.content_hash)
+    if key not in _DEFINITION_JSON:
+        if len(_DEFINITION_JSON) > 512:
+            _DEFINITION_JSON.clear()
+        _DEFINITION_JSON[key] = json.dumps(
+            definition_of(row), ensure_ascii=False, separators=(",", ":")
+        )
+    return _DEFINITION_JSON[key]
 
 
 def checklist_of(row: ChecklistVersion) -> Checklist:

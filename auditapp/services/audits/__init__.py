@@ -8,7 +8,7 @@ audit, so ratings never re-score answers and nothing trusts the client for a sco
 case is one transaction, committed once (``auditapp/services/transactions.py``).
 """
 
-from auditapp.services.audits.bundle import shopper_bundle
+from auditapp.services.audits.bundle import shopper_bundle, shopper_bundle_json
 from auditapp.services.audits.common import checklist_for
 from auditapp.services.audits.disputes import (
     Claim,
@@ -63,6 +63,7 @@ __all__ = [
     "review_queue",
     "save_draft",
     "shopper_bundle",
+    "shopper_bundle_json",
     "submission_hash",
     "submit",
 ]

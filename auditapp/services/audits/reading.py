@@ -3,10 +3,11 @@ red flags, and the reviewers' queue."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import defaultload, joinedload, selectinload
 
 from auditapp import access, visibility
@@ -55,23 +56,27 @@ def list_audits(user: User, filters: AuditFilters) -> dict[str, Any]:
     return page
 
 
+@functools.cache
+def _detail_statement() -> Select[Audit]:
+    """The audit with what its detail and red flags read of the branch, assignment, checklist
+    version and shopper, in one statement; built once (its loader options cost about as much
+    to build as the statement takes to run)."""
+    # Each collection (photos, staff served with their names, disputes, history) comes in one
+    # simple SELECT when read: for a single audit that costs less than selectinload's IN-list
+    # machinery (measured with bench/api.py --http), in as many statements.
+    return select(Audit).options(
+        joinedload(Audit.branch, innerjoin=True),
+        joinedload(Audit.assignment, innerjoin=True),
+        joinedload(Audit.checklist_version, innerjoin=True),
+        joinedload(Audit.shopper, innerjoin=True),
+        defaultload(Audit.staff_served).joinedload(AuditStaff.staff_member),
+    )
+
+
 def get_audit(user: User, audit_id: int) -> Audit:
     """An audit in the caller's scope, else NotFound."""
     audit = db.session.execute(
-        select(Audit)
-        .where(Audit.id == audit_id, access.audit_filter(user))
-        .options(
-            # What the detail and its red flags read of the branch, assignment, checklist
-            # version and shopper comes in this statement; each collection (photos, staff
-            # served with their names, disputes, history) in one simple SELECT when read: for a
-            # single audit that costs less than selectinload's IN-list machinery (measured with
-            # bench/api.py --http), in as many statements.
-            joinedload(Audit.branch, innerjoin=True),
-            joinedload(Audit.assignment, innerjoin=True),
-            joinedload(Audit.checklist_version, innerjoin=True),
-            joinedload(Audit.shopper, innerjoin=True),
-            defaultload(Audit.staff_served).joinedload(AuditStaff.staff_member),
-        )
+        _detail_statement().where(Audit.id == audit_id, access.audit_filter(user))
     ).scalar_one_or_none()
     if audit is None:
         raise NotFound(f"Audit {audit_id} not found.")

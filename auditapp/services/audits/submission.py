@@ -12,14 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from auditapp import clock
 from auditapp.domain.checklist import Checklist
 from auditapp.domain.scoring import AnswerError, check_photo_rules, score_audit, validate_answers
 from auditapp.domain.vocabulary import OPEN_STATUSES
 from auditapp.extensions import db
-from auditapp.models import Audit, AuditStaff, Branch, StaffPlacement, User
+from auditapp.models import Audit, AuditPhoto, AuditStaff, Branch, StaffPlacement, User
 from auditapp.services.audits.common import (
     add_history,
     checklist_for,
@@ -119,11 +120,19 @@ def _check_staff(
 
 
 def _photo_counts(audit: Audit) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for photo in audit.photos:
-        if photo.purpose == "evidence" and photo.status in ("processing", "ready"):
-            counts[photo.item_id] = counts.get(photo.item_id, 0) + 1
-    return counts
+    """Evidence photos per item that count (processing or ready), counted in SQL."""
+    if audit.id is None:
+        return {}  # a report submitted before any photo
+    rows = db.session.execute(
+        select(AuditPhoto.item_id, func.count())
+        .where(
+            AuditPhoto.audit_id == audit.id,
+            AuditPhoto.purpose == "evidence",
+            AuditPhoto.status.in_(("processing", "ready")),
+        )
+        .group_by(AuditPhoto.item_id)
+    ).all()
+    return {item_id: count for item_id, count in rows}
 
 
 def submit(user: User, client_uuid: uuid.UUID, submission: Submission) -> tuple[Audit, bool]:
@@ -205,6 +214,10 @@ def _apply_submission(user: User, audit: Audit, submission: Submission, digest: 
     geo = submission.geo
     audit.geo_lat, audit.geo_lon = (geo.lat, geo.lon) if geo else (None, None)
     audit.geo_accuracy_m = geo.accuracy_m if geo else None
+    if audit.id is not None and audit.first_submitted_at is None:
+        # Staff served are written only by a submission: a report never submitted has none,
+        # so the collection is known empty without reading it back.
+        set_committed_value(audit, "staff_served", [])
     audit.staff_served = [
         AuditStaff(
             staff_role=s.staff_role,
