@@ -27,10 +27,13 @@ from auditapp.adapters.images import (
     process_photo,
 )
 from auditapp.adapters.storage import PhotoStorage, photo_key, storage_from_config
+from auditapp.domain.checklist import Checklist
 from auditapp.domain.vocabulary import OPEN_STATUSES
 from auditapp.extensions import db
 from auditapp.models import Audit, AuditHistory, AuditPhoto, User
 from auditapp.services.audits import checklist_for, ensure_draft, get_audit
+from auditapp.services.audits.drafts import own_assignment, own_audit_by_uuid
+from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.transactions import Clash, commit
 
@@ -48,8 +51,8 @@ def storage() -> PhotoStorage:
     return cached
 
 
-def _check_item(audit: Audit, item_id: str) -> None:
-    if not checklist_for(audit).has_item(item_id):
+def _check_item(checklist: Checklist, item_id: str) -> None:
+    if not checklist.has_item(item_id):
         raise Invalid(
             "Unknown item.", fields={"item_id": [f"No item {item_id!r} in this checklist."]}
         )
@@ -63,7 +66,7 @@ def _inspect(data: bytes) -> PhotoInfo:
         raise Invalid(str(error), fields={"file": [str(error)]}, code="photo_rejected") from error
 
 
-def _same_upload(photo: AuditPhoto, audit_id: int, item_id: str, sha256: str) -> bool:
+def _same_upload(photo: AuditPhoto, audit_id: int | None, item_id: str, sha256: str) -> bool:
     """A retry carries the same photo id, audit, item and bytes; anything else is a clash."""
     return photo.audit_id == audit_id and photo.item_id == item_id and photo.sha256 == sha256
 
@@ -91,32 +94,44 @@ def _photo_differs() -> Conflict:
     return Conflict("This photo id was already used for another file.", code="photo_differs")
 
 
-def _store_original(
-    audit: Audit,
+def _earlier_upload(
+    photo_uuid: uuid.UUID, audit_id: int | None, item_id: str, info: PhotoInfo
+) -> AuditPhoto | None:
+    """The photo already recorded under this id if this is a retry of its upload, else None;
+    the id used for anything else is a 409."""
+    existing = db.session.execute(
+        select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
+    ).scalar_one_or_none()
+    if existing is None:
+        return None
+    if _same_upload(existing, audit_id, item_id, info.sha256):
+        return existing
+    raise _photo_differs()
+
+
+def _new_photo(
     user: User,
     photo_uuid: uuid.UUID,
     item_id: str,
     data: bytes,
     info: PhotoInfo,
     purpose: str,
-) -> tuple[AuditPhoto, bool]:
-    """Store the original, record the photo and commit the use case (a retry of a recorded
-    upload commits nothing and answers with the stored photo); then queue the re-encoding."""
-    existing = db.session.execute(
-        select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
-    ).scalar_one_or_none()
-    if existing is not None:
-        if _same_upload(existing, audit.id, item_id, info.sha256):
-            return existing, False
-        raise _photo_differs()
+    *,
+    timezone: str,
+    audit_id: int | None,
+) -> AuditPhoto:
+    """Store the original durably and make its row (not yet in the session, no audit yet).
+
+    Nothing is written to the database here: the file goes to storage before the use case's
+    first write, so the transaction (and, on SQLite, the write lock) lasts only for the rows.
+    """
     key = photo_key("originals", info.sha256, _EXTENSIONS[info.format])
     storage().put(key, data)  # durable before we say so
     captured_at = info.captured_at
     if captured_at is not None and (info.captured_at_is_local or captured_at.tzinfo is None):
-        captured_at = captured_at.replace(tzinfo=ZoneInfo(audit.branch.timezone))
+        captured_at = captured_at.replace(tzinfo=ZoneInfo(timezone))
     photo = AuditPhoto(
         client_uuid=photo_uuid,
-        audit_id=audit.id,
         item_id=item_id,
         purpose=purpose,
         status="processing",
@@ -132,30 +147,32 @@ def _store_original(
         uploaded_by_id=user.id,
     )
     if purpose == "evidence":
-        earlier = db.session.execute(
-            select(AuditPhoto.id)
-            .where(
-                AuditPhoto.sha256 == info.sha256,
-                AuditPhoto.audit_id != audit.id,
-                AuditPhoto.purpose == "evidence",
-            )
-            .order_by(AuditPhoto.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if earlier is not None:
-            photo.reused_from_photo_id = earlier
+        earlier = select(AuditPhoto.id).where(
+            AuditPhoto.sha256 == info.sha256, AuditPhoto.purpose == "evidence"
+        )
+        if audit_id is not None:
+            earlier = earlier.where(AuditPhoto.audit_id != audit_id)
+        reused = db.session.execute(earlier.order_by(AuditPhoto.id).limit(1)).scalar_one_or_none()
+        if reused is not None:
+            photo.reused_from_photo_id = reused
             photo.reuse_kind = "identical"
+    return photo
+
+
+def _record(photo: AuditPhoto, audit: Audit, info: PhotoInfo) -> tuple[AuditPhoto, bool]:
+    """Attach the new photo to its audit and commit the use case; then queue the re-encoding.
+    The same photo id raced in from a retry meanwhile: answer as for a retry."""
+    photo.audit_id = audit.id
     db.session.add(photo)
     try:
         commit()
     except Clash:
-        # The same photo id raced in from a retry: answer as for a retry.
         raced = db.session.execute(
-            select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
+            select(AuditPhoto).where(AuditPhoto.client_uuid == photo.client_uuid)
         ).scalar_one_or_none()
         if raced is None:
             raise
-        if _same_upload(raced, audit.id, item_id, info.sha256):
+        if _same_upload(raced, audit.id, photo.item_id, info.sha256):
             return raced, False
         raise _photo_differs() from None
     schedule_processing(photo.id)
@@ -169,19 +186,37 @@ def upload_evidence(
     """A shopper's photo for an item, before or during the final submit; retried safely. The
     report's draft is made in the same transaction: a refused upload leaves no draft."""
     info = _inspect(upload.data)  # a refused file creates nothing, not even the draft
-    audit = ensure_draft(user, audit_uuid, upload.assignment_id)
-    existing = db.session.execute(
-        select(AuditPhoto.id).where(AuditPhoto.client_uuid == upload.photo_uuid)
-    ).scalar_one_or_none()
-    if audit.status not in OPEN_STATUSES and existing is None:
+    audit = own_audit_by_uuid(user, audit_uuid)
+    if audit is not None:
+        if audit.assignment_id != upload.assignment_id:
+            raise Conflict("This report belongs to another assignment.", code="uuid_taken")
+        version, status, timezone = audit.checklist_version, audit.status, audit.branch.timezone
+    else:
+        assignment = own_assignment(user, upload.assignment_id)
+        version, status = assignment.wave.checklist_version, "in_progress"
+        timezone = assignment.branch.timezone
+    audit_id = audit.id if audit is not None else None
+    retry = _earlier_upload(upload.photo_uuid, audit_id, upload.item_id, info)
+    if retry is not None:
+        return retry, False
+    if status not in OPEN_STATUSES:
         raise Conflict(
-            f"The report is {audit.status}; photos can no longer be added.",
-            code="transition_refused",
+            f"The report is {status}; photos can no longer be added.", code="transition_refused"
         )
-    _check_item(audit, upload.item_id)
-    return _store_original(
-        audit, user, upload.photo_uuid, upload.item_id, upload.data, info, "evidence"
+    _check_item(checklist_of(version), upload.item_id)
+    photo = _new_photo(
+        user,
+        upload.photo_uuid,
+        upload.item_id,
+        upload.data,
+        info,
+        "evidence",
+        timezone=timezone,
+        audit_id=audit_id,
     )
+    # The first write: the draft, made now if this is the report's first photo.
+    audit = ensure_draft(user, audit_uuid, upload.assignment_id)
+    return _record(photo, audit, info)
 
 
 def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) -> AuditPhoto:
@@ -228,11 +263,22 @@ def upload_dispute_photo(
     audit = get_audit(user, audit_id)
     if audit.status != "released":
         raise Conflict("Only released audits can be disputed.", code="transition_refused")
-    _check_item(audit, upload.item_id)
+    _check_item(checklist_for(audit), upload.item_id)
     info = _inspect(upload.data)
-    return _store_original(
-        audit, user, upload.photo_uuid, upload.item_id, upload.data, info, "dispute"
+    retry = _earlier_upload(upload.photo_uuid, audit.id, upload.item_id, info)
+    if retry is not None:
+        return retry, False
+    photo = _new_photo(
+        user,
+        upload.photo_uuid,
+        upload.item_id,
+        upload.data,
+        info,
+        "dispute",
+        timezone=audit.branch.timezone,
+        audit_id=audit.id,
     )
+    return _record(photo, audit, info)
 
 
 def schedule_processing(photo_id: int) -> None:
