@@ -43,6 +43,7 @@ def commit(clash: ServiceError | None = None, *, keep_loaded: bool = False) -> N
     after the commit, so an answer built from what this transaction wrote needs no reload.
     """
     session = db.session()
+    expire = session.expire_on_commit
     if keep_loaded:
         session.expire_on_commit = False
     try:
@@ -51,7 +52,7 @@ def commit(clash: ServiceError | None = None, *, keep_loaded: bool = False) -> N
         session.rollback()
         raise _clash(error, clash) from error
     finally:
-        session.expire_on_commit = True
+        session.expire_on_commit = expire
 
 
 def flush(clash: ServiceError | None = None) -> None:
