@@ -7,7 +7,7 @@ the role; these functions enforce the data rules).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -18,6 +18,98 @@ from auditapp.models import Branch, Region, StaffMember, StaffPlacement, User
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
 from auditapp.services.transactions import commit
+
+# What the API loads for each write, as the model's own column values: a new row gets every
+# column (``...Fields``), a partial update only those given (``...Changes``), which a
+# dataclass could only say with a sentinel per field.
+
+
+class RegionFields(TypedDict):
+    """A new region."""
+
+    code: str
+    name: str
+
+
+class RegionChanges(TypedDict, total=False):
+    """The region fields to change."""
+
+    code: str
+    name: str
+
+
+class BranchFields(TypedDict):
+    """A new branch."""
+
+    region_id: int
+    code: str
+    name: str
+    kind: str
+    city: str
+    address: str
+    timezone: str
+    latitude: float | None
+    longitude: float | None
+    active: bool
+
+
+class BranchChanges(TypedDict, total=False):
+    """The branch fields to change."""
+
+    region_id: int
+    code: str
+    name: str
+    kind: str
+    city: str
+    address: str
+    timezone: str
+    latitude: float | None
+    longitude: float | None
+    active: bool
+
+
+class StaffFields(TypedDict):
+    """A new staff member and the branch they start at."""
+
+    employee_code: str
+    full_name: str
+    position: str
+    branch_id: int
+    hired_on: date
+    left_on: date | None
+
+
+class StaffChanges(TypedDict, total=False):
+    """A staff member's own fields to change (moves go through ``move_staff``)."""
+
+    employee_code: str
+    full_name: str
+    position: str
+    hired_on: date
+    left_on: date | None
+
+
+class _Page(TypedDict):
+    page: int
+    per_page: int
+
+
+class BranchFilters(_Page, total=False):
+    """Filters of the branch list (each optional)."""
+
+    region_id: int
+    kind: str
+    city: str
+    active: bool
+    q: str
+
+
+class StaffFilters(_Page, total=False):
+    """Filters of the staff list (each optional)."""
+
+    branch_id: int
+    position: str
+    q: str
 
 
 def _like(text: str) -> str:
@@ -44,7 +136,7 @@ def get_region(user: User, region_id: int) -> Region:
     return region
 
 
-def create_region(fields: dict[str, Any]) -> Region:
+def create_region(fields: RegionFields) -> Region:
     """A new region; codes are unique."""
     region = Region(**fields)
     db.session.add(region)
@@ -52,7 +144,7 @@ def create_region(fields: dict[str, Any]) -> Region:
     return region
 
 
-def update_region(user: User, region_id: int, fields: dict[str, Any]) -> Region:
+def update_region(user: User, region_id: int, fields: RegionChanges) -> Region:
     """Change the given fields of a region."""
     region = get_region(user, region_id)
     for name, value in fields.items():
@@ -73,7 +165,7 @@ def delete_region(user: User, region_id: int) -> None:
 # Branches ----------------------------------------------------------------------------------
 
 
-def list_branches(user: User, filters: dict[str, Any]) -> dict[str, Any]:
+def list_branches(user: User, filters: BranchFilters) -> dict[str, Any]:
     """The branches ``user`` may see, filtered; a filter never widens the scope."""
     query = select(Branch).options(selectinload(Branch.region)).where(access.branch_filter(user))
     for name in ("region_id", "kind", "active"):
@@ -104,7 +196,7 @@ def _check_region(region_id: int) -> None:
         raise Invalid("Unknown region.", fields={"region_id": [f"No region {region_id}."]})
 
 
-def create_branch(fields: dict[str, Any]) -> Branch:
+def create_branch(fields: BranchFields) -> Branch:
     """A new branch in an existing region."""
     _check_region(fields["region_id"])
     branch = Branch(**fields)
@@ -113,7 +205,7 @@ def create_branch(fields: dict[str, Any]) -> Branch:
     return branch
 
 
-def update_branch(user: User, branch_id: int, fields: dict[str, Any]) -> Branch:
+def update_branch(user: User, branch_id: int, fields: BranchChanges) -> Branch:
     """Change the given fields of a branch."""
     branch = get_branch(user, branch_id)
     if "region_id" in fields:
@@ -142,7 +234,7 @@ def _staff_query(user: User) -> Any:
     )
 
 
-def list_staff(user: User, filters: dict[str, Any]) -> dict[str, Any]:
+def list_staff(user: User, filters: StaffFilters) -> dict[str, Any]:
     """Staff members ``user`` may see; ``branch_id`` filters by current placement."""
     query = _staff_query(user)
     if "branch_id" in filters:
@@ -187,12 +279,11 @@ def _check_dates(hired_on: date, left_on: date | None) -> None:
         raise Invalid("Left before hired.", fields={"left_on": ["Must not be before hired_on."]})
 
 
-def create_staff(fields: dict[str, Any]) -> StaffMember:
+def create_staff(fields: StaffFields) -> StaffMember:
     """A new staff member, placed at a branch from the hiring date."""
-    fields = dict(fields)
-    branch = _check_branch(fields.pop("branch_id"))
+    branch = _check_branch(fields["branch_id"])
     _check_dates(fields["hired_on"], fields.get("left_on"))
-    staff = StaffMember(**fields)
+    staff = StaffMember(**{k: v for k, v in fields.items() if k != "branch_id"})
     staff.placements.append(
         StaffPlacement(
             branch=branch,
@@ -206,7 +297,7 @@ def create_staff(fields: dict[str, Any]) -> StaffMember:
     return staff
 
 
-def update_staff(user: User, staff_id: int, fields: dict[str, Any]) -> StaffMember:
+def update_staff(user: User, staff_id: int, fields: StaffChanges) -> StaffMember:
     """Change a staff member's own fields; leaving closes the current placement."""
     staff = get_staff(user, staff_id)
     for name, value in fields.items():
