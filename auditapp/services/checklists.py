@@ -76,6 +76,7 @@ def import_checklist(text: str, source_name: str) -> ImportOutcome:
         rollback()  # nothing to write: let go of the row lock now
         return ImportOutcome(checklist.slug, checklist.version, "unchanged", row.id)
     if row is not None and is_used(row.id):
+        rollback()  # let go of the row lock: the CLI goes on with the next file
         raise Conflict(
             f"{checklist.slug} version {checklist.version} is already used by audits or waves "
             f"and cannot change; give the changed file version {checklist.version + 1}.",
