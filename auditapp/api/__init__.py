@@ -27,6 +27,7 @@ from werkzeug.routing import IntegerConverter
 from auditapp.extensions import csrf
 from auditapp.schemas.common import MAX_ID, ErrorSchema
 from auditapp.services.errors import ServiceError
+from auditapp.services.transactions import rollback
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_PREFIX = "/api/"
@@ -270,6 +271,9 @@ def _cache_headers(response: Response) -> Response:
 
 
 def _handle_service_error(error: ServiceError) -> Response:
+    """A refused use case leaves nothing behind: what it wrote before refusing is rolled back
+    here, once for every service (services never roll back their callers' work)."""
+    rollback()
     return error_response(error.status, error.code, error.message, error.fields)
 
 

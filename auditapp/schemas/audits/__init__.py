@@ -1,0 +1,138 @@
+"""Request and response shapes of the audit side, one module per part: waves and
+assignments (``waves``), what the shopper sends (``submission``), photos (``photos``), the
+audit as returned (``views``), QA's decisions (``review``), disputes (``disputes``), checklists
+(``checklists``) and the offline bundle (``bundle``). Loading a request gives the service's
+command (a dataclass), never a loose dict.
+"""
+
+from auditapp.schemas.audits.bundle import (
+    BundleAssignmentSchema,
+    BundleAuditSchema,
+    BundleBranchSchema,
+    BundleSchema,
+    BundleStaffSchema,
+)
+from auditapp.schemas.audits.checklists import (
+    ChecklistBandSchema,
+    ChecklistDefinitionSchema,
+    ChecklistImportResultSchema,
+    ChecklistImportSchema,
+    ChecklistItemSchema,
+    ChecklistOptionSchema,
+    ChecklistPageSchema,
+    ChecklistQuery,
+    ChecklistSectionSchema,
+    ChecklistStandardSchema,
+    ChecklistVersionDetailSchema,
+    ChecklistVersionSchema,
+)
+from auditapp.schemas.audits.disputes import (
+    DisputeCreateSchema,
+    DisputePageSchema,
+    DisputeResolveSchema,
+    DisputeSchema,
+)
+from auditapp.schemas.audits.photos import (
+    DisputePhotoUploadSchema,
+    PhotoFile,
+    PhotoQASchema,
+    PhotoSchema,
+    PhotoUploadSchema,
+)
+from auditapp.schemas.audits.review import (
+    ReleaseSchema,
+    ReleaseWaveResultSchema,
+    ReviewSchema,
+)
+from auditapp.schemas.audits.submission import (
+    AnyValue,
+    DraftSchema,
+    GeoSchema,
+    StaffServedSchema,
+    SubmitSchema,
+)
+from auditapp.schemas.audits.views import (
+    AuditDetailSchema,
+    AuditPageSchema,
+    AuditQuery,
+    AuditSchema,
+    BranchAuditDetailSchema,
+    BranchAuditPageSchema,
+    BranchAuditSchema,
+    FlagSchema,
+    HistoryQASchema,
+    HistorySchema,
+    QueueEntrySchema,
+    QueuePageSchema,
+)
+from auditapp.schemas.audits.waves import (
+    AssignmentCreateSchema,
+    AssignmentPageSchema,
+    AssignmentQuery,
+    AssignmentSchema,
+    DistributeSchema,
+    DistributionSchema,
+    SlotSchema,
+    WaveOutSchema,
+    WavePageSchema,
+    WaveSchema,
+)
+
+__all__ = [
+    "AnyValue",
+    "AssignmentCreateSchema",
+    "AssignmentPageSchema",
+    "AssignmentQuery",
+    "AssignmentSchema",
+    "AuditDetailSchema",
+    "AuditPageSchema",
+    "AuditQuery",
+    "AuditSchema",
+    "BranchAuditDetailSchema",
+    "BranchAuditPageSchema",
+    "BranchAuditSchema",
+    "BundleAssignmentSchema",
+    "BundleAuditSchema",
+    "BundleBranchSchema",
+    "BundleSchema",
+    "BundleStaffSchema",
+    "ChecklistBandSchema",
+    "ChecklistDefinitionSchema",
+    "ChecklistImportResultSchema",
+    "ChecklistImportSchema",
+    "ChecklistItemSchema",
+    "ChecklistOptionSchema",
+    "ChecklistPageSchema",
+    "ChecklistQuery",
+    "ChecklistSectionSchema",
+    "ChecklistStandardSchema",
+    "ChecklistVersionDetailSchema",
+    "ChecklistVersionSchema",
+    "DisputeCreateSchema",
+    "DisputePageSchema",
+    "DisputePhotoUploadSchema",
+    "DisputeResolveSchema",
+    "DisputeSchema",
+    "DistributeSchema",
+    "DistributionSchema",
+    "DraftSchema",
+    "FlagSchema",
+    "GeoSchema",
+    "HistoryQASchema",
+    "HistorySchema",
+    "PhotoFile",
+    "PhotoQASchema",
+    "PhotoSchema",
+    "PhotoUploadSchema",
+    "QueueEntrySchema",
+    "QueuePageSchema",
+    "ReleaseSchema",
+    "ReleaseWaveResultSchema",
+    "ReviewSchema",
+    "SlotSchema",
+    "StaffServedSchema",
+    "SubmitSchema",
+    "WaveOutSchema",
+    "WavePageSchema",
+    "WaveSchema",
+]
