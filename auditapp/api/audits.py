@@ -32,6 +32,7 @@ from auditapp.schemas.audits import (
     DisputeCreateSchema,
     DisputePageSchema,
     DisputePhotoUploadSchema,
+    DisputeQuery,
     DisputeResolveSchema,
     DisputeSchema,
     DistributeSchema,
@@ -346,12 +347,13 @@ def raise_dispute(claim: audit_service.Claim, audit_id: int) -> Any:
 
 
 @blp.route("/disputes")
-@require(*HQ)
-@blp.arguments(PageQuery, location="query")
+@require(*HQ, "director", "manager")
+@blp.arguments(DisputeQuery, location="query")
 @blp.response(200, DisputePageSchema)
-def open_disputes(args: Page) -> Any:
-    """Open disputes, oldest first."""
-    return audit_service.open_disputes(args)
+def open_disputes(args: audit_service.DisputeFilter) -> Any:
+    """Disputes of the audits the caller may see, oldest first: open ones by default
+    (``status=any`` for all, e.g. a manager following their branch's disputes)."""
+    return audit_service.open_disputes(current_user, args)
 
 
 @blp.route("/disputes/<int:dispute_id>/resolve", methods=["POST"])

@@ -665,14 +665,27 @@ def _visible_photos(user: User, audit_ids: Sequence[int]) -> dict[tuple[int, str
     return found
 
 
-def list_sheets(user: User, period_id: int, page: int, per_page: int) -> dict[str, Any]:
-    """Summaries of the sheets ``user`` may read in a period, by employee code."""
+def list_sheets(
+    user: User, period_id: int, page: int, per_page: int, branch_id: int | None = None
+) -> dict[str, Any]:
+    """Summaries of the sheets ``user`` may read in a period, by employee code; with
+    ``branch_id``, only the staff placed in that branch during the period."""
     period = get_period(period_id)
     query = (
         select(StaffMember)
         .where(_staff_in_period(period), _sheet_scope(user, period))
         .order_by(StaffMember.employee_code, StaffMember.id)
     )
+    if branch_id is not None:
+        query = query.where(
+            exists(
+                select(StaffPlacement.id).where(
+                    StaffPlacement.staff_member_id == StaffMember.id,
+                    StaffPlacement.branch_id == branch_id,
+                    _placed_during(period),
+                )
+            )
+        )
     found = paginate(query, page, per_page)
     members: list[StaffMember] = found["items"]
     ids = [m.id for m in members]

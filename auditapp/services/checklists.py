@@ -61,6 +61,46 @@ def is_used(version_id: int) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class ValidationOutcome:
+    """A valid file and what importing it would do: ``create``, ``update`` (an unused
+    version), ``unchanged``, or ``refuse`` (the version is used by audits or waves and the
+    file differs: it needs the next version number)."""
+
+    slug: str
+    version: int
+    title: dict[str, str]
+    sections: int
+    items: int
+    would: str
+
+
+def validate_checklist(text: str, source_name: str) -> ValidationOutcome:
+    """Validate a checklist file without storing it (a malformed file is an Invalid listing
+    ``FILE:LINE: field: msg``, as for an import)."""
+    checklist = parse(text, source_name)
+    digest = definition_hash(checklist_to_dict(checklist))
+    row = db.session.execute(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.slug == checklist.slug)
+        .where(ChecklistVersion.version == checklist.version)
+    ).scalar_one_or_none()
+    if row is None:
+        would = "create"
+    elif row.content_hash == digest:
+        would = "unchanged"
+    else:
+        would = "refuse" if is_used(row.id) else "update"
+    return ValidationOutcome(
+        slug=checklist.slug,
+        version=checklist.version,
+        title=dict(checklist.title),
+        sections=len(checklist.sections),
+        items=sum(len(section.items) for section in checklist.sections),
+        would=would,
+    )
+
+
 def import_checklist(text: str, source_name: str) -> ImportOutcome:
     """Validate and store one checklist file; idempotent for an unchanged file."""
     checklist = parse(text, source_name)

@@ -23,12 +23,14 @@ from auditapp.schemas.audits.checklists import (
     ChecklistQuery,
     ChecklistSectionSchema,
     ChecklistStandardSchema,
+    ChecklistValidationSchema,
     ChecklistVersionDetailSchema,
     ChecklistVersionSchema,
 )
 from auditapp.schemas.audits.disputes import (
     DisputeCreateSchema,
     DisputePageSchema,
+    DisputeQuery,
     DisputeResolveSchema,
     DisputeSchema,
 )
@@ -99,6 +101,7 @@ __all__ = [
     "ChecklistBandSchema",
     "ChecklistDefinitionSchema",
     "ChecklistImportResultSchema",
+    "ChecklistValidationSchema",
     "ChecklistImportSchema",
     "ChecklistItemSchema",
     "ChecklistOptionSchema",
@@ -110,6 +113,7 @@ __all__ = [
     "ChecklistVersionSchema",
     "DisputeCreateSchema",
     "DisputePageSchema",
+    "DisputeQuery",
     "DisputePhotoUploadSchema",
     "DisputeResolveSchema",
     "DisputeSchema",

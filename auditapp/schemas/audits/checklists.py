@@ -128,3 +128,20 @@ class ChecklistImportResultSchema(ApiSchema):
     slug = fields.String()
     version = Id()
     action = fields.String()
+
+
+class ChecklistValidationSchema(ApiSchema):
+    """A valid checklist file, and what importing it would do."""
+
+    slug = fields.String()
+    version = fields.Integer()
+    title = fields.Dict(keys=fields.String(), values=fields.String())
+    sections = fields.Integer()
+    items = fields.Integer()
+    would = fields.String(
+        validate=validate.OneOf(["create", "update", "unchanged", "refuse"]),
+        metadata={
+            "description": "create, update (an unused version), unchanged, or refuse (the "
+            "version is used and the file differs: give it the next version number)"
+        },
+    )

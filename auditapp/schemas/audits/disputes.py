@@ -7,8 +7,8 @@ from typing import Any
 from marshmallow import fields, post_load, validate
 
 from auditapp.schemas.audits.submission import AnyValue
-from auditapp.schemas.common import ApiSchema, Id, PageMeta
-from auditapp.services.audits import Claim, Ruling
+from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
+from auditapp.services.audits import Claim, DisputeFilter, Ruling
 
 
 class DisputeSchema(ApiSchema):
@@ -76,3 +76,18 @@ class DisputePageSchema(PageMeta):
     """Open disputes."""
 
     items = fields.List(fields.Nested(DisputeSchema))
+
+
+class DisputeQuery(PageArgs):
+    """Which disputes to list."""
+
+    status = fields.String(
+        load_default="open",
+        validate=validate.OneOf(("open", "upheld", "rejected", "any")),
+        metadata={"description": "open (default), upheld, rejected or any"},
+    )
+    branch_id = Id()
+
+    @post_load
+    def _filter(self, data: dict[str, Any], **_: Any) -> DisputeFilter:
+        return DisputeFilter(**data)

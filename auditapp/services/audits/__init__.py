@@ -12,6 +12,7 @@ from auditapp.services.audits.bundle import shopper_bundle, shopper_bundle_json
 from auditapp.services.audits.common import checklist_for
 from auditapp.services.audits.disputes import (
     Claim,
+    DisputeFilter,
     Ruling,
     change_answer,
     list_disputes,
@@ -55,6 +56,7 @@ __all__ = [
     "list_audits",
     "list_disputes",
     "open_disputes",
+    "DisputeFilter",
     "raise_dispute",
     "release",
     "release_wave",

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from auditapp import clock
+from auditapp import access, clock
 from auditapp.domain.scoring import score_audit, validate_answers
 from auditapp.extensions import db
 from auditapp.models import Audit, AuditPhoto, Dispute, User
@@ -189,7 +189,22 @@ def list_disputes(user: User, audit_id: int) -> list[Dispute]:
     return list(get_audit(user, audit_id).disputes)
 
 
-def open_disputes(filters: Page) -> dict[str, Any]:
-    """Open disputes for the reviewers, oldest first."""
-    query = select(Dispute).where(Dispute.status == "open").order_by(Dispute.raised_at)
-    return paginate(query, filters.page, filters.per_page)
+@dataclass(frozen=True)
+class DisputeFilter(Page):
+    """Which disputes to list: by status (``any`` for all) and branch."""
+
+    status: str = "open"
+    branch_id: int | None = None
+
+
+def open_disputes(user: User, filters: DisputeFilter) -> dict[str, Any]:
+    """Disputes of the audits ``user`` may see (HQ: all; managers and directors: their
+    branches' released audits), oldest first; open ones unless ``status`` says otherwise."""
+    query = (
+        select(Dispute).join(Audit, Dispute.audit_id == Audit.id).where(access.audit_filter(user))
+    )
+    if filters.status != "any":
+        query = query.where(Dispute.status == filters.status)
+    if filters.branch_id is not None:
+        query = query.where(Audit.branch_id == filters.branch_id)
+    return paginate(query.order_by(Dispute.raised_at, Dispute.id), filters.page, filters.per_page)
