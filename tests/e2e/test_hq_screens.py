@@ -81,13 +81,13 @@ def _submit_short_visit(ratings: Ratings, branch: str) -> tuple[int, int]:
     wave_id = _wave(ratings, count // len(ratings.shoppers))
     assignment = waves.add_assignment(
         wave_id,
-        {
-            "branch_id": branch_id,
-            "shopper_id": shopper_id,
-            "window_start": date(2020, 1, 1),
-            "window_end": date(2030, 12, 31),
-            "day_part": None,
-        },
+        waves.NewAssignment(
+            branch_id=branch_id,
+            shopper_id=shopper_id,
+            window_start=date(2020, 1, 1),
+            window_end=date(2030, 12, 31),
+            day_part=None,
+        ),
     )
     shopper = db.session.get(User, shopper_id)
     assert shopper is not None
@@ -95,13 +95,13 @@ def _submit_short_visit(ratings: Ratings, branch: str) -> tuple[int, int]:
     audit, _ = audits.submit(
         shopper,
         uuid.uuid4(),
-        {
-            "assignment_id": assignment.id,
-            "answers": answers(greeted=False),
-            "visit_started_at": start,
-            "visit_ended_at": start + timedelta(minutes=6),
-            "staff": [],
-        },
+        audits.Submission(
+            assignment_id=assignment.id,
+            answers=answers(greeted=False),
+            visit_started_at=start,
+            visit_ended_at=start + timedelta(minutes=6),
+            staff=[],
+        ),
     )
     return audit.id, wave_id
 
