@@ -38,7 +38,9 @@ def _dispute(ratings: Ratings, manager: str, audit_id: int) -> int:
     return audits.raise_dispute(
         ratings.user(manager),
         audit_id,
-        {"item_id": "greeted", "reason": "Гостя поприветствовали", "version": version_of(audit_id)},
+        audits.Claim(
+            item_id="greeted", reason="Гостя поприветствовали", version=version_of(audit_id)
+        ),
     ).id
 
 
@@ -57,11 +59,7 @@ def disputed(app: Flask, network: Network) -> Disputed:
     audits.resolve_dispute(
         ratings.user("reviewer"),
         made["n1_rejected"],
-        False,
-        "Фото не подтверждает",
-        None,
-        False,
-        version_of(n1[0]),
+        audits.Ruling(uphold=False, reason="Фото не подтверждает", version=version_of(n1[0])),
     )
     return Disputed(ratings, n1, s1, made)
 

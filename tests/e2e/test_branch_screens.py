@@ -86,30 +86,35 @@ def _audit_with_photo(
     assert shopper is not None
     assignment = waves.add_assignment(
         _wave(ratings, count // len(ratings.shoppers)),
-        {
-            "branch_id": branch_id,
-            "shopper_id": shopper.id,
-            "window_start": date(2020, 1, 1),
-            "window_end": date(2030, 12, 31),
-            "day_part": None,
-        },
+        waves.NewAssignment(
+            branch_id=branch_id,
+            shopper_id=shopper.id,
+            window_start=date(2020, 1, 1),
+            window_end=date(2030, 12, 31),
+            day_part=None,
+        ),
     )
     audit_uuid = uuid.uuid4()
-    fields = {"assignment_id": assignment.id, "item_id": "receipt", "photo_uuid": uuid.uuid4()}
-    photos.upload_evidence(shopper, audit_uuid, fields, jpeg_bytes(seed=3))
+    evidence = photos.EvidencePhoto(
+        assignment_id=assignment.id,
+        item_id="receipt",
+        photo_uuid=uuid.uuid4(),
+        data=jpeg_bytes(seed=3),
+    )
+    photos.upload_evidence(shopper, audit_uuid, evidence)
     audit, _ = audits.submit(
         shopper,
         audit_uuid,
-        {
-            "assignment_id": assignment.id,
-            "answers": given,
-            "visit_started_at": visit_at,
-            "visit_ended_at": visit_at + timedelta(minutes=20),
-            "staff": staff,
-        },
+        audits.Submission(
+            assignment_id=assignment.id,
+            answers=given,
+            visit_started_at=visit_at,
+            visit_ended_at=visit_at + timedelta(minutes=20),
+            staff=[audits.StaffServed(**s) for s in staff],
+        ),
     )
     reviewer = ratings.user("reviewer")
-    audits.review(reviewer, audit.id, "approve", "", version_of(audit.id))
+    audits.review(reviewer, audit.id, "approve", audits.Decision(version_of(audit.id)))
     audits.release(reviewer, audit.id, version_of(audit.id))
     return audit.id
 
