@@ -118,6 +118,8 @@ def styles() -> dict[str, ParagraphStyle]:
             keepWithNext=1,
         ),
         "bold": ParagraphStyle("bold", parent=base, fontName=FONT_BOLD),
+        # A table's header cell that may wrap (the tables' own text is 8 pt).
+        "head": ParagraphStyle("head", parent=base, fontName=FONT_BOLD, fontSize=8, leading=9.5),
         "critical": ParagraphStyle("critical", parent=base, fontName=FONT_BOLD, textColor=RED),
         "big": ParagraphStyle("big", parent=base, fontName=FONT_BOLD, fontSize=22, leading=26),
         "score": ParagraphStyle("score", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19),
