@@ -1131,8 +1131,8 @@ def _sheet_story(
     if not evidence:
         story.append(_p(words["no_evidence"]))
     else:
-        head = ("audit", "visit_date", "branch", "role", "clause", "item", "earned")
-        rows = [[_p(words[key], "head") for key in head]]
+        columns = ("audit", "visit_date", "branch", "role", "clause", "item", "earned")
+        rows = [[_p(words[key], "head") for key in columns]]
         for row in evidence:
             text = texts.get((row["audit_id"], row["item_id"])) or row["item_text"]
             rows.append(
