@@ -341,13 +341,30 @@ def _cell(value: Any) -> Any:
     return text
 
 
-def _audits(user: User, filters: dict[str, Any]) -> Iterator[visibility.AuditView]:
+#: What the answers export reads of an audit: these columns only, not the ORM object (building
+#: an object per audit, its identity-map entry and every other column cost a third of the time).
+_ANSWER_SOURCE: Final = (
+    Audit.id,
+    Audit.branch_id,
+    Audit.checklist_version_id,
+    Audit.channel,
+    Audit.visit_started_at,
+    Audit.answers,
+    # Only the item results of the score detail: decoding its sections, stages and roles too
+    # was a fifth of the time.
+    Audit.score_detail["items"].label("item_results"),
+)
+
+
+def _audits(
+    user: User, filters: dict[str, Any], columns: Sequence[Any] = ()
+) -> Iterator[visibility.AuditView]:
     """The caller's audits matching the API's filters, oldest first, as redacted views, read in
-    server-side batches."""
+    server-side batches: whole audits, or only ``columns`` of each (a row of them reads like
+    the audit for those columns, and the view redacts it the same way)."""
     query = (
-        select(Audit)
+        (select(Audit).options(lazyload("*")) if not columns else select(*columns))
         .where(access.audit_filter(user))
-        .options(lazyload("*"))
         .order_by(Audit.id)
         .execution_options(yield_per=BATCH)
     )
@@ -358,9 +375,10 @@ def _audits(user: User, filters: dict[str, Any]) -> Iterator[visibility.AuditVie
         query = query.join(Assignment, Assignment.id == Audit.assignment_id).where(
             Assignment.wave_id == filters["wave_id"]
         )
+    result = db.session.execute(query)
     # The session's identity map holds rows weakly: an audit already written out is freed.
-    for audit in db.session.execute(query).scalars():
-        yield visibility.audit_summary(user, audit)
+    for audit in result if columns else result.scalars():
+        yield visibility.audit_summary(user, cast(Audit, audit))
 
 
 class _Lookups:
@@ -450,7 +468,7 @@ def _answer_rows(view: visibility.AuditView, lookups: _Lookups, lang: str) -> It
     branch = lookups.branch(view.branch_id)
     version, _ = lookups.version(view.checklist_version_id)
     answers: dict[str, Any] = view.answers or {}
-    results: dict[str, Any] = (view.score_detail or {}).get("items") or {}
+    results: dict[str, Any] = view.item_results or {}
     head = [
         view.id,
         _cell(branch.code),
@@ -466,21 +484,29 @@ def _answer_rows(view: visibility.AuditView, lookups: _Lookups, lang: str) -> It
             if item_id not in answers:
                 continue
             result = {}
+        earned, possible = result.get("earned"), result.get("possible")
         yield [
             *head,
             *cells,
-            _cell(_answer(answer)),
-            _cell(result.get("na", answer is None)),
-            _cell(result.get("earned")),
-            _cell(result.get("possible")),
+            _answer(answer),
+            1 if result.get("na", answer is None) else 0,
+            "" if earned is None else earned,  # points are numbers: no formula guard needed
+            "" if possible is None else possible,
         ]
 
 
 def _answer(value: Any) -> Any:
-    """An answer as stored (JSON's true/false for yes/no, so it is not read as a scale's 1)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+    """An answer as a cell: JSON's true/false for yes/no (so it is not read as a scale's 1),
+    numbers as numbers, text through the formula guard of ``_cell``."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    if type(value) is int or type(value) is float:
+        return value
+    return _cell(value)
 
 
 def _rows(user: User, kind: str, filters: dict[str, Any], lang: str) -> Iterator[list[Any]]:
@@ -488,11 +514,12 @@ def _rows(user: User, kind: str, filters: dict[str, Any], lang: str) -> Iterator
     lookups = _Lookups()
     columns = _columns(user, kind)
     yield [_HEADERS[lang][name] for name in columns]
-    for view in _audits(user, filters):
-        if kind == "audits":
+    if kind == "audits":
+        for view in _audits(user, filters):
             yield _audit_row(view, lookups, columns)
-        else:
-            yield from _answer_rows(view, lookups, lang)
+        return
+    for view in _audits(user, filters, _ANSWER_SOURCE):
+        yield from _answer_rows(view, lookups, lang)
 
 
 def _csv_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:

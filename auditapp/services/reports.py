@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.platypus import (
@@ -367,8 +366,8 @@ def language(requested: str | None, accept: str | None) -> str:
 
 
 def _p(text: str, style: str = "body") -> Paragraph:
-    """A paragraph of plain text (escaped: user text never becomes markup)."""
-    return Paragraph(escape(text), pdf.styles()[style])
+    """A paragraph of plain text (never read as markup)."""
+    return pdf.Text(text, pdf.styles()[style])
 
 
 def _short(text: str) -> Any:
@@ -970,9 +969,7 @@ def comparison_pdf(
         story.append(_p(words["none"]))
     name_width = 40 * pdf.mm
     cell_width = (pdf.CONTENT_WIDTH - name_width) / max(len(columns), 1)
-    head = [words["branch"]] + [
-        Paragraph(escape(titles.get(c, c)), pdf.styles()["small"]) for c in columns
-    ]
+    head = [words["branch"]] + [_p(titles.get(c, c), "small") for c in columns]
     for start in range(0, len(matrix["rows"]), _HEAT_ROWS):
         block: list[list[Any]] = [head]
         colours: list[Any] = []
