@@ -160,6 +160,29 @@ def floor_document(photos: list[bytes], passthrough: bool) -> bytes:
         rl_config.useA85 = previous
 
 
+def advance_sequences() -> None:
+    """On PostgreSQL, move every id sequence past the ids the bulk load wrote itself (the
+    services then add rows after them)."""
+    import sqlalchemy as sa
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        column = table.c.get("id")
+        if column is None or not isinstance(column.type, sa.Integer):
+            continue
+        sequence = db.session.execute(
+            sa.text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+        ).scalar_one()
+        if sequence is not None:
+            highest = db.session.execute(sa.select(sa.func.max(column))).scalar_one() or 0
+            db.session.execute(
+                sa.text("SELECT setval(:sequence, :value, :called)"),
+                {"sequence": sequence, "value": max(highest, 1), "called": highest > 0},
+            )
+    db.session.commit()
+
+
 def checklist_yaml(items: int) -> str:
     """A checklist of ``items`` yes/no items in three stages, every fifth critical."""
     lines = [
@@ -372,6 +395,7 @@ def measure(
             upgrade()
             version_id, _, branch_ids, _ = load_network(dataset)
             load_audits(dataset, version_id, branch_ids)
+            advance_sequences()
             rating_service.rebuild()
             audit_id, manager = released_large_audit(app)
             db.session.remove()

@@ -1013,16 +1013,17 @@ def _evidence_texts(sheets: Sequence[Mapping[str, Any]], lang: str) -> dict[tupl
     audit_ids = {row["audit_id"] for sheet in sheets for row in sheet["evidence"]}
     if lang == "ru" or not audit_ids:
         return {}
+    by_version: dict[int, list[int]] = {}
+    for audit_id, version_id in db.session.execute(
+        select(Audit.id, Audit.checklist_version_id).where(Audit.id.in_(audit_ids))
+    ):
+        by_version.setdefault(version_id, []).append(audit_id)
     texts: dict[tuple[int, str], str] = {}
-    rows = db.session.execute(
-        select(Audit.id, ChecklistVersion)
-        .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
-        .where(Audit.id.in_(audit_ids))
-    ).all()
-    for audit_id, version in rows:
-        checklist = checklist_of(version)
-        for item in checklist.items():
-            texts[(audit_id, item.id)] = localize(item.text, lang)
+    for version_id, ids in by_version.items():
+        version = db.session.get(ChecklistVersion, version_id)
+        assert version is not None  # an audit's version is never deleted
+        items = {item.id: localize(item.text, lang) for item in checklist_of(version).items()}
+        texts.update({(audit_id, item): text for audit_id in ids for item, text in items.items()})
     return texts
 
 
