@@ -329,6 +329,9 @@ def main() -> None:
     parser.add_argument("--branches", type=int, help="instead of 5000 x scale")
     parser.add_argument("--audits", type=int, help="instead of 1,000,000 x scale")
     parser.add_argument(
+        "--months", type=int, default=MONTHS, help="visits spread over the last N months (24)"
+    )
+    parser.add_argument(
         "--only",
         default="floor,report,scorecard,comparison,export",
         help="which figures, comma-separated (default all)",
@@ -379,7 +382,7 @@ def measure(
     repeat: int,
 ) -> None:
     """Figures 2-5 on a generated network in a fresh database."""
-    dataset = generate(branches, regions, audits, MONTHS, options.seed)
+    dataset = generate(branches, regions, audits, options.months, options.seed)
     with (
         tempfile.TemporaryDirectory() as tmp,
         fresh_database(options.database_url, Path(tmp)) as (url, description),

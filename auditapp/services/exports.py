@@ -621,25 +621,21 @@ def _rating_rows(
     options: rating_service.Options,
     lang: str,
 ) -> Iterator[list[Any]]:
-    """The header, then the caller's branches in rank order (placed among all), a page of the
-    ranking at a time."""
+    """The header, then the caller's branches in rank order (placed among all). The ranking
+    is asked for once: every call ranks the whole network, so reading it in pages repeated
+    that work for each page (its entries are small beside the export's text)."""
     yield [_HEADERS[lang][name] for name in _RATING_COLUMNS]
-    page = 1
-    while True:
-        ranking = rating_service.branch_ranking(user, period, filters, options, page, 500)
-        for entry in ranking["entries"]:
-            values = {
-                **entry["rating"],
-                **entry,
-                "of": entry["of"],
-                "branch_code": entry["branch"]["code"],
-                "branch_name": entry["branch"]["name"],
-                "region_id": entry["branch"]["region_id"],
-            }
-            yield [_cell(values.get(name)) for name in _RATING_COLUMNS]
-        if page * 500 >= ranking["total"]:
-            return
-        page += 1
+    ranking = rating_service.branch_ranking(user, period, filters, options, 1, 10**9)
+    for entry in ranking["entries"]:
+        values = {
+            **entry["rating"],
+            **entry,
+            "of": entry["of"],
+            "branch_code": entry["branch"]["code"],
+            "branch_name": entry["branch"]["name"],
+            "region_id": entry["branch"]["region_id"],
+        }
+        yield [_cell(values.get(name)) for name in _RATING_COLUMNS]
 
 
 def export_ratings(

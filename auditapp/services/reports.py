@@ -859,7 +859,8 @@ def _section_titles(keys: set[str], lang: str) -> dict[str, str]:
 
 # The region / network comparison (built by a background job) -------------------------------
 
-_HEAT_ROWS: Final = 45  # rows per heat-map table: many small tables split cheaply over pages
+_HEAT_ROWS: Final = 45  # rows per table block: many small tables split cheaply over pages
+_EVERY: Final = 10**9  # "every entry" as a page size
 
 
 def _heat(value: float | None) -> Any:
@@ -932,34 +933,33 @@ def comparison_pdf(
         words["range"],
         words["shrunk"],
     ]
-    rows: list[list[Any]] = [header]
-    page = 1
-    while True:
-        ranking = rating_service.branch_ranking(user, period, scoped, options, page, 500)
-        for entry in ranking["entries"]:
-            rating = entry["rating"]
-            ci = (
-                f"{_mean(rating['ci_low'])}–{_mean(rating['ci_high'])}"
-                if rating["ci_low"] is not None
-                else "—"
-            )
-            rows.append(
-                [
-                    str(entry["rank"]),
-                    f"{entry['branch']['code']} {entry['branch']['name']}"[:48],
-                    _mean(rating["mean"]),
-                    ci,
-                    str(rating["n"]),
-                    f"{entry['rank_best']}–{entry['rank_worst']}",
-                    _mean(entry["shrunk_mean"]),
-                ]
-            )
-        if page * 500 >= ranking["total"]:
-            break
-        page += 1
+    rows: list[list[Any]] = []
+    # One call for every entry: each call ranks the whole network, so pages would repeat it.
+    ranking = rating_service.branch_ranking(user, period, scoped, options, 1, _EVERY)
+    for entry in ranking["entries"]:
+        rating = entry["rating"]
+        ci = (
+            f"{_mean(rating['ci_low'])}–{_mean(rating['ci_high'])}"
+            if rating["ci_low"] is not None
+            else "—"
+        )
+        rows.append(
+            [
+                str(entry["rank"]),
+                f"{entry['branch']['code']} {entry['branch']['name']}"[:48],
+                _mean(rating["mean"]),
+                ci,
+                str(rating["n"]),
+                f"{entry['rank_best']}–{entry['rank_worst']}",
+                _mean(entry["shrunk_mean"]),
+            ]
+        )
     widths = [14 * pdf.mm, 66 * pdf.mm, 18 * pdf.mm, 30 * pdf.mm, 12 * pdf.mm, 22 * pdf.mm]
     widths.append(pdf.CONTENT_WIDTH - sum(widths))
-    story.append(_table(rows, widths))
+    # Blocks that fit a page: reportlab measures a table again after every page it splits off,
+    # so one table of 5,000 rows cost time growing with the square of its length.
+    for start in range(0, max(len(rows), 1), _HEAT_ROWS):
+        story.append(_table([header, *rows[start : start + _HEAT_ROWS]], widths))
 
     matrix = rating_service.comparison(user, period, scoped, "section", options)
     columns = list(matrix["columns"])[:12]
