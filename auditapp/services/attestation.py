@@ -689,18 +689,7 @@ def list_sheets(
     found = paginate(query, page, per_page)
     members: list[StaffMember] = found["items"]
     ids = [m.id for m in members]
-    if period.status == "closed":
-        results = {
-            row.staff_member_id: row.result
-            for row in db.session.execute(
-                select(AttestationSheet).where(
-                    AttestationSheet.period_id == period.id,
-                    AttestationSheet.staff_member_id.in_(ids),
-                )
-            ).scalars()
-        }
-    else:
-        results = compute_sheets(period, ids) if ids else {}
+    results = _results(period, ids)
     responses = _responses(period.id, ids)
     items = []
     for member in members:
@@ -717,6 +706,72 @@ def list_sheets(
                 "state": sheet_state(period, responses.get(member.id, [])),
             }
         )
+    return {**found, "items": items, "period": _period_json(period)}
+
+
+def _results(period: AttestationPeriod, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """staff id -> whole sheet (with ``frozen_at``): the frozen rows of a closed period, computed
+    for an open one (a few set queries for all of ``ids``). Staff without a frozen sheet are
+    left out."""
+    if not ids:
+        return {}
+    if period.status == "closed":
+        return {
+            row.staff_member_id: {**row.result, "frozen_at": row.frozen_at}
+            for row in db.session.execute(
+                select(AttestationSheet).where(
+                    AttestationSheet.period_id == period.id,
+                    AttestationSheet.staff_member_id.in_(list(ids)),
+                )
+            ).scalars()
+        }
+    return compute_sheets(period, ids)
+
+
+def visible_branch(user: User, branch_id: int) -> Branch:
+    """A branch ``user`` may see, else NotFound (out of scope looks like missing)."""
+    branch = db.session.execute(
+        select(Branch).where(Branch.id == branch_id, access.branch_filter(user))
+    ).scalar_one_or_none()
+    if branch is None:
+        raise NotFound("No such branch.")
+    return branch
+
+
+def sheet_results(
+    user: User, period_id: int, branch_id: int | None, page: int, per_page: int
+) -> dict[str, Any]:
+    """Whole sheets (components, formula, evidence; no photo ids or responses) the caller may
+    read in a period, with their ``state``, by employee code, a page at a time: for files
+    (the sheet PDFs, the branch bundle, the results export). ``branch_id``: only staff placed
+    in that branch during the period (NotFound when the branch is out of the caller's scope).
+    """
+    period = get_period(period_id)
+    query = (
+        select(StaffMember)
+        .where(_staff_in_period(period), _sheet_scope(user, period))
+        .order_by(StaffMember.employee_code, StaffMember.id)
+    )
+    if branch_id is not None:
+        visible_branch(user, branch_id)
+        query = query.where(
+            exists(
+                select(StaffPlacement.id).where(
+                    StaffPlacement.staff_member_id == StaffMember.id,
+                    StaffPlacement.branch_id == branch_id,
+                    _placed_during(period),
+                )
+            )
+        )
+    found = paginate(query, page, per_page)
+    ids = [m.id for m in found["items"]]
+    results = _results(period, ids)
+    responses = _responses(period.id, ids)
+    items = []
+    for member_id in ids:
+        if member_id in results:
+            state = sheet_state(period, responses.get(member_id, []))
+            items.append({**results[member_id], "state": state})
     return {**found, "items": items, "period": _period_json(period)}
 
 
@@ -955,7 +1010,7 @@ def _branch_means(starts_on: date, ends_on: date) -> dict[int, tuple[float, int]
 def _period_results(period: AttestationPeriod) -> dict[int, dict[str, Any]]:
     if period.status == "closed":
         return {
-            row.staff_member_id: row.result
+            row.staff_member_id: {**row.result, "frozen_at": row.frozen_at}
             for row in db.session.execute(
                 select(AttestationSheet).where(AttestationSheet.period_id == period.id)
             ).scalars()
