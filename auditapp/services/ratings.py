@@ -423,7 +423,53 @@ def _filtered(
 
 
 def _months(model: Any, period: Period) -> ColumnElement[bool]:
-    return and_(model.month >= period.first, model.month <= period.last)
+    """The roll-up months the period covers entirely; months it covers in part (a range of
+    days) are summed from their audits by `_edge_totals`."""
+    full = period.full_months
+    if not full:
+        return false()
+    return and_(model.month >= full[0], model.month <= full[-1])
+
+
+def _edge_totals(
+    period: Period, filters: Filters, branch_ids: Iterable[int] | None = None
+) -> dict[Cell, CellTotals]:
+    """The roll-up rows of the days of the months a range of days covers only in part,
+    summed from those days' counted audits the way the roll-ups are (`CellTotals`)."""
+    spans = period.partial_days
+    if not spans:
+        return {}
+    conditions: list[ColumnElement[bool]] = [
+        RatingAudit.month.in_(sorted({arith.month_start(first) for first, _ in spans})),
+        or_(*(RatingAudit.visit_date.between(first, last) for first, last in spans)),
+    ]
+    if branch_ids is not None:
+        conditions.append(RatingAudit.branch_id.in_(list(branch_ids)))
+    if filters.checklist is not None:
+        conditions.append(RatingAudit.checklist_slug == filters.checklist)
+    if filters.channel is not None:
+        conditions.append(RatingAudit.channel == filters.channel)
+    branch_conditions = []
+    if filters.branch_kind is not None:
+        branch_conditions.append(Branch.kind == filters.branch_kind)
+    if filters.region_id is not None:
+        branch_conditions.append(Branch.region_id == filters.region_id)
+    if branch_conditions:
+        conditions.append(RatingAudit.branch_id.in_(select(Branch.id).where(*branch_conditions)))
+    totals: dict[Cell, CellTotals] = {}
+    for row in db.session.execute(_cell_rows(and_(*conditions))):
+        _add_row(totals, row)
+    return totals
+
+
+def _part_name(kind: str, slug: str, key: str, channel: str) -> tuple[str, str]:
+    """(kind, key) of a roll-up part as readings show it: the audit part by channel, sections
+    prefixed by their checklist."""
+    if kind == "audit":
+        return "channel", channel
+    if kind == "section":
+        return kind, f"{slug}:{key}"
+    return kind, key
 
 
 # Read side: scope --------------------------------------------------------------------------
@@ -513,10 +559,18 @@ def branch_moments(
             .group_by(RatingRollup.branch_id, RatingRollup.checklist_slug, RatingRollup.part_key)
         )
     query = _filtered(query, RatingRollup, filters, branch_ids)
-    return {
+    result = {
         (branch_id, key): Moments(int(n or 0), float(total or 0.0), float(total_sq or 0.0))
         for branch_id, key, n, total, total_sq in db.session.execute(query).all()
     }
+    for (branch_id, _), cell in _edge_totals(period, filters, branch_ids).items():
+        for (slug, _channel, kind, key), v in cell.parts.items():
+            if kind == part_kind:
+                name = f"{slug}:{key}" if kind == "section" else key
+                result[(branch_id, name)] = result.get((branch_id, name), Moments()) + Moments(
+                    int(v[0]), v[1], v[2]
+                )
+    return result
 
 
 def per_branch(period: Period, filters: Filters) -> dict[int, Moments]:
@@ -547,7 +601,12 @@ def _spread_dict(s: arith.Spread) -> dict[str, Any]:
 
 
 def _period_dict(period: Period) -> dict[str, Any]:
-    return {"first_month": period.first, "last_month": period.last, "ends_on": period.ends_on}
+    return {
+        "first_month": period.first,
+        "last_month": period.last,
+        "starts_on": period.starts_on,
+        "ends_on": period.ends_on,
+    }
 
 
 BREAKDOWN_KINDS = ("stage", "section", "role")
@@ -568,13 +627,19 @@ def _branch_breakdowns(
     ).where(RatingRollup.branch_id == branch_id, _months(RatingRollup, period))
     query = _filtered(query, RatingRollup, filters)
     sums: dict[str, dict[str, Moments]] = {kind: {} for kind in (*BREAKDOWN_KINDS, "channel")}
-    for kind, slug, key, channel, n, total, total_sq in db.session.execute(query).all():
-        if kind == "audit":
-            kind, key = "channel", channel
-        elif kind == "section":
-            key = f"{slug}:{key}"
+    rows: list[tuple[str, str, str, str, int, float, float]] = [
+        (kind, slug, key, channel, int(n), float(total), float(total_sq))
+        for kind, slug, key, channel, n, total, total_sq in db.session.execute(query).all()
+    ]
+    for cell in _edge_totals(period, filters, [branch_id]).values():
+        rows += [
+            (kind, slug, key, channel, int(v[0]), v[1], v[2])
+            for (slug, channel, kind, key), v in cell.parts.items()
+        ]
+    for kind, slug, key, channel, n, total, total_sq in rows:
+        kind, key = _part_name(kind, slug, key, channel)
         part = sums[kind]
-        part[key] = part.get(key, Moments()) + Moments(int(n), float(total), float(total_sq))
+        part[key] = part.get(key, Moments()) + Moments(n, total, total_sq)
     return {
         kind: {
             key: _stats_dict(arith.stats(m, options.min_visits))
@@ -611,11 +676,14 @@ def _group_breakdowns(
     query = _filtered(query, RatingRollup, filters, branch_ids)
     # (kind, key) -> branch -> [n, total]: channels and checklists merged per branch first.
     sums: dict[tuple[str, str], dict[int, list[float]]] = {}
-    for branch_id, kind, slug, key, channel, n, total in db.session.execute(query).all():
-        if kind == "audit":
-            kind, key = "channel", channel
-        elif kind == "section":
-            key = f"{slug}:{key}"
+    rows: list[tuple[int, str, str, str, str, Any, Any]] = list(db.session.execute(query).all())
+    for (branch_id, _), cell in _edge_totals(period, filters, branch_ids).items():
+        rows += [
+            (branch_id, kind, slug, key, channel, v[0], v[1])
+            for (slug, channel, kind, key), v in cell.parts.items()
+        ]
+    for branch_id, kind, slug, key, channel, n, total in rows:
+        kind, key = _part_name(kind, slug, key, channel)
         row = sums.setdefault((kind, key), {}).setdefault(branch_id, [0, 0.0])
         row[0] += int(n or 0)
         row[1] += float(total or 0.0)
@@ -1032,11 +1100,20 @@ def standards(
     query = _filtered(query, RatingItemRollup, scoped, branch_ids)
     totals: dict[tuple[str, str, str], PassCount] = {}
     by_branch: dict[tuple[str, str, str], dict[Any, PassCount]] = {}
-    for branch_id, slug, item_id, clause, n, earned, possible in db.session.execute(query).all():
+    item_rows: list[tuple[int, str, str, str, Any, Any, Any]] = list(
+        db.session.execute(query).all()
+    )
+    for (branch_id, _), cell in _edge_totals(period, scoped, branch_ids).items():
+        item_rows += [
+            (branch_id, slug, item_id, clause, v[0], v[1], v[2])
+            for (slug, _channel, item_id, clause), v in cell.items.items()
+        ]
+    for branch_id, slug, item_id, clause, n, earned, possible in item_rows:
         key = (slug, item_id, clause)
         count = PassCount(int(n), float(earned), float(possible))
         totals[key] = totals.get(key, PassCount()) + count
-        by_branch.setdefault(key, {})[branch_id] = count
+        per_branch_count = by_branch.setdefault(key, {})
+        per_branch_count[branch_id] = per_branch_count.get(branch_id, PassCount()) + count
     ordered = dict(sorted(totals.items()))
     weak = arith.weakest(ordered, limit)
     texts = _item_texts({key[0] for key in ordered})
@@ -1136,8 +1213,11 @@ def audits_behind(
     visible_branch(user, branch_id)
     query = select(RatingAudit).where(
         RatingAudit.branch_id == branch_id,
-        _months(RatingAudit, period),
+        RatingAudit.month >= period.first,
+        RatingAudit.month <= period.last,
     )
+    if not period.whole_months:
+        query = query.where(RatingAudit.visit_date.between(period.starts_on, period.ends_on))
     if filters.checklist is not None:
         query = query.where(RatingAudit.checklist_slug == filters.checklist)
     if filters.channel is not None:
