@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -719,24 +720,80 @@ def list_sheets(user: User, period_id: int, page: int, per_page: int) -> dict[st
 
 
 def enter_internal_score(
-    user: User, period_id: int, staff_id: int, score: float, reason: str
-) -> InternalScore:
+    user: User,
+    period_id: int,
+    staff_id: int,
+    score: float,
+    reason: str,
+    request_id: uuid.UUID | None = None,
+) -> tuple[InternalScore, bool]:
     """A manager (for staff of their branches) or HQ enters an internal score with why; the
-    latest entry counts; every entry is kept."""
+    latest entry counts; every entry is kept. Returns (entry, created).
+
+    With a ``request_id`` (made by the client once per entry it means to make) a retry is
+    idempotent: the same id with the same period, employee, score and reason by the same user
+    returns the stored entry (created False); with anything else it is a Conflict. Without one,
+    every call is a new entry (as before request ids existed).
+    """
     period = get_period(period_id)
     staff = _reachable_staff(user, period, staff_id)
-    if period.status != "open":
-        raise Conflict("The period is closed: its sheets are frozen.")
-    entry = InternalScore(
-        period_id=period.id,
-        staff_member_id=staff.id,
-        score=score,
-        reason=reason,
-        entered_by_id=user.id,
-    )
-    db.session.add(entry)
-    db.session.commit()
-    return entry
+    for _attempt in range(2):
+        if request_id is not None:
+            stored = _internal_score_by_request(request_id)
+            if stored is not None:
+                return _same_entry(stored, user, period.id, staff.id, score, reason), False
+        if period.status != "open":
+            raise Conflict("The period is closed: its sheets are frozen.")
+        entry = InternalScore(
+            period_id=period.id,
+            staff_member_id=staff.id,
+            score=score,
+            reason=reason,
+            entered_by_id=user.id,
+            request_id=request_id,
+        )
+        db.session.add(entry)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # A concurrent retry stored this request id first: compare with what it stored.
+            db.session.rollback()
+            if request_id is None:
+                raise
+            continue
+        return entry, True
+    raise Conflict("The entry was made concurrently; retry.")
+
+
+def _internal_score_by_request(request_id: uuid.UUID) -> InternalScore | None:
+    return db.session.execute(
+        select(InternalScore).where(InternalScore.request_id == request_id)
+    ).scalar_one_or_none()
+
+
+def _same_entry(
+    stored: InternalScore, user: User, period_id: int, staff_id: int, score: float, reason: str
+) -> InternalScore:
+    """The stored entry when the retry asks for exactly it, else a Conflict naming what
+    differs."""
+    differs = [
+        name
+        for name, mine, theirs in (
+            ("period_id", period_id, stored.period_id),
+            ("staff_id", staff_id, stored.staff_member_id),
+            ("entered_by", user.id, stored.entered_by_id),
+            ("score", score, stored.score),
+            ("reason", reason, stored.reason),
+        )
+        if mine != theirs
+    ]
+    if differs:
+        raise Conflict(
+            "This request_id was already used for another entry "
+            f"(different {', '.join(differs)}); make a new request_id for a new entry.",
+            code="request_id_reused",
+        )
+    return stored
 
 
 def list_internal_scores(user: User, period_id: int, staff_id: int) -> list[InternalScore]:
