@@ -159,10 +159,11 @@ def _clauses_of(version_id: int, content_hash: str) -> dict[str, str]:
     return _CLAUSES[(version_id, content_hash)]
 
 
-def _cell_rows(condition: ColumnElement[bool]) -> Select[Any]:
+def _cell_rows(condition: ColumnElement[bool], *, ordered: bool = True) -> Select[Any]:
     """The counted audits matching ``condition``, by cell then audit id: the one summation
-    order that both the release path and the rebuild use."""
-    return (
+    order that both the release path and the rebuild use (the rebuild sorts them itself:
+    ``ordered=False``)."""
+    query = (
         select(
             RatingAudit.branch_id,
             RatingAudit.month,
@@ -176,8 +177,33 @@ def _cell_rows(condition: ColumnElement[bool]) -> Select[Any]:
         .join(Audit, Audit.id == RatingAudit.audit_id)
         .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
         .where(condition)
-        .order_by(RatingAudit.branch_id, RatingAudit.month, RatingAudit.audit_id)
     )
+    if ordered:
+        query = query.order_by(RatingAudit.branch_id, RatingAudit.month, RatingAudit.audit_id)
+    return query
+
+
+def _branch_ranges(
+    cells_per_branch: dict[int, int], audits: int, batch: int
+) -> list[tuple[int, int]]:
+    """Consecutive ranges of branch ids holding about ``batch`` audits each (by their share
+    of the cells, a good enough proxy: a branch has a few audits a month)."""
+    if not cells_per_branch:
+        return []
+    per_cell = audits / max(1, sum(cells_per_branch.values()))
+    ranges: list[tuple[int, int]] = []
+    first: int | None = None
+    size = 0.0
+    for branch_id in sorted(cells_per_branch):
+        if first is None:
+            first = branch_id
+        size += cells_per_branch[branch_id] * per_cell
+        if size >= batch:
+            ranges.append((first, branch_id))
+            first, size = None, 0.0
+    if first is not None:
+        ranges.append((first, max(cells_per_branch)))
+    return ranges
 
 
 def _cells_condition(cells: Sequence[Cell]) -> ColumnElement[bool]:
@@ -351,17 +377,25 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
         db.session.execute(insert(RatingAudit), values)
         counted += len(rows)
         last_id = rows[-1].id
-    # One pass over every counted audit in cell order; a cell is written once complete.
-    totals: dict[Cell, CellTotals] = {}
-    result = db.session.execute(
-        _cell_rows(RatingAudit.audit_id.is_not(None)), execution_options={"yield_per": 5000}
-    )
-    for row in result:
-        if (row[0], row[1]) not in totals and len(totals) >= 500:
-            _write_cells(totals, replace=False)
-            totals = {}
-        _add_row(totals, row)
-    _write_cells(totals, replace=False)
+    # The audits are read a few thousand at a time, by ranges of branches, unsorted: sorting
+    # a million rows with their score details made the database spill the sort to disk. Each
+    # cell's audits are put in audit id order here, the order `refresh_cells` sums them in.
+    per_branch_count: dict[int, int] = {}
+    for branch_id, _ in cells:
+        per_branch_count[branch_id] = per_branch_count.get(branch_id, 0) + 1
+    for first, last in _branch_ranges(per_branch_count, counted, batch=10 * batch):
+        by_cell: dict[Cell, list[Any]] = {}
+        for row in db.session.execute(
+            _cell_rows(RatingAudit.branch_id.between(first, last), ordered=False).add_columns(
+                RatingAudit.audit_id
+            )
+        ):
+            by_cell.setdefault(cast(Cell, (row[0], row[1])), []).append(row)
+        totals: dict[Cell, CellTotals] = {}
+        for cell in sorted(by_cell):
+            for row in sorted(by_cell[cell], key=lambda r: r[-1]):
+                _add_row(totals, row[:-1])
+        _write_cells(totals, replace=False)
     db.session.commit()
     return {"audits": counted, "cells": len(cells)}
 
