@@ -303,10 +303,30 @@ def bench_database(base: str | None, keep: str | None, tmp: Path) -> Iterator[tu
 
 
 def loaded() -> bool:
-    """Whether the bench data is already in the database (a kept one)."""
+    """Whether the bench's audits are already in the database (a kept one)."""
+    from auditapp.models import Audit
+
+    return db.session.execute(sa.select(sa.func.count()).select_from(Audit)).scalar_one() > 0
+
+
+def rebuilt() -> bool:
+    """Whether the roll-ups were built (a rebuild interrupted leaves them empty)."""
     from auditapp.models import RatingAudit
 
     return db.session.execute(sa.select(sa.func.count()).select_from(RatingAudit)).scalar_one() > 0
+
+
+def timed_rebuild() -> None:
+    """Step 2: ``ratings rebuild``, timed."""
+    from auditapp.services import ratings as rating_service
+
+    started = time.perf_counter()
+    made = rating_service.rebuild()
+    print(
+        f"2. ratings rebuild: {time.perf_counter() - started:.1f} s "
+        f"({made['audits']} audits, {made['cells']} branch-months)",
+        flush=True,
+    )
 
 
 # Timing ------------------------------------------------------------------------------------
@@ -522,15 +542,7 @@ def load_and_rebuild(app: Any, options: Any, branches: int, regions: int, audits
     load_audits(dataset, version_id, branch_ids)
     del dataset
     print(f"1. bulk load: {time.perf_counter() - started:.1f} s", flush=True)
-    from auditapp.services import ratings as rating_service
-
-    started = time.perf_counter()
-    made = rating_service.rebuild()
-    print(
-        f"2. ratings rebuild: {time.perf_counter() - started:.1f} s "
-        f"({made['audits']} audits, {made['cells']} branch-months)",
-        flush=True,
-    )
+    timed_rebuild()
     print_release_cost(app, options)
 
 
@@ -575,7 +587,9 @@ def main() -> None:
 
             upgrade()
             if options.keep and loaded():
-                print("1-2. data already loaded (kept database): load and rebuild skipped")
+                print("1. data already loaded (kept database): load skipped")
+                if not rebuilt():
+                    timed_rebuild()
                 print_release_cost(app, options)
             else:
                 load_and_rebuild(app, options, branches, regions, audits)
