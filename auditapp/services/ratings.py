@@ -28,6 +28,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
@@ -598,7 +599,21 @@ def branch_moments(
         .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
         .group_by(RatingRollup.branch_id, RatingRollup.part_key)
     )
-    if part_kind == "section":
+    if part_kind == "audit":
+        # The audit part has one key (""): grouping by branch alone lets the database answer
+        # from the covering index (part_key is not in it), without reading the table.
+        query = (
+            select(
+                RatingRollup.branch_id,
+                literal(""),
+                func.sum(RatingRollup.n),
+                func.sum(RatingRollup.total),
+                func.sum(RatingRollup.total_sq),
+            )
+            .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
+            .group_by(RatingRollup.branch_id)
+        )
+    elif part_kind == "section":
         # Sections are grouped by checklist: the key says which.
         query = (
             select(
