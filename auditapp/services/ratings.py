@@ -1080,17 +1080,47 @@ def trend(
         assert scope_id is not None
         visible_region(user, scope_id)
     scoped = Filters(filters.checklist, filters.channel, filters.branch_kind, scope_id)
-    data_by_branch = _monthly(series, scoped, None)
+    per_month = _monthly_branch_means(series, scoped)
     points = []
     for month in series:
-        means = [
-            m.total / m.n for per in data_by_branch.values() if (m := per.get(month)) is not None
-        ]
-        audits = sum(per[month].n for per in data_by_branch.values() if month in per)
-        points.append(
-            {"month": month, "n": audits, "mean": arith.spread(means).mean, "branches": len(means)}
-        )
+        branches, audits, mean = per_month.get(month, (0, 0, None))
+        points.append({"month": month, "n": audits, "mean": mean, "branches": branches})
     return {"scope": scope, "region_id": scope_id, "points": points, "decline": None}
+
+
+def _monthly_branch_means(
+    months: Sequence[date], filters: Filters
+) -> dict[date, tuple[int, int, float | None]]:
+    """month -> (branches rated, audits, mean of the branch means), summed by the database:
+    the branch x month sums of a 24-month network series are 120,000 rows at 5,000 branches,
+    too many to carry into Python for one mean per month."""
+    per_branch_month = _filtered(
+        select(
+            RatingRollup.month.label("month"),
+            RatingRollup.branch_id.label("branch_id"),
+            func.sum(RatingRollup.n).label("n"),
+            func.sum(RatingRollup.total).label("total"),
+        )
+        .where(
+            RatingRollup.part_kind == "audit",
+            RatingRollup.month >= months[0],
+            RatingRollup.month <= months[-1],
+        )
+        .group_by(RatingRollup.month, RatingRollup.branch_id)
+        .having(func.sum(RatingRollup.n) > 0),
+        RatingRollup,
+        filters,
+    ).subquery()
+    query = select(
+        per_branch_month.c.month,
+        func.count(),
+        func.sum(per_branch_month.c.n),
+        func.avg(per_branch_month.c.total / per_branch_month.c.n),
+    ).group_by(per_branch_month.c.month)
+    return {
+        _as_date(month): (int(branches), int(audits), float(mean))
+        for month, branches, audits, mean in db.session.execute(query).all()
+    }
 
 
 def _decline_dict(alert: arith.Decline) -> dict[str, Any]:
