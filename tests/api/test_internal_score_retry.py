@@ -48,9 +48,7 @@ def _stored() -> list[tuple[float, str]]:
     ]
 
 
-def test_retry_with_the_same_request_id_returns_the_stored_entry(
-    as_user: Any, sheets: str
-) -> None:
+def test_retry_with_the_same_request_id_returns_the_stored_entry(as_user: Any, sheets: str) -> None:
     api = as_user("manager_n1")
     body = {"score": 88, "reason": "Тест по продукту", "request_id": str(uuid.uuid4())}
     first = api.post(sheets, json=body)
