@@ -32,12 +32,14 @@ import argparse
 import json
 import platform
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -53,7 +55,13 @@ from auditapp.domain import ratings as arith  # noqa: E402
 from auditapp.extensions import db  # noqa: E402
 from bench.api import fresh_database  # noqa: E402
 from tests.integration.test_ratings_rollups import RATING_CHECKLIST  # noqa: E402
-from tests.support import PASSWORD, IsolatedClient, app_config, make_user  # noqa: E402
+from tests.support import (  # noqa: E402
+    PASSWORD,
+    IsolatedClient,
+    _postgres_url,  # noqa: E402
+    app_config,
+    make_user,
+)
 
 TIMEZONES = ("Europe/Moscow", "Asia/Yekaterinburg", "Asia/Novosibirsk", "Asia/Vladivostok")
 KINDS = ("store", "restaurant", "hotel")
@@ -274,6 +282,53 @@ def load_audits(
         db.session.commit()
 
 
+@contextmanager
+def bench_database(base: str | None, keep: str | None, tmp: Path) -> Iterator[tuple[str, str]]:
+    """(url, description): a throw-away database, or with ``keep`` one kept between runs (a
+    SQLite file at that path, or a PostgreSQL schema of that name), so the timings can be re-run
+    without loading the data again."""
+    if not keep:
+        with fresh_database(base, tmp) as found:
+            yield found
+        return
+    if not base:
+        yield f"sqlite:///{Path(keep).resolve()}", f"SQLite {sqlite3.sqlite_version} (kept: {keep})"
+        return
+    engine = sa.create_engine(_postgres_url(base, "public"))
+    with engine.begin() as conn:
+        version = conn.execute(sa.text("SHOW server_version")).scalar_one()
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{keep}"'))
+    engine.dispose()
+    yield _postgres_url(base, keep), f"PostgreSQL {version} (schema {keep}, kept)"
+
+
+def loaded() -> bool:
+    """Whether the bench's audits are already in the database (a kept one)."""
+    from auditapp.models import Audit
+
+    return db.session.execute(sa.select(sa.func.count()).select_from(Audit)).scalar_one() > 0
+
+
+def rebuilt() -> bool:
+    """Whether the roll-ups were built (a rebuild interrupted leaves them empty)."""
+    from auditapp.models import RatingAudit
+
+    return db.session.execute(sa.select(sa.func.count()).select_from(RatingAudit)).scalar_one() > 0
+
+
+def timed_rebuild() -> None:
+    """Step 2: ``ratings rebuild``, timed."""
+    from auditapp.services import ratings as rating_service
+
+    started = time.perf_counter()
+    made = rating_service.rebuild()
+    print(
+        f"2. ratings rebuild: {time.perf_counter() - started:.1f} s "
+        f"({made['audits']} audits, {made['cells']} branch-months)",
+        flush=True,
+    )
+
+
 # Timing ------------------------------------------------------------------------------------
 
 
@@ -477,6 +532,31 @@ def release_cost(app: Any, repeat: int) -> tuple[tuple[float, float], tuple[floa
     return measured_with, measured_without
 
 
+def load_and_rebuild(app: Any, options: Any, branches: int, regions: int, audits: int) -> None:
+    """Steps 1-3: generate and bulk-load the data, rebuild the roll-ups, time one release."""
+    started = time.perf_counter()
+    dataset = generate(branches, regions, audits, MONTHS, options.seed)
+    print(f"  generated in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    version_id, _, branch_ids, _ = load_network(dataset)
+    load_audits(dataset, version_id, branch_ids)
+    del dataset
+    print(f"1. bulk load: {time.perf_counter() - started:.1f} s", flush=True)
+    timed_rebuild()
+    print_release_cost(app, options)
+
+
+def print_release_cost(app: Any, options: Any) -> None:
+    """Step 3: one release with and without its roll-up update."""
+    with_hook, without = release_cost(app, min(options.repeat, 30))
+    print(
+        f"3. release one audit: with roll-ups median {with_hook[0]:.1f} ms "
+        f"(p95 {with_hook[1]:.1f}), without {without[0]:.1f} ms (p95 {without[1]:.1f}); "
+        f"ratio {with_hook[0] / without[0]:.2f}x",
+        flush=True,
+    )
+
+
 def main() -> None:
     """Generate, load, rebuild, time, print."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -484,18 +564,20 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full data set")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=30, help="requests per endpoint")
+    parser.add_argument(
+        "--keep",
+        default=None,
+        help="keep the data (SQLite: this file; PostgreSQL: this schema) and reuse it when loaded",
+    )
     options = parser.parse_args()
     branches = max(20, round(FULL_BRANCHES * options.scale))
     regions = max(2, min(FULL_REGIONS, round(FULL_REGIONS * options.scale * 4)))
     audits = max(200, round(FULL_AUDITS * options.scale))
     print(f"Python {platform.python_version()}, {platform.machine()}, seed {options.seed}")
     print(f"Data: {branches} branches, {regions} regions, {audits} released audits, 24 months")
-    started = time.perf_counter()
-    dataset = generate(branches, regions, audits, MONTHS, options.seed)
-    print(f"  generated in {time.perf_counter() - started:.1f} s")
     with (
         tempfile.TemporaryDirectory() as tmp,
-        fresh_database(options.database_url, Path(tmp)) as (url, description),
+        bench_database(options.database_url, options.keep, Path(tmp)) as (url, description),
     ):
         print(f"Database: {description}")
         app = create_app(app_config(url, Path(tmp)))
@@ -504,23 +586,20 @@ def main() -> None:
             from flask_migrate import upgrade
 
             upgrade()
-            started = time.perf_counter()
-            version_id, region_ids, branch_ids, _ = load_network(dataset)
-            load_audits(dataset, version_id, branch_ids)
-            print(f"1. bulk load: {time.perf_counter() - started:.1f} s")
-            from auditapp.services import ratings as rating_service
+            if options.keep and loaded():
+                print("1. data already loaded (kept database): load skipped")
+                if not rebuilt():
+                    timed_rebuild()
+                print_release_cost(app, options)
+            else:
+                load_and_rebuild(app, options, branches, regions, audits)
+            from auditapp.models import Branch, Region
 
-            started = time.perf_counter()
-            made = rating_service.rebuild()
-            print(
-                f"2. ratings rebuild: {time.perf_counter() - started:.1f} s "
-                f"({made['audits']} audits, {made['cells']} branch-months)"
+            region_ids = list(
+                db.session.execute(sa.select(Region.id).order_by(Region.code)).scalars()
             )
-            with_hook, without = release_cost(app, min(options.repeat, 30))
-            print(
-                f"3. release one audit: with roll-ups median {with_hook[0]:.1f} ms "
-                f"(p95 {with_hook[1]:.1f}), without {without[0]:.1f} ms (p95 {without[1]:.1f}); "
-                f"ratio {with_hook[0] / without[0]:.2f}x"
+            branch_ids = list(
+                db.session.execute(sa.select(Branch.id).order_by(Branch.code)).scalars()
             )
             last_month = arith.add_months(FIRST_MONTH, MONTHS - 1)
             quarter = arith.Period(arith.add_months(last_month, -2), last_month)
@@ -530,6 +609,8 @@ def main() -> None:
         response = client.post("/api/v1/auth/login", json={"login": "admin", "password": PASSWORD})
         assert response.status_code == 200, response.get_json()
         q = f"{quarter.first:%Y-%m}..{quarter.last:%Y-%m}"
+        # As long as the quarter, shifted by half a month: two edge months read from audits.
+        days = f"{quarter.first:%Y-%m}-15..{arith.add_months(quarter.last, 1):%Y-%m}-14"
         branch, region = branch_ids[len(branch_ids) // 2], region_ids[0]
         until = f"{last_month:%Y-%m}"
 
@@ -591,6 +672,16 @@ def main() -> None:
                 "series",
             ),
             (
+                "network rating, range of days (edge months from audits)",
+                get(f"/api/v1/ratings/network?period={days}"),
+                "stats",
+            ),
+            (
+                "branch rating, range of days",
+                get(f"/api/v1/ratings/branches/{branch}?period={days}"),
+                "stats",
+            ),
+            (
                 "audits behind a branch rating",
                 get(f"/api/v1/ratings/branches/{branch}/audits?period={q}"),
                 "stats",
@@ -610,7 +701,8 @@ def main() -> None:
             (np_median, _), (sql_median, _) = floor_figures[floor]
             print(
                 f"   {label:<56} {median:8.1f} / {p95:8.1f}   "
-                f"floor[{floor}] numpy {np_median:6.1f}  SQL {sql_median:8.1f}"
+                f"floor[{floor}] numpy {np_median:6.1f}  SQL {sql_median:8.1f}",
+                flush=True,
             )
         with app.app_context():
             db.session.remove()

@@ -176,11 +176,19 @@ def object_to(payload: dict[str, Any], period_id: int, staff_id: int) -> Any:
 @require(*ANSWERERS)
 @blp.arguments(InternalScoreCreateSchema)
 @blp.response(201, InternalScoreSchema)
+@blp.alt_response(200, schema=InternalScoreSchema, description="A retry of the same entry")
 def enter_internal_score(payload: dict[str, Any], period_id: int, staff_id: int) -> Any:
-    """Enter an internal score with why (the latest entry counts; all are kept)."""
-    return service.enter_internal_score(
-        current_user, period_id, staff_id, payload["score"], payload["reason"]
+    """Enter an internal score with why (the latest entry counts; all are kept). A retry with
+    the same ``request_id`` and body returns the stored entry (200); another body is 409."""
+    entry, created = service.enter_internal_score(
+        current_user,
+        period_id,
+        staff_id,
+        payload["score"],
+        payload["reason"],
+        payload["request_id"],
     )
+    return entry, (201 if created else 200)
 
 
 @blp.route("/attestation/objections")

@@ -376,34 +376,96 @@ def add_months(month: date, count: int) -> date:
 
 @dataclass(frozen=True)
 class Period:
-    """Whole months from `first` to `last` (first days of months, inclusive)."""
+    """Months from `first` to `last` (first days of months, inclusive), whole by default.
+
+    A range of days sets `from_day` and `to_day` too (`day_period`): `first` and `last` are
+    then the months the days fall in, and the edge months may be covered only in part.
+    """
 
     first: date
     last: date
+    from_day: date | None = None
+    to_day: date | None = None
 
     def __post_init__(self) -> None:
-        """Months only, in order."""
+        """Months only, in order; days, when given, inside those months and in order."""
         if self.first.day != 1 or self.last.day != 1:
             raise ValueError("a period is made of whole months")
         if self.last < self.first:
             raise ValueError("a period ends before it starts")
+        if (self.from_day is None) != (self.to_day is None):
+            raise ValueError("a range of days needs both its first and its last day")
+        if self.from_day is not None and self.to_day is not None:
+            if month_start(self.from_day) != self.first or month_start(self.to_day) != self.last:
+                raise ValueError("the days of a period lie in its first and last months")
+            if self.to_day < self.from_day:
+                raise ValueError("a period ends before it starts")
 
     @property
     def months(self) -> list[date]:
-        """The first day of every month in the period."""
+        """The first day of every month the period touches (in whole or in part)."""
         count = (self.last.year - self.first.year) * 12 + self.last.month - self.first.month
         return [add_months(self.first, i) for i in range(count + 1)]
 
     @property
+    def starts_on(self) -> date:
+        """The first calendar day of the period."""
+        return self.from_day or self.first
+
+    @property
     def ends_on(self) -> date:
         """The last calendar day of the period."""
-        return add_months(self.last, 1) - timedelta(days=1)
+        return self.to_day or add_months(self.last, 1) - timedelta(days=1)
+
+    @property
+    def whole_months(self) -> bool:
+        """Whether the period is made of whole months (no edge month in part)."""
+        return self.starts_on.day == 1 and self.ends_on == _month_end(self.last)
+
+    @property
+    def full_months(self) -> list[date]:
+        """The months the period covers entirely, in order (contiguous; maybe none)."""
+        return [m for m in self.months if self.starts_on <= m and _month_end(m) <= self.ends_on]
+
+    @property
+    def partial_days(self) -> list[tuple[date, date]]:
+        """The (first, last) days of each month covered only in part, in order."""
+        spans = []
+        for month in self.months:
+            start, end = max(month, self.starts_on), min(_month_end(month), self.ends_on)
+            if (start, end) != (month, _month_end(month)):
+                spans.append((start, end))
+        return spans
+
+    @property
+    def days(self) -> int:
+        """The number of calendar days in the period."""
+        return (self.ends_on - self.starts_on).days + 1
 
     def previous(self) -> Period:
-        """The period of the same number of months just before (the previous month, quarter,
-        year, or range of the same length)."""
-        length = len(self.months)
-        return Period(add_months(self.first, -length), add_months(self.first, -1))
+        """The period of the same length just before: the previous month, quarter, year or
+        range of months of the same number of months; for a range of days, the same number
+        of days ending the day before."""
+        if self.whole_months:
+            length = len(self.months)
+            return Period(add_months(self.first, -length), add_months(self.first, -1))
+        end = self.starts_on - timedelta(days=1)
+        return day_period(end - timedelta(days=self.days - 1), end)
+
+
+def _month_end(month: date) -> date:
+    return add_months(month_start(month), 1) - timedelta(days=1)
+
+
+def day_period(first_day: date, last_day: date) -> Period:
+    """The days ``first_day`` to ``last_day`` inclusive; a span of whole months is the plain
+    period of those months (so it compares and reads like one)."""
+    if last_day < first_day:
+        raise ValueError("a period ends before it starts")
+    first, last = month_start(first_day), month_start(last_day)
+    if first_day == first and last_day == _month_end(last):
+        return Period(first, last)
+    return Period(first, last, first_day, last_day)
 
 
 def month_period(month: date) -> Period:

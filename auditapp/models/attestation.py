@@ -7,6 +7,7 @@ stored results (points, grade, the rule version and the audits used) that nothin
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +83,9 @@ class InternalScore(Base):
     """A score (0-100) entered by a manager or HQ for one employee in one period, with why.
 
     Append-only: a correction is a new entry; the latest entry is the one that counts.
+    ``request_id`` is made by the client for each entry it means to make (as a phone makes an
+    audit's ``client_uuid``): its unique constraint turns a retried POST into a read of the
+    stored entry instead of a second one.
     """
 
     __tablename__ = "attestation_internal_score"
@@ -96,6 +101,7 @@ class InternalScore(Base):
     reason: Mapped[str] = mapped_column(Text)
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    request_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
 
     entered_by: Mapped[User] = relationship()
 

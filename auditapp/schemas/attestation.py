@@ -333,6 +333,14 @@ class InternalScoreCreateSchema(ApiSchema):
 
     score = fields.Float(required=True, validate=validate.Range(min=0, max=100))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    request_id = fields.UUID(
+        load_default=None,
+        metadata={
+            "description": "Made by the client once per entry it means to make: a retry with "
+            "the same request_id and body returns the stored entry (200), with another body "
+            "409 request_id_reused. Without it every POST is a new entry."
+        },
+    )
 
 
 class InternalScoreSchema(ApiSchema):
@@ -345,6 +353,7 @@ class InternalScoreSchema(ApiSchema):
     reason = fields.String()
     entered_by_id = fields.Integer()
     entered_at = fields.DateTime()
+    request_id = fields.UUID(allow_none=True)
 
 
 # Overdue, leaderboards, awards -------------------------------------------------------------

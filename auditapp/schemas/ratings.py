@@ -27,10 +27,28 @@ def _month(year: str, month: str) -> date:
     return date(int(year), number, 1)
 
 
+def _day(text: str) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationError(f"No day {text}: give days as YYYY-MM-DD.") from error
+    _month(str(day.year), "01")
+    return day
+
+
 def parse_period(text: str) -> arith.Period:
-    """``2026-03`` (month), ``2026-Q1`` (quarter), ``2026`` (year) or ``2026-01..2026-06``
-    (a range of whole months, inclusive)."""
+    """``2026-03`` (month), ``2026-Q1`` (quarter), ``2026`` (year), ``2026-01..2026-06``
+    (a range of whole months, inclusive) or ``2026-01-15..2026-02-14`` (a range of days,
+    inclusive)."""
     text = text.strip()
+    if match := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", text):
+        first_day, last_day = _day(match.group(1)), _day(match.group(2))
+        if last_day < first_day:
+            raise ValidationError("The range ends before it starts.")
+        period = arith.day_period(first_day, last_day)
+        if len(period.months) > MAX_PERIOD_MONTHS:
+            raise ValidationError(f"At most {MAX_PERIOD_MONTHS} months.")
+        return period
     if match := re.fullmatch(_MONTH, text):
         return arith.month_period(_month(*match.groups()))
     if match := re.fullmatch(r"(\d{4})-Q([1-4])", text, flags=re.IGNORECASE):
@@ -49,8 +67,8 @@ def parse_period(text: str) -> arith.Period:
             raise ValidationError(f"At most {MAX_PERIOD_MONTHS} months.")
         return period
     raise ValidationError(
-        "Give a month (2026-03), a quarter (2026-Q1), a year (2026) or a range of months "
-        "(2026-01..2026-06)."
+        "Give a month (2026-03), a quarter (2026-Q1), a year (2026), a range of months "
+        "(2026-01..2026-06) or of days (2026-01-15..2026-02-14)."
     )
 
 
@@ -98,8 +116,8 @@ class RatingArgs(FilterArgs):
 
     period = PeriodField(
         metadata={
-            "description": "2026-03 (month), 2026-Q1, 2026 (year) or 2026-01..2026-06; "
-            "default: the current month"
+            "description": "2026-03 (month), 2026-Q1, 2026 (year), 2026-01..2026-06 (months) "
+            "or 2026-01-15..2026-02-14 (days); default: the current month"
         }
     )
 
@@ -177,10 +195,13 @@ class RankingArgs(RatingArgs, PageArgs):
 
 
 class PeriodSchema(ApiSchema):
-    """The months a reading covers."""
+    """The months and days a reading covers."""
 
     first_month = fields.Date()
     last_month = fields.Date()
+    starts_on = fields.Date(
+        metadata={"description": "First day (a range of days may start mid-month)"}
+    )
     ends_on = fields.Date()
 
 

@@ -17,12 +17,25 @@ from __future__ import annotations
 import csv
 import io
 import math
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, insert, or_, select, true
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    and_,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 
 from auditapp import access, clock, visibility
 from auditapp.domain import attestation as rules_arith
@@ -59,7 +72,7 @@ from auditapp.models import (
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
-from auditapp.services.transactions import commit
+from auditapp.services.transactions import Clash, commit
 
 HQ_WRITERS = ("admin",)
 # "Every active employee must be attested at least once a year."
@@ -345,6 +358,117 @@ def _role_items(version_id: int, content_hash: str) -> dict[str, list[tuple[str,
     return _ROLE_ITEMS[key]
 
 
+def _attributed_items(
+    counted: ColumnElement[bool], narrow: set[int] | None, wanted: set[int]
+) -> tuple[dict[int, list[AttributedItem]], dict[int, list[dict[str, Any]]]]:
+    """Per employee: the items attributed to them in the counted audits (items whose staff
+    role is the role the audit recorded them in; N/A items left out; an item counts once per
+    audit even if they were named twice in that role), and the evidence rows of the sheet.
+
+    The item results are taken apart by the database (``json_each`` over the score detail's
+    items, one row per item of the role): decoding every score detail in Python was most of
+    the time of a year's sheets. Rows are ordered here, by audit, served row and checklist
+    order, as the sheet shows them.
+    """
+    role_items: dict[tuple[int, str], dict[str, tuple[int, str, str]]] = {}
+    for version_id, content_hash in db.session.execute(
+        select(ChecklistVersion.id, ChecklistVersion.content_hash)
+    ):
+        for role, items in _role_items(version_id, content_hash).items():
+            role_items[(version_id, role)] = {
+                item_id: (index, clause, text)
+                for index, (item_id, clause, text) in enumerate(items)
+            }
+    if not role_items:
+        return {}, {}
+    results = func.json_each(Audit.score_detail["items"]).table_valued("key", "value")
+    value = type_coerce(results.c.value, JSON)
+    served_query = (
+        select(
+            AuditStaff.staff_member_id,
+            AuditStaff.staff_role,
+            AuditStaff.id,
+            Audit.id,
+            Audit.checklist_version_id,
+            results.c.key,
+            value["earned"].as_float(),
+            value["possible"].as_float(),
+            value["na"].as_boolean(),
+            RatingAudit.visit_date,
+            RatingAudit.branch_id,
+        )
+        .join(Audit, Audit.id == AuditStaff.audit_id)
+        .join(RatingAudit, RatingAudit.audit_id == Audit.id)
+        .join(results, true())
+        .where(
+            counted,
+            Audit.status == "released",
+            AuditStaff.staff_member_id.is_not(None),
+            or_(
+                *(
+                    and_(
+                        Audit.checklist_version_id == version_id,
+                        AuditStaff.staff_role == role,
+                        results.c.key.in_(sorted(items)),
+                    )
+                    for (version_id, role), items in role_items.items()
+                )
+            ),
+        )
+    )
+    if narrow is not None:
+        served_query = served_query.where(AuditStaff.staff_member_id.in_(narrow))
+    found: dict[int, list[tuple[Any, ...]]] = {}
+    for row in db.session.execute(served_query):
+        if row[0] in wanted and not row[8]:
+            found.setdefault(row[0], []).append(tuple(row))
+    attributed: dict[int, list[AttributedItem]] = {}
+    evidence_rows: dict[int, list[dict[str, Any]]] = {}
+    for member_id, rows in found.items():
+        ordered = sorted(rows, key=lambda r: (r[3], r[2], role_items[(r[4], r[1])][r[5]][0]))
+        seen: set[tuple[int, str]] = set()
+        items_of: list[AttributedItem] = []
+        evidence: list[dict[str, Any]] = []
+        for (
+            _member,
+            role,
+            _served,
+            audit_id,
+            version_id,
+            item_id,
+            earned,
+            possible,
+            _na,
+            visit,
+            branch_id,
+        ) in ordered:
+            if (audit_id, item_id) in seen:
+                continue  # named twice in the same role: the item counts once
+            seen.add((audit_id, item_id))
+            _, clause, text = role_items[(version_id, role)][item_id]
+            items_of.append(AttributedItem(audit_id, item_id, earned, possible))
+            evidence.append(
+                {
+                    "audit_id": audit_id,
+                    "visit_date": _as_day(visit).isoformat(),
+                    "branch_id": branch_id,
+                    "staff_role": role,
+                    "item_id": item_id,
+                    "item_text": text,
+                    "clause": clause,
+                    "earned": earned,
+                    "possible": possible,
+                }
+            )
+        attributed[member_id] = items_of
+        evidence_rows[member_id] = evidence
+    return attributed, evidence_rows
+
+
+def _as_day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def compute_sheets(
     period: AttestationPeriod, staff_ids: Sequence[int] | None = None
 ) -> dict[int, dict[str, Any]]:
@@ -383,65 +507,7 @@ def compute_sheets(
         for branch, values in _scores_by_branch(period.starts_on, period.ends_on).items()
     }
 
-    attributed: dict[int, list[AttributedItem]] = {}
-    evidence_rows: dict[int, list[dict[str, Any]]] = {}
-    served_query = (
-        select(
-            AuditStaff.staff_member_id,
-            AuditStaff.staff_role,
-            Audit.id,
-            # Only the item results: decoding the whole score detail (sections, stages, roles)
-            # of every audit was half the time of a year's sheets.
-            Audit.score_detail["items"],
-            Audit.checklist_version_id,
-            ChecklistVersion.content_hash,
-            RatingAudit.visit_date,
-            RatingAudit.branch_id,
-        )
-        .join(Audit, Audit.id == AuditStaff.audit_id)
-        .join(RatingAudit, RatingAudit.audit_id == Audit.id)
-        .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
-        .where(counted, Audit.status == "released", AuditStaff.staff_member_id.is_not(None))
-        .order_by(AuditStaff.staff_member_id, Audit.id, AuditStaff.id)
-    )
-    if narrow:
-        served_query = served_query.where(AuditStaff.staff_member_id.in_(wanted))
-    seen: set[tuple[int, int, str]] = set()
-    for (
-        member_id,
-        role,
-        audit_id,
-        results,
-        version_id,
-        content_hash,
-        visit,
-        branch_id,
-    ) in db.session.execute(served_query):
-        if member_id not in wanted or not results:
-            continue
-        for item_id, clause, text in _role_items(version_id, content_hash).get(role, ()):
-            result = results.get(item_id)
-            if result is None or result.get("na"):
-                continue
-            if (member_id, audit_id, item_id) in seen:
-                continue  # named twice in the same role: the item counts once
-            seen.add((member_id, audit_id, item_id))
-            attributed.setdefault(member_id, []).append(
-                AttributedItem(audit_id, item_id, result["earned"], result["possible"])
-            )
-            evidence_rows.setdefault(member_id, []).append(
-                {
-                    "audit_id": audit_id,
-                    "visit_date": visit.isoformat(),
-                    "branch_id": branch_id,
-                    "staff_role": role,
-                    "item_id": item_id,
-                    "item_text": text,
-                    "clause": clause,
-                    "earned": result["earned"],
-                    "possible": result["possible"],
-                }
-            )
+    attributed, evidence_rows = _attributed_items(counted, wanted if narrow else None, wanted)
 
     internal: dict[int, InternalScore] = {}
     for entry in db.session.execute(
@@ -455,6 +521,11 @@ def compute_sheets(
         b.id: b
         for b in db.session.execute(select(Branch).where(Branch.id.in_(branch_ids))).scalars()
     }
+    # One branch reference per branch, shared by every evidence row naming it.
+    branch_refs = {branch_id: _branch_json(branches, branch_id) for branch_id in branch_ids}
+    for rows in evidence_rows.values():
+        for row in rows:
+            row["branch"] = branch_refs[row["branch_id"]]
 
     sheets: dict[int, dict[str, Any]] = {}
     for member in staff:
@@ -553,9 +624,7 @@ def _sheet_json(
         "formula_ru": sheet.formula_ru,
         "formula_en": sheet.formula_en,
         "components": components,
-        "evidence": [
-            {**row, "branch": _branch_json(branches, row["branch_id"])} for row in evidence
-        ],
+        "evidence": evidence,
         "audit_ids": list(sheet.audit_ids),
     }
 
@@ -779,24 +848,79 @@ def sheet_results(
 
 
 def enter_internal_score(
-    user: User, period_id: int, staff_id: int, score: float, reason: str
-) -> InternalScore:
+    user: User,
+    period_id: int,
+    staff_id: int,
+    score: float,
+    reason: str,
+    request_id: uuid.UUID | None = None,
+) -> tuple[InternalScore, bool]:
     """A manager (for staff of their branches) or HQ enters an internal score with why; the
-    latest entry counts; every entry is kept."""
+    latest entry counts; every entry is kept. Returns (entry, created).
+
+    With a ``request_id`` (made by the client once per entry it means to make) a retry is
+    idempotent: the same id with the same period, employee, score and reason by the same user
+    returns the stored entry (created False); with anything else it is a Conflict. Without one,
+    every call is a new entry (as before request ids existed).
+    """
     period = get_period(period_id)
     staff = _reachable_staff(user, period, staff_id)
-    if period.status != "open":
-        raise Conflict("The period is closed: its sheets are frozen.")
-    entry = InternalScore(
-        period_id=period.id,
-        staff_member_id=staff.id,
-        score=score,
-        reason=reason,
-        entered_by_id=user.id,
-    )
-    db.session.add(entry)
-    commit()
-    return entry
+    for _attempt in range(2):
+        if request_id is not None:
+            stored = _internal_score_by_request(request_id)
+            if stored is not None:
+                return _same_entry(stored, user, period.id, staff.id, score, reason), False
+        if period.status != "open":
+            raise Conflict("The period is closed: its sheets are frozen.")
+        entry = InternalScore(
+            period_id=period.id,
+            staff_member_id=staff.id,
+            score=score,
+            reason=reason,
+            entered_by_id=user.id,
+            request_id=request_id,
+        )
+        db.session.add(entry)
+        try:
+            commit()
+        except Clash:
+            # A concurrent retry stored this request id first: compare with what it stored.
+            if request_id is None:
+                raise
+            continue
+        return entry, True
+    raise Conflict("The entry was made concurrently; retry.")
+
+
+def _internal_score_by_request(request_id: uuid.UUID) -> InternalScore | None:
+    return db.session.execute(
+        select(InternalScore).where(InternalScore.request_id == request_id)
+    ).scalar_one_or_none()
+
+
+def _same_entry(
+    stored: InternalScore, user: User, period_id: int, staff_id: int, score: float, reason: str
+) -> InternalScore:
+    """The stored entry when the retry asks for exactly it, else a Conflict naming what
+    differs."""
+    differs = [
+        name
+        for name, mine, theirs in (
+            ("period_id", period_id, stored.period_id),
+            ("staff_id", staff_id, stored.staff_member_id),
+            ("entered_by", user.id, stored.entered_by_id),
+            ("score", score, stored.score),
+            ("reason", reason, stored.reason),
+        )
+        if mine != theirs
+    ]
+    if differs:
+        raise Conflict(
+            "This request_id was already used for another entry "
+            f"(different {', '.join(differs)}); make a new request_id for a new entry.",
+            code="request_id_reused",
+        )
+    return stored
 
 
 def list_internal_scores(user: User, period_id: int, staff_id: int) -> list[InternalScore]:

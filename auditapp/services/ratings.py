@@ -20,7 +20,19 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, delete, false, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+)
 
 from auditapp import access
 from auditapp.domain import ratings as arith
@@ -159,10 +171,11 @@ def _clauses_of(version_id: int, content_hash: str) -> dict[str, str]:
     return _CLAUSES[(version_id, content_hash)]
 
 
-def _cell_rows(condition: ColumnElement[bool]) -> Select[Any]:
+def _cell_rows(condition: ColumnElement[bool], *, ordered: bool = True) -> Select[Any]:
     """The counted audits matching ``condition``, by cell then audit id: the one summation
-    order that both the release path and the rebuild use."""
-    return (
+    order that both the release path and the rebuild use (the rebuild sorts them itself:
+    ``ordered=False``)."""
+    query = (
         select(
             RatingAudit.branch_id,
             RatingAudit.month,
@@ -176,8 +189,33 @@ def _cell_rows(condition: ColumnElement[bool]) -> Select[Any]:
         .join(Audit, Audit.id == RatingAudit.audit_id)
         .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
         .where(condition)
-        .order_by(RatingAudit.branch_id, RatingAudit.month, RatingAudit.audit_id)
     )
+    if ordered:
+        query = query.order_by(RatingAudit.branch_id, RatingAudit.month, RatingAudit.audit_id)
+    return query
+
+
+def _branch_ranges(
+    cells_per_branch: dict[int, int], audits: int, batch: int
+) -> list[tuple[int, int]]:
+    """Consecutive ranges of branch ids holding about ``batch`` audits each (by their share
+    of the cells, a good enough proxy: a branch has a few audits a month)."""
+    if not cells_per_branch:
+        return []
+    per_cell = audits / max(1, sum(cells_per_branch.values()))
+    ranges: list[tuple[int, int]] = []
+    first: int | None = None
+    size = 0.0
+    for branch_id in sorted(cells_per_branch):
+        if first is None:
+            first = branch_id
+        size += cells_per_branch[branch_id] * per_cell
+        if size >= batch:
+            ranges.append((first, branch_id))
+            first, size = None, 0.0
+    if first is not None:
+        ranges.append((first, max(cells_per_branch)))
+    return ranges
 
 
 def _cells_condition(cells: Sequence[Cell]) -> ColumnElement[bool]:
@@ -307,25 +345,30 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
     slugs = dict(db.session.execute(select(ChecklistVersion.id, ChecklistVersion.slug)).all())
     cells: set[Cell] = set()
     counted = 0
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            select(
-                Audit.id,
-                Audit.branch_id,
-                Audit.checklist_version_id,
-                Audit.channel,
-                Audit.score,
-                Audit.visit_started_at,
-                Audit.submitted_at,
-                Audit.created_at,
-            )
-            .where(Audit.status == "released", Audit.id > last_id)
-            .order_by(Audit.id)
-            .limit(batch)
-        ).all()
+    lowest, highest = db.session.execute(select(func.min(Audit.id), func.max(Audit.id))).one()
+    # Ranges of ids, the status checked here: with "status = released" in the query the
+    # planner walked the status index over every released audit for each batch (minutes on
+    # PostgreSQL at a million audits); a primary-key range is read once.
+    for start in range(lowest or 0, (highest or 0) + 1, batch):
+        rows = [
+            row
+            for row in db.session.execute(
+                select(
+                    Audit.id,
+                    Audit.status,
+                    Audit.branch_id,
+                    Audit.checklist_version_id,
+                    Audit.channel,
+                    Audit.score,
+                    Audit.visit_started_at,
+                    Audit.submitted_at,
+                    Audit.created_at,
+                ).where(Audit.id >= start, Audit.id < start + batch)
+            ).all()
+            if row.status == "released"
+        ]
         if not rows:
-            break
+            continue
         values = []
         for row in rows:
             moment = row.visit_started_at or row.submitted_at or row.created_at
@@ -345,18 +388,29 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
             cells.add((row.branch_id, month))
         db.session.execute(insert(RatingAudit), values)
         counted += len(rows)
-        last_id = rows[-1].id
-    # One pass over every counted audit in cell order; a cell is written once complete.
-    totals: dict[Cell, CellTotals] = {}
-    result = db.session.execute(
-        _cell_rows(RatingAudit.audit_id.is_not(None)), execution_options={"yield_per": 5000}
-    )
-    for row in result:
-        if (row[0], row[1]) not in totals and len(totals) >= 500:
-            _write_cells(totals, replace=False)
-            totals = {}
-        _add_row(totals, row)
-    _write_cells(totals, replace=False)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics, so that each range below is read through the indexes (a plan made
+        # for an empty rating_audit read the whole audit table for every range).
+        db.session.execute(text("ANALYZE audit, rating_audit"))
+    # The audits are read a few thousand at a time, by ranges of branches, unsorted: sorting
+    # a million rows with their score details made the database spill the sort to disk. Each
+    # cell's audits are put in audit id order here, the order `refresh_cells` sums them in.
+    per_branch_count: dict[int, int] = {}
+    for branch_id, _ in cells:
+        per_branch_count[branch_id] = per_branch_count.get(branch_id, 0) + 1
+    for first, last in _branch_ranges(per_branch_count, counted, batch=10 * batch):
+        by_cell: dict[Cell, list[Any]] = {}
+        for row in db.session.execute(
+            _cell_rows(RatingAudit.branch_id.between(first, last), ordered=False).add_columns(
+                RatingAudit.audit_id
+            )
+        ):
+            by_cell.setdefault(cast(Cell, (row[0], row[1])), []).append(row)
+        totals: dict[Cell, CellTotals] = {}
+        for cell in sorted(by_cell):
+            for row in sorted(by_cell[cell], key=lambda r: r[-1]):
+                _add_row(totals, row[:-1])
+        _write_cells(totals, replace=False)
     commit()
     return {"audits": counted, "cells": len(cells)}
 
@@ -418,7 +472,53 @@ def _filtered(
 
 
 def _months(model: Any, period: Period) -> ColumnElement[bool]:
-    return and_(model.month >= period.first, model.month <= period.last)
+    """The roll-up months the period covers entirely; months it covers in part (a range of
+    days) are summed from their audits by `_edge_totals`."""
+    full = period.full_months
+    if not full:
+        return false()
+    return and_(model.month >= full[0], model.month <= full[-1])
+
+
+def _edge_totals(
+    period: Period, filters: Filters, branch_ids: Iterable[int] | None = None
+) -> dict[Cell, CellTotals]:
+    """The roll-up rows of the days of the months a range of days covers only in part,
+    summed from those days' counted audits the way the roll-ups are (`CellTotals`)."""
+    spans = period.partial_days
+    if not spans:
+        return {}
+    conditions: list[ColumnElement[bool]] = [
+        RatingAudit.month.in_(sorted({arith.month_start(first) for first, _ in spans})),
+        or_(*(RatingAudit.visit_date.between(first, last) for first, last in spans)),
+    ]
+    if branch_ids is not None:
+        conditions.append(RatingAudit.branch_id.in_(list(branch_ids)))
+    if filters.checklist is not None:
+        conditions.append(RatingAudit.checklist_slug == filters.checklist)
+    if filters.channel is not None:
+        conditions.append(RatingAudit.channel == filters.channel)
+    branch_conditions = []
+    if filters.branch_kind is not None:
+        branch_conditions.append(Branch.kind == filters.branch_kind)
+    if filters.region_id is not None:
+        branch_conditions.append(Branch.region_id == filters.region_id)
+    if branch_conditions:
+        conditions.append(RatingAudit.branch_id.in_(select(Branch.id).where(*branch_conditions)))
+    totals: dict[Cell, CellTotals] = {}
+    for row in db.session.execute(_cell_rows(and_(*conditions))):
+        _add_row(totals, row)
+    return totals
+
+
+def _part_name(kind: str, slug: str, key: str, channel: str) -> tuple[str, str]:
+    """(kind, key) of a roll-up part as readings show it: the audit part by channel, sections
+    prefixed by their checklist."""
+    if kind == "audit":
+        return "channel", channel
+    if kind == "section":
+        return kind, f"{slug}:{key}"
+    return kind, key
 
 
 # Read side: scope --------------------------------------------------------------------------
@@ -494,7 +594,21 @@ def branch_moments(
         .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
         .group_by(RatingRollup.branch_id, RatingRollup.part_key)
     )
-    if part_kind == "section":
+    if part_kind == "audit":
+        # The audit part has one key (""): grouping by branch alone lets the database answer
+        # from the covering index (part_key is not in it), without reading the table.
+        query = (
+            select(
+                RatingRollup.branch_id,
+                literal(""),
+                func.sum(RatingRollup.n),
+                func.sum(RatingRollup.total),
+                func.sum(RatingRollup.total_sq),
+            )
+            .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
+            .group_by(RatingRollup.branch_id)
+        )
+    elif part_kind == "section":
         # Sections are grouped by checklist: the key says which.
         query = (
             select(
@@ -508,10 +622,18 @@ def branch_moments(
             .group_by(RatingRollup.branch_id, RatingRollup.checklist_slug, RatingRollup.part_key)
         )
     query = _filtered(query, RatingRollup, filters, branch_ids)
-    return {
+    result = {
         (branch_id, key): Moments(int(n or 0), float(total or 0.0), float(total_sq or 0.0))
         for branch_id, key, n, total, total_sq in db.session.execute(query).all()
     }
+    for (branch_id, _), cell in _edge_totals(period, filters, branch_ids).items():
+        for (slug, _channel, kind, key), v in cell.parts.items():
+            if kind == part_kind:
+                name = f"{slug}:{key}" if kind == "section" else key
+                result[(branch_id, name)] = result.get((branch_id, name), Moments()) + Moments(
+                    int(v[0]), v[1], v[2]
+                )
+    return result
 
 
 def per_branch(period: Period, filters: Filters) -> dict[int, Moments]:
@@ -542,7 +664,12 @@ def _spread_dict(s: arith.Spread) -> dict[str, Any]:
 
 
 def _period_dict(period: Period) -> dict[str, Any]:
-    return {"first_month": period.first, "last_month": period.last, "ends_on": period.ends_on}
+    return {
+        "first_month": period.first,
+        "last_month": period.last,
+        "starts_on": period.starts_on,
+        "ends_on": period.ends_on,
+    }
 
 
 BREAKDOWN_KINDS = ("stage", "section", "role")
@@ -563,13 +690,19 @@ def _branch_breakdowns(
     ).where(RatingRollup.branch_id == branch_id, _months(RatingRollup, period))
     query = _filtered(query, RatingRollup, filters)
     sums: dict[str, dict[str, Moments]] = {kind: {} for kind in (*BREAKDOWN_KINDS, "channel")}
-    for kind, slug, key, channel, n, total, total_sq in db.session.execute(query).all():
-        if kind == "audit":
-            kind, key = "channel", channel
-        elif kind == "section":
-            key = f"{slug}:{key}"
+    rows: list[tuple[str, str, str, str, int, float, float]] = [
+        (kind, slug, key, channel, int(n), float(total), float(total_sq))
+        for kind, slug, key, channel, n, total, total_sq in db.session.execute(query).all()
+    ]
+    for cell in _edge_totals(period, filters, [branch_id]).values():
+        rows += [
+            (kind, slug, key, channel, int(v[0]), v[1], v[2])
+            for (slug, channel, kind, key), v in cell.parts.items()
+        ]
+    for kind, slug, key, channel, n, total, total_sq in rows:
+        kind, key = _part_name(kind, slug, key, channel)
         part = sums[kind]
-        part[key] = part.get(key, Moments()) + Moments(int(n), float(total), float(total_sq))
+        part[key] = part.get(key, Moments()) + Moments(n, total, total_sq)
     return {
         kind: {
             key: _stats_dict(arith.stats(m, options.min_visits))
@@ -606,11 +739,14 @@ def _group_breakdowns(
     query = _filtered(query, RatingRollup, filters, branch_ids)
     # (kind, key) -> branch -> [n, total]: channels and checklists merged per branch first.
     sums: dict[tuple[str, str], dict[int, list[float]]] = {}
-    for branch_id, kind, slug, key, channel, n, total in db.session.execute(query).all():
-        if kind == "audit":
-            kind, key = "channel", channel
-        elif kind == "section":
-            key = f"{slug}:{key}"
+    rows: list[tuple[int, str, str, str, str, Any, Any]] = list(db.session.execute(query).all())
+    for (branch_id, _), cell in _edge_totals(period, filters, branch_ids).items():
+        rows += [
+            (branch_id, kind, slug, key, channel, v[0], v[1])
+            for (slug, channel, kind, key), v in cell.parts.items()
+        ]
+    for branch_id, kind, slug, key, channel, n, total in rows:
+        kind, key = _part_name(kind, slug, key, channel)
         row = sums.setdefault((kind, key), {}).setdefault(branch_id, [0, 0.0])
         row[0] += int(n or 0)
         row[1] += float(total or 0.0)
@@ -939,17 +1075,47 @@ def trend(
         assert scope_id is not None
         visible_region(user, scope_id)
     scoped = Filters(filters.checklist, filters.channel, filters.branch_kind, scope_id)
-    data_by_branch = _monthly(series, scoped, None)
+    per_month = _monthly_branch_means(series, scoped)
     points = []
     for month in series:
-        means = [
-            m.total / m.n for per in data_by_branch.values() if (m := per.get(month)) is not None
-        ]
-        audits = sum(per[month].n for per in data_by_branch.values() if month in per)
-        points.append(
-            {"month": month, "n": audits, "mean": arith.spread(means).mean, "branches": len(means)}
-        )
+        branches, audits, mean = per_month.get(month, (0, 0, None))
+        points.append({"month": month, "n": audits, "mean": mean, "branches": branches})
     return {"scope": scope, "region_id": scope_id, "points": points, "decline": None}
+
+
+def _monthly_branch_means(
+    months: Sequence[date], filters: Filters
+) -> dict[date, tuple[int, int, float | None]]:
+    """month -> (branches rated, audits, mean of the branch means), summed by the database:
+    the branch x month sums of a 24-month network series are 120,000 rows at 5,000 branches,
+    too many to carry into Python for one mean per month."""
+    per_branch_month = _filtered(
+        select(
+            RatingRollup.month.label("month"),
+            RatingRollup.branch_id.label("branch_id"),
+            func.sum(RatingRollup.n).label("n"),
+            func.sum(RatingRollup.total).label("total"),
+        )
+        .where(
+            RatingRollup.part_kind == "audit",
+            RatingRollup.month >= months[0],
+            RatingRollup.month <= months[-1],
+        )
+        .group_by(RatingRollup.month, RatingRollup.branch_id)
+        .having(func.sum(RatingRollup.n) > 0),
+        RatingRollup,
+        filters,
+    ).subquery()
+    query = select(
+        per_branch_month.c.month,
+        func.count(),
+        func.sum(per_branch_month.c.n),
+        func.avg(per_branch_month.c.total / per_branch_month.c.n),
+    ).group_by(per_branch_month.c.month)
+    return {
+        _as_date(month): (int(branches), int(audits), float(mean))
+        for month, branches, audits, mean in db.session.execute(query).all()
+    }
 
 
 def _decline_dict(alert: arith.Decline) -> dict[str, Any]:
@@ -1027,11 +1193,20 @@ def standards(
     query = _filtered(query, RatingItemRollup, scoped, branch_ids)
     totals: dict[tuple[str, str, str], PassCount] = {}
     by_branch: dict[tuple[str, str, str], dict[Any, PassCount]] = {}
-    for branch_id, slug, item_id, clause, n, earned, possible in db.session.execute(query).all():
+    item_rows: list[tuple[int, str, str, str, Any, Any, Any]] = list(
+        db.session.execute(query).all()
+    )
+    for (branch_id, _), cell in _edge_totals(period, scoped, branch_ids).items():
+        item_rows += [
+            (branch_id, slug, item_id, clause, v[0], v[1], v[2])
+            for (slug, _channel, item_id, clause), v in cell.items.items()
+        ]
+    for branch_id, slug, item_id, clause, n, earned, possible in item_rows:
         key = (slug, item_id, clause)
         count = PassCount(int(n), float(earned), float(possible))
         totals[key] = totals.get(key, PassCount()) + count
-        by_branch.setdefault(key, {})[branch_id] = count
+        per_branch_count = by_branch.setdefault(key, {})
+        per_branch_count[branch_id] = per_branch_count.get(branch_id, PassCount()) + count
     ordered = dict(sorted(totals.items()))
     weak = arith.weakest(ordered, limit)
     texts = _item_texts({key[0] for key in ordered})
@@ -1131,8 +1306,11 @@ def audits_behind(
     visible_branch(user, branch_id)
     query = select(RatingAudit).where(
         RatingAudit.branch_id == branch_id,
-        _months(RatingAudit, period),
+        RatingAudit.month >= period.first,
+        RatingAudit.month <= period.last,
     )
+    if not period.whole_months:
+        query = query.where(RatingAudit.visit_date.between(period.starts_on, period.ends_on))
     if filters.checklist is not None:
         query = query.where(RatingAudit.checklist_slug == filters.checklist)
     if filters.channel is not None:

@@ -352,6 +352,18 @@ def test_rebuild_reproduces_the_kept_rollups_exactly(ratings: Ratings, seed: int
     made = rating_service.rebuild()
     assert made["audits"] == len(kept["audits"])
     assert snapshot() == kept
+    # Tiny batches: the audits read in many ranges of branches, the same numbers.
+    rating_service.rebuild(batch=1)
+    assert snapshot() == kept
+
+
+def test_branch_ranges_cover_every_branch_once() -> None:
+    from auditapp.services.ratings import _branch_ranges
+
+    # 10 audits over 5 cells: 2 per cell; batches of 4 audits = 2 cells.
+    ranges = _branch_ranges({1: 1, 3: 2, 4: 1, 9: 1}, audits=10, batch=4)
+    assert ranges == [(1, 3), (4, 9)]
+    assert _branch_ranges({}, audits=0, batch=4) == []
 
 
 def test_rebuild_command(ratings: Ratings, app: Flask) -> None:

@@ -195,6 +195,35 @@ def test_periods_and_their_predecessors() -> None:
         r.quarter_period(2026, 5)
 
 
+def test_ranges_of_days() -> None:
+    # 15 February .. 10 April 2026: February and April in part, March whole; 55 days.
+    span = r.day_period(date(2026, 2, 15), date(2026, 4, 10))
+    assert (span.first, span.last) == (date(2026, 2, 1), date(2026, 4, 1))
+    assert (span.starts_on, span.ends_on, span.days) == (date(2026, 2, 15), date(2026, 4, 10), 55)
+    assert not span.whole_months
+    assert span.full_months == [date(2026, 3, 1)]
+    assert span.partial_days == [
+        (date(2026, 2, 15), date(2026, 2, 28)),
+        (date(2026, 4, 1), date(2026, 4, 10)),
+    ]
+    # The previous period: the 55 days ending on 14 February: 14 + 31 (January) + 10 of
+    # December, from the 22nd.
+    before = span.previous()
+    assert (before.starts_on, before.ends_on) == (date(2025, 12, 22), date(2026, 2, 14))
+    assert before.full_months == [date(2026, 1, 1)]
+    # Days inside one month: no month whole.
+    inner = r.day_period(date(2026, 3, 5), date(2026, 3, 9))
+    assert inner.full_months == [] and inner.partial_days == [(date(2026, 3, 5), date(2026, 3, 9))]
+    assert inner.previous() == r.day_period(date(2026, 2, 28), date(2026, 3, 4))
+    # Whole months given as days are the plain period of those months.
+    assert r.day_period(date(2026, 1, 1), date(2026, 3, 31)) == r.quarter_period(2026, 1)
+    assert r.quarter_period(2026, 1).partial_days == []
+    with pytest.raises(ValueError):
+        r.day_period(date(2026, 3, 9), date(2026, 3, 5))
+    with pytest.raises(ValueError):
+        r.Period(date(2026, 3, 1), date(2026, 3, 1), date(2026, 4, 2), date(2026, 4, 3))
+
+
 def test_trend_fills_empty_months() -> None:
     months = [date(2026, m, 1) for m in (1, 2, 3)]
     points = r.trend(months, {date(2026, 1, 1): Moments.of([80.0, 90.0])})
