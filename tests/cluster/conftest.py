@@ -96,12 +96,11 @@ def bucket(s3_server: MotoS3) -> str:
 @pytest.fixture
 def private_postgres(tmp_path: Path) -> Iterator[PrivatePostgres]:
     """A PostgreSQL instance of this test's own (it may be restarted)."""
-    server = PrivatePostgres(tmp_path / "pg").start()
-    yield server
+    server = PrivatePostgres(tmp_path / "pg")
     try:
-        server.stop()
-    except Exception:  # already stopped by the test
-        pass
+        yield server.start()
+    finally:
+        server.remove()
 
 
 @pytest.fixture

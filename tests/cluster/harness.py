@@ -177,34 +177,45 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 class PrivatePostgres:
-    """A PostgreSQL 15 instance of its own (initdb in a temp dir), trust auth on 127.0.0.1."""
+    """A PostgreSQL 15 instance of its own (initdb in a temp dir), trust auth on 127.0.0.1.
+
+    PostgreSQL refuses to run as root: as root, the cluster belongs to the ``postgres`` user
+    and lives in a directory of its own under the system's temp dir (the test's own temp dir
+    is private to root)."""
 
     def __init__(self, directory: Path) -> None:
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            import pwd
+            import tempfile
+
+            directory = Path(tempfile.mkdtemp(prefix="auditapp-pg-"))
+            owner = pwd.getpwnam("postgres")
+            os.chown(directory, owner.pw_uid, owner.pw_gid)
         self.directory = directory
         self.data = directory / "data"
         self.port = free_port()
         self.log = directory / "postgres.log"
+
+    def _run(self, argv: list[str]) -> None:
+        if self.as_root:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=self.directory)
 
     def _ctl(self, *args: str) -> None:
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
             "-c max_connections=200 -c fsync=off -c full_page_writes=off"
         )
-        subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options]
-            + list(args),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        pg_ctl = [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log)]
+        self._run([*pg_ctl, "-o", options, *args])
 
     def start(self) -> PrivatePostgres:
         if not self.data.exists():
             self.directory.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
+            self._run(
                 [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"]
-                + ["-E", "UTF8", "--no-sync", "--locale=C.UTF-8"],
-                check=True,
-                stdout=subprocess.DEVNULL,
+                + ["-E", "UTF8", "--no-sync", "--locale=C.UTF-8"]
             )
         self._ctl("-w", "start")
         return self
@@ -212,8 +223,11 @@ class PrivatePostgres:
     def stop(self) -> None:
         self._ctl("-w", "-m", "fast", "stop")
 
-    def restart(self) -> None:
-        self._ctl("-w", "-m", "fast", "restart")
+    def remove(self) -> None:
+        """Stop (if running) and delete the instance's files."""
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def base_url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
@@ -226,6 +240,7 @@ def scratch_database(base_url: str) -> Iterator[str]:
     admin = sa.create_engine(
         sa.make_url(base_url).set(drivername="postgresql+psycopg", database="postgres"),
         isolation_level="AUTOCOMMIT",
+        pool_pre_ping=True,  # the server may have been restarted meanwhile
     )
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -235,7 +250,9 @@ def scratch_database(base_url: str) -> Iterator[str]:
     finally:
         with admin.connect() as conn:
             conn.execute(
-                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
                 {"n": name},
             )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -576,6 +593,17 @@ http {{
 """
 
 
+# gunicorn 27 opens a control socket in ~/.gunicorn by default: one path for every host.
+_NO_CONTROL_SOCKET = (
+    ["--no-control-socket"]
+    if "--no-control-socket"
+    in subprocess.run(
+        [str(BIN / "gunicorn"), "--help"], capture_output=True, text=True, check=False
+    ).stdout
+    else []
+)
+
+
 class Cluster:
     """Two gunicorn hosts and a photo worker on the given database, queue, limiter and bucket,
     with nginx in front at ``url``."""
@@ -620,7 +648,7 @@ class Cluster:
                 f"host{n}",
                 [str(BIN / "gunicorn"), "--workers", str(web_workers), "--bind", f"127.0.0.1:{p}"]
                 + ["--forwarded-allow-ips", "127.0.0.1", "--graceful-timeout", "3"]
-                + ["--timeout", "60", "auditapp:create_app()"],
+                + ["--timeout", "60", *_NO_CONTROL_SOCKET, "auditapp:create_app()"],
                 directory / f"host{n}.log",
                 self.env,
             )
@@ -639,7 +667,8 @@ class Cluster:
         conf = directory / "nginx.conf"
         conf.write_text(NGINX_CONF.format(dir=directory, servers=servers, port=self.port))
         self.nginx = Process(
-            "nginx", [NGINX, "-e", str(directory / "nginx-error.log"), "-c", str(conf)],
+            "nginx",
+            [NGINX, "-e", str(directory / "nginx-error.log"), "-c", str(conf)],
             directory / "nginx.log",
         )
 
@@ -718,6 +747,8 @@ class Shopper:
         self.retries = 0
         self.statuses: dict[int, int] = {}
         self.upstreams: list[str] = []
+        # Each 5xx answer: (status, the error code of the JSON body or None, Retry-After).
+        self.server_errors: list[tuple[int, str | None, str | None]] = []
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """One attempt; raises requests' connection errors."""
@@ -729,6 +760,13 @@ class Shopper:
         )
         self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
         self.upstreams.append(response.headers.get("X-Upstream", ""))
+        if response.status_code >= 500:
+            code = None
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                code = response.json()["error"]["code"]
+            self.server_errors.append(
+                (response.status_code, code, response.headers.get("Retry-After"))
+            )
         return response
 
     def until_acknowledged(
@@ -808,3 +846,371 @@ def percentile(values: list[float], share: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered) + 0.5)) - 1))]
+
+
+# Runs shared by the tests and bench/cluster.py -------------------------------------------------
+
+
+@dataclass
+class Acknowledged:
+    """What the server acknowledged for one visit: the photo and the submission."""
+
+    visit: Visit
+    audit_uuid: str
+    answers: dict[str, Any]
+    photo_uuid: str
+    photo_id: int
+    photo_sha: str
+    audit_id: int
+
+
+@dataclass
+class CrashReport:
+    """The outcome of a crash run."""
+
+    acknowledged: list[Acknowledged]
+    kills: list[tuple[float, int]]
+    seconds: float
+    retries: int
+    statuses: dict[int, int]
+
+
+def run_visits_with_kills(
+    cluster: Cluster, seeded: Seeded, seed_value: int = 14, clients: int = 8
+) -> CrashReport:
+    """Every seeded visit (a photo, then the submission) by ``clients`` shopper threads through
+    nginx, retrying until acknowledged, while an app host is ``kill -9``-ed at random moments
+    (seeded) and started again at once, as a supervisor would."""
+    rng = random.Random(seed_value)
+    # The schedule: (which host, seconds after it serves again). A host is killed only once it
+    # serves again, as a crash-looping host would be taken out of rotation by its supervisor.
+    schedule = [(rng.randrange(len(cluster.hosts)), rng.uniform(0.2, 2.0)) for _ in range(10000)]
+    queue = [visit for visits in seeded.visits.values() for visit in visits]
+    by_shopper: dict[str, list[Visit]] = {}
+    for visit in queue:
+        by_shopper.setdefault(visit.shopper, []).append(visit)
+    acknowledged: list[Acknowledged] = []
+    errors: list[BaseException] = []
+    kills: list[tuple[float, int]] = []
+    done = threading.Event()
+    lock = threading.Lock()
+    shoppers: list[Shopper] = []
+    started = time.monotonic()
+
+    def shop(login: str, visits: list[Visit]) -> None:
+        try:
+            shopper = Shopper(cluster.url, login)
+            shoppers.append(shopper)
+            assert shopper.login().status_code == 200
+            for visit in visits:
+                number = visit.assignment_id
+                audit_uuid, photo_uuid = str(uuid.uuid4()), str(uuid.uuid4())
+                data = photo_bytes(number, (640, 480))
+                upload = shopper.upload(audit_uuid, visit, "q03", data, photo_uuid)
+                assert upload.status_code in (200, 201), upload.text
+                body = submission_body(visit, number)
+                submitted = shopper.submit(audit_uuid, body)
+                assert submitted.status_code in (200, 201), submitted.text
+                with lock:
+                    acknowledged.append(
+                        Acknowledged(
+                            visit,
+                            audit_uuid,
+                            body["answers"],
+                            photo_uuid,
+                            upload.json()["id"],
+                            sha256(data),
+                            submitted.json()["id"],
+                        )
+                    )
+        except BaseException as error:  # reported by the caller
+            errors.append(error)
+
+    def kill() -> None:
+        for host, delay in schedule:
+            while not cluster.healthy(host):
+                if done.wait(0.05):
+                    return
+            if done.wait(delay):
+                return
+            cluster.hosts[host].kill9()
+            kills.append((time.monotonic() - started, host))
+            cluster.start_host(host, wait=False)
+
+    groups = list(by_shopper.items())
+    threads = [
+        threading.Thread(target=shop, args=(login, visits), daemon=True)
+        for login, visits in groups[:clients]
+    ]
+    killer = threading.Thread(target=kill, daemon=True)
+    for thread in threads:
+        thread.start()
+    killer.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    killer.join()
+    seconds = time.monotonic() - started
+    for n in range(len(cluster.hosts)):
+        cluster.wait_host(n)
+    if errors:
+        raise errors[0]
+    statuses: dict[int, int] = {}
+    for shopper in shoppers:
+        for status, count in shopper.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return CrashReport(
+        acknowledged,
+        kills,
+        seconds,
+        sum(s.retries for s in shoppers),
+        dict(sorted(statuses.items())),
+    )
+
+
+@dataclass
+class LoadReport:
+    """The outcome of a load run."""
+
+    seconds: float
+    submissions: int
+    uploads: int
+    latencies: dict[str, list[float]]
+    errors: dict[str, int]
+    host_cpu: float
+    worker_cpu: float
+    nginx_cpu: float
+    database_cpu: float | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The figures: throughput, p50/p99 per request kind, errors, CPU per submission."""
+        visits = max(self.submissions, 1)
+        return {
+            "seconds": round(self.seconds, 1),
+            "submissions": self.submissions,
+            "photo_uploads": self.uploads,
+            "submissions_per_s": round(self.submissions / self.seconds, 2),
+            "latency_ms": {
+                kind: {
+                    "n": len(values),
+                    "p50": round(percentile(values, 0.5) * 1000),
+                    "p99": round(percentile(values, 0.99) * 1000),
+                }
+                for kind, values in self.latencies.items()
+            },
+            "errors": self.errors,
+            "cpu_s_per_visit": {
+                "app_hosts": round(self.host_cpu / visits, 4),
+                "photo_worker": round(self.worker_cpu / visits, 4),
+                "nginx": round(self.nginx_cpu / visits, 4),
+                **(
+                    {"postgresql": round(self.database_cpu / visits, 4)}
+                    if self.database_cpu is not None
+                    else {}
+                ),
+            },
+        }
+
+
+def run_load(
+    cluster: Cluster,
+    seeded: Seeded,
+    seconds: float,
+    photos_each: int = 3,
+    photo_size: tuple[int, int] = (1280, 960),
+    database_pids: Callable[[], list[int]] | None = None,
+) -> LoadReport:
+    """Every seeded shopper at once, each visiting in a loop for ``seconds``: a draft, then
+    ``photos_each`` photos, then the submission of all the checklist's answers. Requests are
+    not retried: any answer other than 2xx counts as an error."""
+    latencies: dict[str, list[float]] = {"draft": [], "photo": [], "submit": []}
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+    counts = {"submissions": 0, "uploads": 0}
+    deadline = time.monotonic() + seconds
+
+    def timed(kind: str, shopper: Shopper, method: str, path: str, **kwargs: Any) -> bool:
+        begun = time.perf_counter()
+        try:
+            status = str(shopper.request(method, path, **kwargs).status_code)
+        except requests.RequestException as error:
+            status = type(error).__name__
+        elapsed = time.perf_counter() - begun
+        with lock:
+            if status.startswith("2"):
+                latencies[kind].append(elapsed)
+                return True
+            errors[f"{kind} {status}"] = errors.get(f"{kind} {status}", 0) + 1
+        return False
+
+    shoppers = []
+    for login in seeded.visits:
+        shopper = Shopper(cluster.url, login)
+        assert shopper.login().status_code == 200
+        shoppers.append(shopper)
+    # Photos made before the clock starts: the load generator must not compete for the CPU.
+    pictures = {n: photo_bytes(n, photo_size) for n in range(4)}
+
+    def shop(shopper: Shopper) -> None:
+        for number, visit in enumerate(seeded.visits[shopper.login_name]):
+            if time.monotonic() > deadline:
+                return
+            audit_uuid = str(uuid.uuid4())
+            body = submission_body(visit, visit.assignment_id)
+            half = dict(list(body["answers"].items())[:30])
+            path = f"/api/v1/audits/{audit_uuid}"
+            draft = {"assignment_id": visit.assignment_id, "answers": half}
+            timed("draft", shopper, "PUT", f"{path}/draft", json=draft)
+            for index in range(photos_each):
+                base = pictures[(number + index) % 4]
+                tag = f"{visit.assignment_id}-{index}".encode()
+                data = base[:2] + b"\xff\xfe" + (len(tag) + 2).to_bytes(2, "big") + tag + base[2:]
+                fields = {
+                    "assignment_id": str(visit.assignment_id),
+                    "item_id": f"q{index + 1:02d}",
+                    "photo_uuid": str(uuid.uuid4()),
+                }
+                upload = {"file": ("photo.jpg", data, "image/jpeg")}
+                if timed("photo", shopper, "POST", f"{path}/photos", data=fields, files=upload):
+                    with lock:
+                        counts["uploads"] += 1
+            if timed("submit", shopper, "POST", f"{path}/submit", json=body):
+                with lock:
+                    counts["submissions"] += 1
+        raise RuntimeError(f"{shopper.login_name} ran out of visits: seed more")
+
+    def pid_groups() -> list[list[int]]:
+        # Taken again at the end: a process started meanwhile counts whole, one that ended
+        # was reaped into its parent's cutime/cstime.
+        return [
+            [pid for host in cluster.hosts for pid in host.pids()],
+            cluster.worker.pids(),
+            cluster.nginx.pids(),
+            database_pids() if database_pids else [],
+        ]
+
+    before = [cpu_seconds(p) for p in pid_groups()]
+    started = time.monotonic()
+    failures: list[BaseException] = []
+
+    def guarded(shopper: Shopper) -> None:
+        try:
+            shop(shopper)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(s,), daemon=True) for s in shoppers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    after = [cpu_seconds(p) for p in pid_groups()]
+    if failures:
+        raise failures[0]
+    used = [b - a for a, b in zip(before, after, strict=True)]
+    return LoadReport(
+        elapsed,
+        counts["submissions"],
+        counts["uploads"],
+        latencies,
+        errors,
+        used[0],
+        used[1],
+        used[2],
+        used[3] if database_pids else None,
+    )
+
+
+def postgres_pids(data_directory: Path) -> list[int]:
+    """The postmaster of ``data_directory`` and its children (backends, background writers)."""
+    postmaster = int((data_directory / "postmaster.pid").read_text().split()[0])
+    members = [postmaster]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == postmaster:  # parent pid
+                    members.append(int(entry.name))
+    return members
+
+
+def wait_photos_processed(cluster: Cluster, timeout: float = 180) -> None:
+    """Until no photo is "processing" (the worker and its sweep have done every job)."""
+    engine = cluster.engine()
+
+    def none_left() -> bool:
+        with engine.connect() as conn:
+            return not conn.execute(
+                sa.text("SELECT count(*) FROM audit_photo WHERE status = 'processing'")
+            ).scalar_one()
+
+    try:
+        wait_until(none_left, timeout, f"the worker to process every photo\n{cluster.logs()}", 0.5)
+    finally:
+        engine.dispose()
+
+
+def account(cluster: Cluster, s3: MotoS3, report: CrashReport) -> dict[str, int]:
+    """Compare what was acknowledged with what the database and the bucket hold: lost answers,
+    lost photos, duplicates, photo rows whose files are missing or differ, and files no row
+    names (before any clean-up)."""
+    engine = cluster.engine()
+    with engine.connect() as conn:
+        audits = conn.execute(
+            sa.text("SELECT id, client_uuid, assignment_id, status, answers FROM audit")
+        ).all()
+        photos = conn.execute(
+            sa.text(
+                "SELECT id, client_uuid, audit_id, sha256, status, original_key, display_key,"
+                " thumb_key FROM audit_photo"
+            )
+        ).all()
+    engine.dispose()
+    objects = s3.keys(cluster.bucket)
+    audit_by_uuid = {str(a.client_uuid): a for a in audits}
+    photo_by_uuid = {str(p.client_uuid): p for p in photos}
+    lost_answers = lost_photos = 0
+    for ack in report.acknowledged:
+        audit = audit_by_uuid.get(ack.audit_uuid)
+        if (
+            audit is None
+            or audit.id != ack.audit_id
+            or audit.status != "submitted"
+            or audit.answers != ack.answers
+        ):
+            lost_answers += 1
+        photo = photo_by_uuid.get(ack.photo_uuid)
+        if photo is None or photo.id != ack.photo_id or photo.sha256 != ack.photo_sha:
+            lost_photos += 1
+    per_assignment: dict[int, int] = {}
+    for audit in audits:
+        per_assignment[audit.assignment_id] = per_assignment.get(audit.assignment_id, 0) + 1
+    named = set()
+    missing_files = 0
+    for photo in photos:
+        for key in (photo.original_key, photo.display_key, photo.thumb_key):
+            if key:
+                named.add(f"photos/{key}")
+        original = objects.get(f"photos/{photo.original_key}")
+        if original is None or sha256(original) != photo.sha256:
+            missing_files += 1
+        if photo.status == "ready" and not (
+            f"photos/{photo.display_key}" in objects and f"photos/{photo.thumb_key}" in objects
+        ):
+            missing_files += 1
+    return {
+        "acknowledged_visits": len(report.acknowledged),
+        "audits": len(audits),
+        "photos": len(photos),
+        "lost_answers": lost_answers,
+        "lost_photos": lost_photos,
+        "duplicate_audits": sum(n - 1 for n in per_assignment.values())
+        + len(audits)
+        - len({a.client_uuid for a in audits}),
+        "duplicate_photos": len(photos) - len({p.client_uuid for p in photos}),
+        "extra_photos": len(photos) - len(report.acknowledged),
+        "photos_not_ready": sum(1 for p in photos if p.status != "ready"),
+        "missing_or_wrong_files": missing_files,
+        "orphan_files": len(set(objects) - named),
+    }

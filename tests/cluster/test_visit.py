@@ -124,7 +124,9 @@ def test_a_visit_across_both_hosts(
     hosts = set()
     for _ in range(5):
         response = other.request(
-            "POST", "/api/v1/auth/login", json={"login": second, "password": "correct-horse-battery"}
+            "POST",
+            "/api/v1/auth/login",
+            json={"login": second, "password": "correct-horse-battery"},
         )
         assert response.status_code == 200, response.text
         hosts.add(other.upstreams[-1])
