@@ -1019,10 +1019,12 @@ def run_load(
     photos_each: int = 3,
     photo_size: tuple[int, int] = (1280, 960),
     database_pids: Callable[[], list[int]] | None = None,
+    drain_timeout: float = 0,
 ) -> LoadReport:
     """Every seeded shopper at once, each visiting in a loop for ``seconds``: a draft, then
     ``photos_each`` photos, then the submission of all the checklist's answers. Requests are
-    not retried: any answer other than 2xx counts as an error."""
+    not retried: any answer other than 2xx counts as an error. With ``drain_timeout`` the
+    worker's CPU is counted until it has processed every photo."""
     latencies: dict[str, list[float]] = {"draft": [], "photo": [], "submit": []}
     errors: dict[str, int] = {}
     lock = threading.Lock()
@@ -1108,6 +1110,10 @@ def run_load(
     after = [cpu_seconds(p) for p in pid_groups()]
     if failures:
         raise failures[0]
+    if drain_timeout:
+        # The worker may lag behind the uploads: count its CPU until it has caught up.
+        wait_photos_processed(cluster, timeout=drain_timeout)
+        after[1] = cpu_seconds(pid_groups()[1])
     used = [b - a for a, b in zip(before, after, strict=True)]
     return LoadReport(
         elapsed,

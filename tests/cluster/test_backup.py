@@ -101,9 +101,7 @@ def test_backup_and_restore(
     s3 = s3_server.client()
     s3.create_bucket(Bucket=restored_bucket)
     for key in s3_server.keys(bucket):
-        s3.copy_object(
-            Bucket=restored_bucket, Key=key, CopySource={"Bucket": bucket, "Key": key}
-        )
+        s3.copy_object(Bucket=restored_bucket, Key=key, CopySource={"Bucket": bucket, "Key": key})
     cluster.stop()
 
     with scratch_database(os.environ["TEST_DATABASE_URL"]) as fresh:
