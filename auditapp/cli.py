@@ -201,7 +201,8 @@ def worker_command(workers: int) -> None:
     """Run the background job worker (photo processing) on the configured queue.
 
     Beside the consumer, a sweep queues again the photos whose job was lost (the queue was down
-    at upload, a worker or host was killed): at start, then every PHOTO_SWEEP_SECONDS.
+    at upload, a worker or host was killed): at start, then every PHOTO_SWEEP_SECONDS, whenever
+    the queue is empty.
     """
     from huey.consumer import Consumer
 
@@ -225,7 +226,7 @@ def _sweep_forever(app: Flask) -> None:
     while True:
         try:
             with app.app_context():
-                queued = photos.requeue_stale(older_than)
+                queued = photos.requeue_stale(older_than, only_when_idle=True)
             if queued:
                 app.logger.warning("queued %d photo(s) again whose job was lost", queued)
         except Exception:  # the next round tries again; the worker must stay up

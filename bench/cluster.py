@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -54,6 +55,8 @@ def main() -> int:
     parser.add_argument("--crash", action="store_true", help="also the kill -9 run")
     parser.add_argument("--no-load", action="store_true", help="skip the load run")
     args = parser.parse_args()
+    # A SIGTERM (timeout, Ctrl-C's cousin) unwinds too, so every process started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     missing = missing_components()
     if missing:
         print("cannot start the cluster: missing " + "; ".join(missing), file=sys.stderr)

@@ -229,11 +229,18 @@ def schedule_processing(photo_id: int) -> None:
         )
 
 
-def requeue_stale(older_than: timedelta) -> int:
+def requeue_stale(older_than: timedelta, *, only_when_idle: bool = False) -> int:
     """Queue again every photo still "processing" that was uploaded longer ago than
     ``older_than``: its job was lost (queue down at upload, worker killed mid-job, a host killed
     between the commit and the queueing). Returns how many were queued; processing the same
-    photo twice is harmless."""
+    photo twice is harmless.
+
+    ``only_when_idle`` (the worker's sweep): do nothing while jobs wait in the queue. A photo
+    behind a backlog is not lost, and queueing it again at every sweep would only grow the
+    backlog; once the queue is empty, whatever is still "processing" has lost its job.
+    """
+    if only_when_idle and jobs.pending():
+        return 0
     cutoff = clock.now() - older_than
     stale = db.session.execute(
         select(AuditPhoto.id)

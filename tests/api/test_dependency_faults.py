@@ -92,7 +92,12 @@ def test_queue_down_keeps_the_upload_and_the_sweep_queues_it_later(
     # Not yet stale: left to the queue.
     assert photo_service.requeue_stale(timedelta(minutes=5)) == 0
     with clock.installed(clock.FakeClock(clock.now() + timedelta(minutes=6))):
-        assert photo_service.requeue_stale(timedelta(minutes=5)) == 1
+        # While jobs wait in the queue the worker's sweep leaves the photo to them ...
+        monkeypatch.setattr(jobs, "pending", lambda: 3)
+        assert photo_service.requeue_stale(timedelta(minutes=5), only_when_idle=True) == 0
+        # ... once it is empty, a photo still "processing" has lost its job.
+        monkeypatch.setattr(jobs, "pending", lambda: 0)
+        assert photo_service.requeue_stale(timedelta(minutes=5), only_when_idle=True) == 1
     assert queued == [photo_id]
 
 
