@@ -6,9 +6,9 @@ moto's S3 server, two gunicorn app hosts (2 sync workers each), one photo worker
 front (tests/cluster/harness.py), then:
 
 * load: ``--shoppers`` shoppers at once through nginx for ``--seconds``, each visit a draft
-  (30 answers), ``--photos`` photos (1280x960 JPEG, ~250 KB) and the submission of all 60
-  answers; prints throughput, p50/p99 per request kind, errors, and CPU seconds per visit of
-  the app hosts, the worker, nginx and PostgreSQL (from /proc), and capacity per core;
+  (30 answers), ``--photos`` photos (``--photo-size``, 1280x960 JPEG by default) and all 60
+  answers submitted; prints throughput, p50/p99 per request kind, errors, and CPU seconds per
+  visit of the app hosts, the worker, nginx and PostgreSQL (from /proc), and capacity per core;
 * ``--crash``: 200 visits (200 uploads + 200 submissions) by 8 shoppers while app hosts are
   ``kill -9``-ed at seeded random moments and restarted, then what was lost, duplicated or
   left orphaned (before and after ``flask photos gc``).
@@ -51,6 +51,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--shoppers", type=int, default=30)
     parser.add_argument("--photos", type=int, default=3)
+    parser.add_argument(
+        "--photo-size", default="1280x960", help="WIDTHxHEIGHT (the PWA sends a 2000 px side)"
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers per host")
     parser.add_argument("--crash", action="store_true", help="also the kill -9 run")
     parser.add_argument("--no-load", action="store_true", help="skip the load run")
@@ -122,7 +125,7 @@ def load(
                 seeded,
                 args.seconds,
                 photos_each=args.photos,
-                photo_size=(1280, 960),
+                photo_size=tuple(int(n) for n in args.photo_size.split("x")),  # type: ignore[arg-type]
                 database_pids=lambda: postgres_pids(postgres.data),
                 drain_timeout=1800,
             )
