@@ -24,6 +24,7 @@ from auditapp.services import photos as photo_service
 from auditapp.services import ratings as rating_service
 from auditapp.services import reports
 from auditapp.services.errors import Conflict, NotFound
+from auditapp.services.transactions import commit, rollback
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def request_comparison(
         status="queued",
     )
     db.session.add(job)
-    db.session.commit()
+    commit()
     enqueue("build_report", str(job.id))
     db.session.refresh(job)
     return job
@@ -72,7 +73,7 @@ def build(job_id: str) -> None:
     if job is None or job.status in ("ready", "failed"):
         return
     job.status = "running"
-    db.session.commit()
+    commit()
     params: dict[str, Any] = dict(job.params)
     try:
         user = db.session.get(User, job.requested_by_id)
@@ -93,13 +94,13 @@ def build(job_id: str) -> None:
         key = f"reports/{job.id.hex}.pdf"
         photo_service.storage().put(key, document.content)
     except Exception as error:  # a failed job says why; the worker stays up
-        db.session.rollback()
+        rollback()
         job = db.session.get(ReportJob, uuid.UUID(job_id))
         assert job is not None
         job.status = "failed"
         job.error = str(error)[:2000] or type(error).__name__
         job.finished_at = now()
-        db.session.commit()
+        commit()
         log.exception("report job %s failed", job_id)
         return
     job.status = "ready"
@@ -107,7 +108,7 @@ def build(job_id: str) -> None:
     job.filename = document.filename
     job.byte_size = len(document.content)
     job.finished_at = now()
-    db.session.commit()
+    commit()
 
 
 def get_job(user: User, job_id: uuid.UUID) -> ReportJob:

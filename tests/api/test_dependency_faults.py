@@ -40,7 +40,7 @@ def test_database_gone_is_a_503(
     def lost(*_: Any, **__: Any) -> Any:
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(audit_service, "shopper_bundle", lost)
+    monkeypatch.setattr(audit_service, "shopper_bundle_json", lost)
     _unavailable(shopper.get("/api/v1/shopper/bundle"))
 
 
