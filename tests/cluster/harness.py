@@ -63,6 +63,8 @@ def missing_components() -> list[str]:
         missing.append("redis-server (apt-get install redis-server)")
     if not (PG_BIN / "initdb").exists():
         missing.append(f"PostgreSQL 15 binaries in {PG_BIN} (apt-get install postgresql-15)")
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        missing.append("pg_dump and pg_restore (apt-get install postgresql-client)")
     if not (BIN / "moto_server").exists():
         missing.append("moto's server (pip install 'moto[server]', in the test extras)")
     if not (BIN / "gunicorn").exists():
