@@ -17,13 +17,14 @@ from flask_login import current_user
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from auditapp.adapters.storage import StorageUnavailable
 from auditapp.extensions import csrf
 from auditapp.schemas.common import MAX_ID, ErrorSchema
 from auditapp.services.errors import ServiceError
@@ -76,7 +77,11 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",
+    503: "unavailable",
 }
+# Seconds a client waits before retrying after the database went away (a restart or failover
+# takes a few seconds; the pool's pre-ping replaces the dead connections on the next request).
+DATABASE_RETRY_AFTER = 5
 
 
 class AuditApi(Api):
@@ -294,6 +299,40 @@ def _handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     return "Internal error", 500
 
 
+def _unavailable(message: str, retry_after: int) -> Response:
+    """503 in the API's shape with Retry-After: nothing was saved, the same request may be sent
+    again (uploads and submissions are idempotent by their client ids)."""
+    from auditapp.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be gone as well; the pool replaces it
+        current_app.logger.debug("rollback after a lost dependency failed", exc_info=True)
+    response = error_response(503, "unavailable", message)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _handle_database_lost(error: Exception) -> Response:
+    """The database refused or dropped the connection (restart, failover): 503, not 500."""
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, error
+    )
+    return _unavailable(
+        "The database is unavailable; nothing was saved. Retry shortly.", DATABASE_RETRY_AFTER
+    )
+
+
+def _handle_storage_lost(error: StorageUnavailable) -> Response:
+    """The photo storage failed (S3 5xx, unreachable): 503; an upload stored nothing."""
+    current_app.logger.warning(
+        "photo storage unavailable on %s %s: %s", request.method, request.path, error
+    )
+    return _unavailable(
+        "The photo storage is unavailable; nothing was saved. Retry shortly.", error.retry_after
+    )
+
+
 class IdConverter(IntegerConverter):
     """``<int:...>`` in URLs: a 32-bit id; anything larger is simply not found (404)."""
 
@@ -342,5 +381,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DataError, _handle_data_error)
     app.register_error_handler(OverflowError, _handle_data_error)
     app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(OperationalError, _handle_database_lost)
+    app.register_error_handler(InterfaceError, _handle_database_lost)
+    app.register_error_handler(StorageUnavailable, _handle_storage_lost)
     app.register_error_handler(HTTPException, _handle_any_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -26,16 +27,16 @@ from auditapp.adapters.images import (
     inspect_upload,
     process_photo,
 )
-from auditapp.adapters.storage import PhotoStorage, photo_key, storage_from_config
+from auditapp.adapters.storage import KINDS, PhotoStorage, photo_key, storage_from_config
 from auditapp.domain.checklist import Checklist
 from auditapp.domain.vocabulary import OPEN_STATUSES
 from auditapp.extensions import db
-from auditapp.models import Audit, AuditHistory, AuditPhoto, User
+from auditapp.models import Audit, AuditHistory, AuditPhoto, ReportJob, User
 from auditapp.services.audits import checklist_for, ensure_draft, get_audit
 from auditapp.services.audits.drafts import own_assignment, own_audit_by_uuid
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
-from auditapp.services.transactions import Clash, commit
+from auditapp.services.transactions import Clash, commit, rollback
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic"}
 # Bumped whenever process_photo makes different copies, so browsers fetch the new ones.
@@ -282,8 +283,94 @@ def upload_dispute_photo(
 
 
 def schedule_processing(photo_id: int) -> None:
-    """Queue the re-encoding (run inline when the queue is in immediate mode, as in tests)."""
-    jobs.enqueue("process_photo", photo_id)
+    """Queue the re-encoding (run inline when the queue is in immediate mode, as in tests).
+
+    The upload is already acknowledged-worthy (the original is stored and recorded), so a queue
+    that is down (Redis stopped) must not fail it: the photo stays "processing" and the worker's
+    sweep (``requeue_stale``) queues it again once the queue is back.
+    """
+    try:
+        jobs.enqueue("process_photo", photo_id)
+    except Exception:  # the queue's client errors (redis, huey) have no common base
+        if jobs.huey.immediate:
+            raise  # inline: a failure of the job itself, not of the queue
+        current_app.logger.warning(
+            "photo %s: could not queue processing; the worker's sweep will", photo_id, exc_info=True
+        )
+
+
+def requeue_stale(older_than: timedelta, *, only_when_idle: bool = False) -> int:
+    """Queue again every photo still "processing" that was uploaded longer ago than
+    ``older_than``: its job was lost (queue down at upload, worker killed mid-job, a host killed
+    between the commit and the queueing). Returns how many were queued; processing the same
+    photo twice is harmless.
+
+    ``only_when_idle`` (the worker's sweep): do nothing while jobs wait in the queue. A photo
+    behind a backlog is not lost, and queueing it again at every sweep would only grow the
+    backlog; once the queue is empty, whatever is still "processing" has lost its job.
+    """
+    if only_when_idle and jobs.pending():
+        return 0
+    cutoff = clock.now() - older_than
+    stale = db.session.execute(
+        select(AuditPhoto.id)
+        .where(AuditPhoto.status == "processing", AuditPhoto.uploaded_at < cutoff)
+        .order_by(AuditPhoto.id)
+    ).scalars()
+    ids = list(stale)
+    rollback()  # nothing to keep; do not hold a transaction while queueing
+    for photo_id in ids:
+        jobs.enqueue("process_photo", photo_id)
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object in the photo storage that no row names."""
+
+    key: str
+    modified_at: datetime
+
+
+def orphans(grace: timedelta) -> Iterator[StoredObject]:
+    """Objects under originals/, display/ and thumbs/ that no photo (or report) names and that
+    are older than ``grace``. An upload stores its file before it records the row, and the
+    worker its copies before it commits, so a crash in between leaves such a file; the grace
+    age keeps the files of uploads still in flight."""
+    named: set[str] = set()
+    for original, display, thumb in db.session.execute(
+        select(AuditPhoto.original_key, AuditPhoto.display_key, AuditPhoto.thumb_key)
+    ):
+        named.update(key for key in (original, display, thumb) if key)
+    named.update(key for key in db.session.execute(select(ReportJob.file_key)).scalars() if key)
+    rollback()
+    cutoff = clock.now() - grace
+    store = storage()
+    for kind in KINDS:
+        for key, modified_at in store.walk(kind):
+            if key not in named and modified_at < cutoff:
+                yield StoredObject(key, modified_at)
+
+
+def delete_orphan(key: str) -> bool:
+    """Delete ``key`` unless a row names it by now (an upload of the same content may have
+    been recorded since the listing); returns whether it was deleted."""
+    named = db.session.execute(
+        select(AuditPhoto.id)
+        .where(
+            or_(
+                AuditPhoto.original_key == key,
+                AuditPhoto.display_key == key,
+                AuditPhoto.thumb_key == key,
+            )
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    rollback()
+    if named is not None:
+        return False
+    storage().delete(key)
+    return True
 
 
 def process(photo_id: int) -> AuditPhoto | None:
