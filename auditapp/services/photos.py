@@ -96,15 +96,25 @@ def _photo_differs() -> Conflict:
 
 
 def _earlier_upload(
-    photo_uuid: uuid.UUID, audit_id: int | None, item_id: str, info: PhotoInfo
+    photo_uuid: uuid.UUID,
+    audit_id: int | None,
+    item_id: str,
+    info: PhotoInfo,
+    made_meanwhile: tuple[User, uuid.UUID] | None = None,
 ) -> AuditPhoto | None:
     """The photo already recorded under this id if this is a retry of its upload, else None;
-    the id used for anything else is a 409."""
+    the id used for anything else is a 409. ``made_meanwhile`` (the shopper and the report's
+    UUID, when the report did not exist yet) accepts the photo stored by a concurrent copy of
+    this upload, which made the report too."""
     existing = db.session.execute(
         select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
     ).scalar_one_or_none()
     if existing is None:
         return None
+    if audit_id is None and made_meanwhile is not None:
+        user, audit_uuid = made_meanwhile
+        if existing.uploaded_by_id == user.id and existing.audit.client_uuid == audit_uuid:
+            audit_id = existing.audit_id
     if _same_upload(existing, audit_id, item_id, info.sha256):
         return existing
     raise _photo_differs()
@@ -197,7 +207,9 @@ def upload_evidence(
         version, status = assignment.wave.checklist_version, "in_progress"
         timezone = assignment.branch.timezone
     audit_id = audit.id if audit is not None else None
-    retry = _earlier_upload(upload.photo_uuid, audit_id, upload.item_id, info)
+    retry = _earlier_upload(
+        upload.photo_uuid, audit_id, upload.item_id, info, made_meanwhile=(user, audit_uuid)
+    )
     if retry is not None:
         return retry, False
     if status not in OPEN_STATUSES:
