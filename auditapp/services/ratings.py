@@ -416,6 +416,9 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
             for row in sorted(by_cell[cell], key=lambda r: r[-1]):
                 _add_row(totals, row[:-1])
         _write_cells(totals, replace=False)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Statistics of the new roll-ups, so that the first readings are planned on them.
+        db.session.execute(text("ANALYZE rating_rollup, rating_item_rollup"))
     db.session.commit()
     return {"audits": counted, "cells": len(cells)}
 
