@@ -9,7 +9,8 @@ Both create ``.venv`` beside this file and install the project into it (again on
 server on Windows, where gunicorn does not run) and the photo worker beside it, with a local
 secret key kept in ``instance/secret_key``. ``test`` runs the suite on SQLite, and a second time
 on PostgreSQL when ``TEST_DATABASE_URL`` is set (e.g. postgresql://postgres@127.0.0.1:5432/test);
-the install tests (wheel, deploy sequence) do not use the database and run in the first pass only.
+the install tests (wheel, deploy sequence) do not use the database and run in the first pass only,
+the cluster tests (tests/cluster: nginx, gunicorn hosts, Redis, S3, PostgreSQL) in the second.
 """
 
 from __future__ import annotations
@@ -126,12 +127,13 @@ def test() -> None:
     )
     sqlite_env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
     print("== tests on SQLite (with the install tests: wheel, deploy sequence)", flush=True)
-    run(PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *sys.argv[2:], env=sqlite_env)
+    pytest = [PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider"]
+    # The cluster tests need PostgreSQL: they run in the second pass only.
+    run(*pytest, "-m", "not cluster", *sys.argv[2:], env=sqlite_env)
     if os.environ.get("TEST_DATABASE_URL"):
         # The install tests use no test database; the first pass ran them already.
-        print("== tests on PostgreSQL (without the install tests)", flush=True)
-        pytest = [PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-m", "not install"]
-        run(*pytest, *sys.argv[2:])
+        print("== tests on PostgreSQL (without the install tests, with the cluster)", flush=True)
+        run(*pytest, "-m", "not install", *sys.argv[2:])
 
 
 if __name__ == "__main__":

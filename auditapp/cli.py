@@ -1,15 +1,16 @@
-"""The ``flask --app auditapp ...`` commands: demo data, users, CSV imports."""
+"""The ``flask --app auditapp ...`` commands: demo data, users, CSV imports, the worker, photos."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
-from auditapp import demo
+from auditapp import clock, demo
 from auditapp.adapters.checklist_yaml import ChecklistFormatError, load_checklist_file
 from auditapp.domain.scoring import AnswerError, score_audit
 from auditapp.services import checklists, imports
@@ -30,7 +31,7 @@ def demo_command() -> None:
     if demo.has_data():
         click.echo("The database already holds a network; the demo was not loaded again.")
         return
-    logins = demo.load_demo(date.today())
+    logins = demo.load_demo(clock.now().date())
     click.echo("Demo loaded. Sign in at http://127.0.0.1:5000 with:")
     click.echo(f"  {'login':<16} {'password':<26} {'role':<10} scope")
     for item in logins:
@@ -103,7 +104,9 @@ def import_staff_command(path: Path) -> None:
     """Import staff from PATH."""
     try:
         result = imports.import_staff(
-            path.read_text(encoding="utf-8"), current_app.config["MAX_IMPORT_ROWS"], date.today()
+            path.read_text(encoding="utf-8"),
+            current_app.config["MAX_IMPORT_ROWS"],
+            clock.now().date(),
         )
     except ServiceError as error:
         _fail(error)
@@ -197,13 +200,78 @@ def checklist_score_command(checklist_path: Path, answers_path: Path) -> None:
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True, help="Worker threads.")
 def worker_command(workers: int) -> None:
-    """Run the background job worker (photo processing) on the configured queue."""
+    """Run the background job worker (photo processing) on the configured queue.
+
+    Beside the consumer, a sweep queues again the photos whose job was lost (the queue was down
+    at upload, a worker or host was killed): at start, then every PHOTO_SWEEP_SECONDS, whenever
+    the queue is empty.
+    """
     from huey.consumer import Consumer
 
     import auditapp.tasks  # noqa: F401 - registers the tasks
     from auditapp.jobs import huey
 
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threading.Thread(target=_sweep_forever, args=(app,), name="photo-sweep", daemon=True).start()
     Consumer(huey, workers=workers, worker_type="thread").run()
+
+
+def _sweep_forever(app: Flask) -> None:
+    """Re-queue stale "processing" photos forever; a failure (queue or database down) is
+    logged and tried again at the next round."""
+    import time
+
+    from auditapp.services import photos
+
+    interval = float(app.config["PHOTO_SWEEP_SECONDS"])
+    older_than = timedelta(seconds=float(app.config["PHOTO_REQUEUE_AFTER_SECONDS"]))
+    while True:
+        try:
+            with app.app_context():
+                queued = photos.requeue_stale(older_than, only_when_idle=True)
+            if queued:
+                app.logger.warning("queued %d photo(s) again whose job was lost", queued)
+        except Exception:  # the next round tries again; the worker must stay up
+            app.logger.warning("photo sweep failed; trying again later", exc_info=True)
+        time.sleep(interval)
+
+
+@click.group("photos")
+def photos_group() -> None:
+    """Photo storage upkeep."""
+
+
+@photos_group.command("gc")
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@click.option(
+    "--grace-minutes",
+    default=60,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Leave objects younger than this (uploads in flight store the file before the row).",
+)
+def photos_gc_command(dry_run: bool, grace_minutes: float) -> None:
+    """Delete stored photo files that no row names (left by crashes between store and commit)."""
+    from auditapp.services import photos
+
+    found = deleted = 0
+    for orphan in photos.orphans(timedelta(minutes=grace_minutes)):
+        found += 1
+        click.echo(f"{orphan.key}\t{orphan.modified_at.isoformat()}")
+        if not dry_run and photos.delete_orphan(orphan.key):
+            deleted += 1
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{found} orphan file(s); {verb} {found if dry_run else deleted}.", err=True)
+
+
+@photos_group.command("requeue")
+@click.option("--older-than-seconds", default=0.0, show_default=True, type=float)
+def photos_requeue_command(older_than_seconds: float) -> None:
+    """Queue processing again for every photo still "processing" (the worker also sweeps)."""
+    from auditapp.services import photos
+
+    queued = photos.requeue_stale(timedelta(seconds=older_than_seconds))
+    click.echo(f"queued {queued} photo(s)")
 
 
 @click.group("ratings")
@@ -234,3 +302,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(checklist_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(ratings_group)
+    app.cli.add_command(photos_group)

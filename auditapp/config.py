@@ -33,10 +33,18 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Background jobs (huey): SQLite file by default, ``redis://...`` when scaled out.
         "HUEY_URL": f"sqlite:///{instance / 'jobs.db'}",
         "HUEY_IMMEDIATE": False,
+        # The worker's sweep: every PHOTO_SWEEP_SECONDS it queues again the photos still
+        # "processing" PHOTO_REQUEUE_AFTER_SECONDS after upload (their job was lost).
+        "PHOTO_SWEEP_SECONDS": 60,
+        "PHOTO_REQUEUE_AFTER_SECONDS": 300,
         # Generate and keep a key in instance/secret_key when SECRET_KEY is not set: for one
         # machine only (dev.py start); a deployment refuses to start without SECRET_KEY.
         "LOCAL_SECRET_KEY": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Redis down: Flask-Limiter counts in each process's memory until it is back, instead of
+        # failing every limited request; the database sign-in throttle holds throughout.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_ENABLED": True,
         "LOGIN_RATE_LIMIT": "10 per minute",
         # Failed sign-ins counted in the database, so the limits hold across workers and hosts
@@ -61,6 +69,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
         # A little above the 40 MB photo limit, so an oversized photo gets the clearer message.
         "MAX_CONTENT_LENGTH": 42 * 1024 * 1024,
+        # JSON bodies (drafts, submissions, a checklist's YAML sent for import) are small; only
+        # photos need the 42 MB above. A bigger JSON body is refused before it is parsed.
+        "MAX_JSON_BYTES": 4 * 1024 * 1024,
         "MAX_IMPORT_ROWS": 20000,
         "DISPUTE_WINDOW_DAYS": 14,
         "ARGON2_TIME_COST": 3,

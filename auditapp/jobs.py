@@ -72,6 +72,11 @@ def task(name: str, **settings: Any) -> Callable[[Callable[..., None]], Any]:
     return register
 
 
+def pending() -> int:
+    """How many jobs wait in the queue (raises if the queue cannot be reached)."""
+    return int(huey.pending_count())
+
+
 def enqueue(name: str, *args: Any) -> None:
     """Queue the task registered as ``name``; in immediate mode it runs now, in this process."""
     if name not in _tasks:

@@ -20,7 +20,7 @@ def process_photo_task(photo_id: int) -> None:
 
 @task("build_report", retries=1, retry_delay=30)
 def build_report_task(job_id: str) -> None:
-    """Build a requested report (a region or network comparison PDF)."""
+    """Build a requested report (a region or network comparison, a branch bundle of sheets)."""
     from auditapp.services import report_jobs
 
     with app_for_jobs().app_context():

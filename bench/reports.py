@@ -13,14 +13,22 @@ Printed, each a median of ``--repeat`` runs in this one process (nothing is asse
    (``--scale``, default 0.01: 50 branches, 10,000 audits) (``GET .../scorecard.pdf``).
 4. **Network comparison** of every generated branch (the background job's work, run inline:
    ``POST /ratings/comparison-jobs`` then the file), as admin.
-5. **Answers export** (CSV, admin: every answer): rows per second, the time to the first
-   chunk, and the Python heap's peak while exporting (tracemalloc) beside the process's RSS.
+5. **Answers export** (CSV, admin: every answer), streamed by a fresh worker process (this
+   script run with ``--export-worker``): rows per second, the time to the first chunk, and the
+   worker's RSS before the export and its peak (``VmHWM``) after it.
+
+Each median is printed with the median CPU time of the process beside it: on a shared machine
+the wall time also holds the wait for a core. ``--only`` picks figures (``floor``, ``report``,
+``scorecard``, ``comparison``, ``export``); ``--branches`` and ``--audits`` size the network
+apart from ``--scale`` (a 5,000-branch comparison without a million audits to load).
 
 Run from the repository root::
 
     .venv/bin/python bench/reports.py
     .venv/bin/python bench/reports.py --scale 0.1 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/reports.py --branches 5000 --audits 143000 --repeat 5 \\
+        --only report,comparison,export --database-url postgresql://postgres@127.0.0.1:5432/DB
 """
 
 from __future__ import annotations
@@ -29,12 +37,10 @@ import argparse
 import io
 import platform
 import random
-import resource
 import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -60,15 +66,64 @@ from tests.support import PASSWORD, ApiClient, IsolatedClient, app_config, make_
 ITEMS, PHOTOS = 60, 20
 
 
-def median_ms(call: Callable[[], Any], repeat: int) -> float:
-    """Median wall time of ``call`` in milliseconds (one warm-up call first)."""
+def timed(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Median wall time and median CPU time of this process for ``call``, in milliseconds (one
+    warm-up call first). On a shared machine the wall time includes waiting for a core; the CPU
+    time is what the call itself costs."""
     call()
-    times = []
+    walls, cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        walls.append((time.perf_counter() - started) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _status(field: str) -> float:
+    """A memory figure of this process from /proc (``VmRSS``, ``VmHWM``), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def export_worker(url: str, tmp: str) -> None:
+    """Run in a fresh process (``--export-worker``): an app on the bench's database streams the
+    answers CSV of every audit to admin; prints one JSON line: rows, bytes, seconds to the
+    first chunk and in all, CPU seconds, the process's RSS before and its peak (VmHWM) after."""
+    import json
+
+    from flask.testing import FlaskClient
+
+    app = create_app(app_config(url, Path(tmp)))
+    api = ApiClient(FlaskClient(app, app.response_class, use_cookies=True))
+    assert api.login("admin", PASSWORD).status_code == 200
+    before = _status("VmRSS")
+    started, cpu = time.perf_counter(), time.process_time()
+    response = api.get("/api/v1/exports/answers?lang=en")
+    chunks = iter(response.response)
+    first = next(chunks)
+    first_at = time.perf_counter() - started
+    total, lines = len(first), first.count(b"\n")
+    for chunk in chunks:
+        total += len(chunk)
+        lines += chunk.count(b"\n")
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    response.close()
+    print(
+        json.dumps(
+            {
+                "rows": lines - 1,
+                "bytes": total,
+                "first": first_at,
+                "elapsed": elapsed,
+                "cpu": cpu,
+                "rss_before": before,
+                "rss_peak": _status("VmHWM"),
+            }
+        )
+    )
 
 
 def thumbnail(seed: int) -> bytes:
@@ -103,6 +158,29 @@ def floor_document(photos: list[bytes], passthrough: bool) -> bytes:
         return pdf.render(story, title="floor", footer=lambda page, pages: f"{page}/{pages}")
     finally:
         rl_config.useA85 = previous
+
+
+def advance_sequences() -> None:
+    """On PostgreSQL, move every id sequence past the ids the bulk load wrote itself (the
+    services then add rows after them)."""
+    import sqlalchemy as sa
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        column = table.c.get("id")
+        if column is None or not isinstance(column.type, sa.Integer):
+            continue
+        sequence = db.session.execute(
+            sa.text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+        ).scalar_one()
+        if sequence is not None:
+            highest = db.session.execute(sa.select(sa.func.max(column))).scalar_one() or 0
+            db.session.execute(
+                sa.text("SELECT setval(:sequence, :value, :called)"),
+                {"sequence": sequence, "value": max(highest, 1), "called": highest > 0},
+            )
+    db.session.commit()
 
 
 def checklist_yaml(items: int) -> str:
@@ -172,25 +250,25 @@ def released_large_audit(app: Any) -> tuple[int, ApiClient]:
     admin = db.session.execute(db.select(User).where(User.login == "admin")).scalar_one()
     wave = waves.create_wave(
         admin,
-        {
-            "name": "Бенч",
-            "checklist_version_id": version.id,
-            "starts_on": date.today() - timedelta(days=5),
-            "ends_on": date.today() + timedelta(days=5),
-            "visits_per_branch": 1,
-            "day_parts": [],
-            "branch_ids": [branch.id],
-        },
+        waves.WavePlan(
+            name="Бенч",
+            checklist_version_id=version.id,
+            starts_on=date.today() - timedelta(days=5),
+            ends_on=date.today() + timedelta(days=5),
+            visits_per_branch=1,
+            day_parts=[],
+            branch_ids=[branch.id],
+        ),
     )
     assignment = waves.add_assignment(
         wave.id,
-        {
-            "branch_id": branch.id,
-            "shopper_id": shopper_id,
-            "window_start": wave.starts_on,
-            "window_end": wave.ends_on,
-            "day_part": None,
-        },
+        waves.NewAssignment(
+            branch_id=branch.id,
+            shopper_id=shopper_id,
+            window_start=wave.starts_on,
+            window_end=wave.ends_on,
+            day_part=None,
+        ),
     ).id
 
     def signed_in(login: str) -> ApiClient:
@@ -248,23 +326,63 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.01, help="of the ratings bench's data")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--branches", type=int, help="instead of 5000 x scale")
+    parser.add_argument("--audits", type=int, help="instead of 1,000,000 x scale")
+    parser.add_argument(
+        "--months", type=int, default=MONTHS, help="visits spread over the last N months (24)"
+    )
+    parser.add_argument(
+        "--only",
+        default="floor,report,scorecard,comparison,export",
+        help="which figures, comma-separated (default all)",
+    )
+    parser.add_argument("--export-worker", nargs=2, metavar=("URL", "TMP"), help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.export_worker:
+        export_worker(*options.export_worker)
+        return
+    only = set(options.only.split(","))
     repeat = options.repeat
     print(f"Python {platform.python_version()}, {platform.machine()}, repeat {repeat}")
+    if "floor" in only:
+        floor(repeat)
 
+    branches = options.branches or max(20, round(5000 * options.scale))
+    regions = max(2, min(50, round(50 * options.scale * 4)))
+    if options.branches:
+        regions = max(2, min(50, branches // 100))
+    audits = options.audits or max(200, round(1_000_000 * options.scale))
+    measure(options, only, branches, regions, audits, repeat)
+
+
+def floor(repeat: int) -> None:
+    """Figure 1: the pass-through floor."""
     photos = [thumbnail(n) for n in range(PHOTOS)]
-    default = median_ms(lambda: floor_document(photos, passthrough=False), repeat)
-    passthrough = median_ms(lambda: floor_document(photos, passthrough=True), repeat)
+    default, default_cpu = timed(lambda: floor_document(photos, passthrough=False), repeat)
+    passthrough, cpu = timed(lambda: floor_document(photos, passthrough=True), repeat)
     sizes = (len(floor_document(photos, False)), len(floor_document(photos, True)))
     print("1. 11 pages, 20 JPEG thumbnails (the pass-through floor):")
-    print(f"   reportlab defaults (decode + ASCII85): {default:.1f} ms, {sizes[0]:,} bytes")
-    print(f"   pass-through, binary streams:          {passthrough:.1f} ms, {sizes[1]:,} bytes")
+    print(
+        f"   reportlab defaults (decode + ASCII85): {default:.1f} ms (CPU {default_cpu:.1f} ms), "
+        f"{sizes[0]:,} bytes"
+    )
+    print(
+        f"   pass-through, binary streams:          {passthrough:.1f} ms (CPU {cpu:.1f} ms), "
+        f"{sizes[1]:,} bytes"
+    )
     print(f"   ratio {default / passthrough:.1f}x")
 
-    branches = max(20, round(5000 * options.scale))
-    regions = max(2, min(50, round(50 * options.scale * 4)))
-    audits = max(200, round(1_000_000 * options.scale))
-    dataset = generate(branches, regions, audits, MONTHS, options.seed)
+
+def measure(
+    options: argparse.Namespace,
+    only: set[str],
+    branches: int,
+    regions: int,
+    audits: int,
+    repeat: int,
+) -> None:
+    """Figures 2-5 on a generated network in a fresh database."""
+    dataset = generate(branches, regions, audits, options.months, options.seed)
     with (
         tempfile.TemporaryDirectory() as tmp,
         fresh_database(options.database_url, Path(tmp)) as (url, description),
@@ -280,6 +398,7 @@ def main() -> None:
             upgrade()
             version_id, _, branch_ids, _ = load_network(dataset)
             load_audits(dataset, version_id, branch_ids)
+            advance_sequences()
             rating_service.rebuild()
             audit_id, manager = released_large_audit(app)
             db.session.remove()
@@ -293,11 +412,13 @@ def main() -> None:
             return call
 
         report = fetch(manager, f"/api/v1/audits/{audit_id}/report.pdf?lang=ru")
-        size = report()
-        print(
-            f"2. audit report, {ITEMS} items, {PHOTOS} photos: median "
-            f"{median_ms(report, repeat):.1f} ms ({size:,} bytes)"
-        )
+        if "report" in only:
+            size = report()
+            wall, cpu = timed(report, repeat)
+            print(
+                f"2. audit report, {ITEMS} items, {PHOTOS} photos: median {wall:.1f} ms "
+                f"(CPU {cpu:.1f} ms) ({size:,} bytes)"
+            )
         admin = ApiClient(app.test_client())
         assert admin.login("admin", PASSWORD).status_code == 200
         last = arith.add_months(FIRST_MONTH, MONTHS - 1)
@@ -306,58 +427,49 @@ def main() -> None:
         scorecard = fetch(
             admin, f"/api/v1/ratings/branches/{branch}/scorecard.pdf?period={quarter}"
         )
-        size = scorecard()
-        print(
-            f"3. branch scorecard, quarter: median {median_ms(scorecard, repeat):.1f} ms "
-            f"({size:,} bytes)"
-        )
+        if "scorecard" in only:
+            size = scorecard()
+            wall, cpu = timed(scorecard, repeat)
+            print(
+                f"3. branch scorecard, quarter: median {wall:.1f} ms (CPU {cpu:.1f} ms) "
+                f"({size:,} bytes)"
+            )
 
         def comparison() -> int:
             asked = admin.post("/api/v1/ratings/comparison-jobs", json={"period": quarter})
             assert asked.status_code == 202, asked.get_json()
             return fetch(admin, f"/api/v1/reports/jobs/{asked.get_json()['id']}/file")()
 
-        size = comparison()
-        print(
-            f"4. network comparison, {branches} branches, quarter: median "
-            f"{median_ms(comparison, max(3, repeat // 3)):.1f} ms ({size:,} bytes)"
-        )
+        if "comparison" in only:
+            size = comparison()
+            wall, cpu = timed(comparison, max(3, repeat // 3))
+            print(
+                f"4. network comparison, {branches} branches, quarter: median {wall:.1f} ms "
+                f"(CPU {cpu:.1f} ms) ({size:,} bytes)"
+            )
+        if "export" in only:
+            export_figures(url, tmp)
 
-        from flask.testing import FlaskClient
 
-        streaming = ApiClient(FlaskClient(app, app.response_class, use_cookies=True))
-        assert streaming.login("admin", PASSWORD).status_code == 200
+def export_figures(url: str, tmp: str) -> None:
+    """Figure 5: the answers CSV, streamed by a fresh worker process (its own RSS)."""
+    import json
+    import subprocess
 
-        def export(trace: bool) -> tuple[int, int, float, float, int]:
-            """Rows, bytes, seconds to the first chunk and in all, heap peak (if traced)."""
-            if trace:
-                tracemalloc.start()
-            started = time.perf_counter()
-            response = streaming.get("/api/v1/exports/answers?lang=en")
-            chunks = iter(response.response)
-            first = next(chunks)
-            first_at = time.perf_counter() - started
-            total, lines = len(first), first.count(b"\n")
-            for chunk in chunks:
-                total += len(chunk)
-                lines += chunk.count(b"\n")
-            elapsed = time.perf_counter() - started
-            peak = tracemalloc.get_traced_memory()[1] if trace else 0
-            if trace:
-                tracemalloc.stop()
-            response.close()
-            return lines - 1, total, first_at, elapsed, peak
-
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        rows, total, first_at, elapsed, _ = export(trace=False)
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        peak = export(trace=True)[4]
-        print(
-            f"5. answers CSV: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s; "
-            f"first chunk after {first_at * 1000:.0f} ms; {total / 1e6:.1f} MB; process max RSS "
-            f"{rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MB; Python heap peak while "
-            f"exporting {peak / 1e6:.1f} MB (tracemalloc, a second run)"
-        )
+    worker = subprocess.run(
+        [sys.executable, __file__, "--export-worker", url, tmp],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found = json.loads(worker.stdout.strip().splitlines()[-1])
+    rows, elapsed = found["rows"], found["elapsed"]
+    print(
+        f"5. answers CSV: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s "
+        f"(CPU {found['cpu']:.2f} s = {rows / found['cpu']:,.0f} rows/s); first chunk after "
+        f"{found['first'] * 1000:.0f} ms; {found['bytes'] / 1e6:.1f} MB; worker RSS "
+        f"{found['rss_before']:.0f} MB before, peak {found['rss_peak']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.pdfutils import readJPEGInfo
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, SimpleDocTemplate
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 # Binary streams: ASCII85 inflates every stream by a quarter and costs most of the render time.
 rl_config.useA85 = 0
@@ -118,10 +118,47 @@ def styles() -> dict[str, ParagraphStyle]:
             keepWithNext=1,
         ),
         "bold": ParagraphStyle("bold", parent=base, fontName=FONT_BOLD),
+        # A table's header cell that may wrap (the tables' own text is 8 pt).
+        "head": ParagraphStyle("head", parent=base, fontName=FONT_BOLD, fontSize=8, leading=9.5),
         "critical": ParagraphStyle("critical", parent=base, fontName=FONT_BOLD, textColor=RED),
         "big": ParagraphStyle("big", parent=base, fontName=FONT_BOLD, fontSize=22, leading=26),
         "score": ParagraphStyle("score", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19),
     }
+
+
+_TEMPLATES: dict[str, Any] = {}
+
+
+class Text(Paragraph):
+    """Plain text laid out like a paragraph of ``style``, made without reportlab's markup
+    parser and wrapped once per width.
+
+    User text is never markup, so parsing it (an HTML parser per paragraph) buys nothing; and a
+    table lays each cell out several times (measuring rows, splitting over pages, drawing), so
+    the line breaks for a width are kept. Measured on the audit report: a tenth of its time.
+    """
+
+    def __init__(
+        self, text: str | None, style: ParagraphStyle, bulletText: Any = None, frags: Any = None
+    ) -> None:
+        """One run of ``text`` in ``style``'s font, size and colour (``frags``: the pieces of a
+        split paragraph, as reportlab passes them)."""
+        if frags is None:
+            template = _TEMPLATES.get(style.name)
+            if template is None or template[0] is not style:
+                template = (style, Paragraph("x", style).frags[0])
+                _TEMPLATES[style.name] = template
+            frags = [template[1].clone(text=text or "")]
+        super().__init__(text, style, bulletText=bulletText, frags=frags)
+        self._wrapped_for: float | None = None
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        """The size at this width, computed once per width."""
+        # reportlab drops the line breaks (``blPara``) when it rewinds a frame: then break again.
+        if self._wrapped_for != available_width or not hasattr(self, "blPara"):
+            super().wrap(available_width, available_height)
+            self._wrapped_for = available_width
+        return self.width, self.height
 
 
 class JpegImage(Flowable):

@@ -5,6 +5,10 @@ Keys are relative, content-addressed paths built by ``photo_key`` (``originals/a
 root. Writes are durable before they return: an acknowledged upload must survive a crash.
 ``storage_from_config`` picks the backend from a URL (``file:///srv/photos``, a plain path, or
 ``s3://bucket/prefix``). boto3 is optional and imported only when S3 is configured.
+
+When the storage itself fails (S3 answering 5xx, unreachable, timing out) the backends raise
+``StorageUnavailable``: the API answers 503 with a retry hint, and since an upload stores the
+file before it records a row, a refused upload leaves nothing half-stored.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
@@ -33,6 +38,13 @@ class StorageKeyError(ValueError):
 
 class PhotoNotFound(KeyError):
     """No object is stored under the key."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The storage did not answer, or answered with a server error; worth retrying later."""
+
+    #: Seconds a client should wait before retrying.
+    retry_after = 10
 
 
 @runtime_checkable
@@ -61,6 +73,10 @@ class PhotoStorage(Protocol):
 
     def size(self, key: str) -> int:
         """The object's size in bytes; raise ``PhotoNotFound`` if absent."""
+        ...
+
+    def walk(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """``(key, last modified)`` of every object under the folder ``prefix``."""
         ...
 
 
@@ -107,6 +123,14 @@ class LocalStorage:
         """The file that holds ``key`` (for serving with ``send_file``)."""
         return self.root.joinpath(*validate_key(key).split("/"))
 
+    def _any_path(self, key: str) -> Path:
+        """The file of ``key``, or of a leftover temporary file ``walk`` reported (its folder
+        a valid key, its name ``.tmp-*.part``)."""
+        folder, _, name = key.rpartition("/")
+        if folder and name.startswith(".tmp-") and name.endswith(".part") and "/" not in name:
+            return self.path(folder) / name
+        return self.path(key)
+
     def put(self, key: str, data: bytes) -> None:
         """Write to a temporary file beside the target, fsync it, rename it over, fsync the dir.
 
@@ -149,7 +173,7 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         """Remove the object's file and make the removal durable."""
-        target = self.path(key)
+        target = self._any_path(key)
         try:
             target.unlink()
         except FileNotFoundError:
@@ -162,6 +186,18 @@ class LocalStorage:
             return self.path(key).stat().st_size
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise PhotoNotFound(key) from exc
+
+    def walk(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """``(key, modified)`` of the files under the folder ``prefix`` (temporary files left by
+        an interrupted ``put`` included: they are named ``.tmp-*.part``, not valid keys, and are
+        reported under their path so a clean-up can remove them)."""
+        base = self.path(prefix)
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            if path.is_file():
+                key = path.relative_to(self.root).as_posix()
+                yield key, datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
     def _make_parents(self, directory: Path) -> list[Path]:
         """Create ``directory`` and missing parents below the root; return those created."""
@@ -219,20 +255,21 @@ class S3Storage:
     def put(self, key: str, data: bytes) -> None:
         """Upload the object in one request; S3 replaces objects atomically."""
         name = self.object_key(key)
-        self.client.put_object(
-            Bucket=self.bucket, Key=name, Body=data, ContentType=_content_type(key)
-        )
+        with self._unavailable():
+            self.client.put_object(
+                Bucket=self.bucket, Key=name, Body=data, ContentType=_content_type(key)
+            )
 
     def get(self, key: str) -> bytes:
         """Download the whole object."""
         name = self.object_key(key)
-        with self._not_found(key):
+        with self._unavailable(), self._not_found(key):
             response = self.client.get_object(Bucket=self.bucket, Key=name)
-        body = response["Body"]
-        try:
-            return bytes(body.read())
-        finally:
-            body.close()
+            body = response["Body"]
+            try:
+                return bytes(body.read())
+            finally:
+                body.close()
 
     def open(self, key: str) -> BinaryIO:
         """Return the object's bytes as a stream (photos are small enough to hold)."""
@@ -249,14 +286,43 @@ class S3Storage:
     def delete(self, key: str) -> None:
         """Delete the object (S3 does not complain about absent ones)."""
         name = self.object_key(key)
-        self.client.delete_object(Bucket=self.bucket, Key=name)
+        with self._unavailable():
+            self.client.delete_object(Bucket=self.bucket, Key=name)
 
     def size(self, key: str) -> int:
         """The object's size from a HEAD request."""
         name = self.object_key(key)
-        with self._not_found(key):
+        with self._unavailable(), self._not_found(key):
             response = self.client.head_object(Bucket=self.bucket, Key=name)
         return int(response["ContentLength"])
+
+    def walk(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """``(key, last modified)`` of the objects under the folder ``prefix``."""
+        start = f"{self.object_key(prefix)}/"
+        paginator = self.client.get_paginator("list_objects_v2")
+        with self._unavailable():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
+                for entry in page.get("Contents", []):
+                    name = str(entry["Key"])
+                    key = name[len(self.prefix) + 1 :] if self.prefix else name
+                    yield key, entry["LastModified"]
+
+    @contextlib.contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        """Turn server errors, timeouts and refused connections into ``StorageUnavailable``."""
+        try:
+            yield
+        except PhotoNotFound:
+            raise
+        except Exception as exc:
+            error = getattr(exc, "response", None)
+            status = 0
+            if isinstance(error, dict):
+                status = int(error.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            # botocore's connection and timeout errors carry no response at all.
+            if status >= 500 or (error is None and type(exc).__module__.startswith("botocore")):
+                raise StorageUnavailable(f"photo storage unavailable: {exc}") from exc
+            raise
 
     @contextlib.contextmanager
     def _not_found(self, key: str) -> Iterator[None]:
@@ -289,8 +355,15 @@ def _make_s3_client() -> Any:
         import boto3
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise RuntimeError("S3 photo storage needs boto3: install auditapp[s3]") from exc
+    from botocore.config import Config
+
     endpoint = os.environ.get("AUDITAPP_S3_ENDPOINT_URL") or None
-    return boto3.client("s3", endpoint_url=endpoint)
+    # A few quick retries, then StorageUnavailable: the client retries the upload itself, and a
+    # request hanging for a minute on a sick storage would hold a web worker hostage.
+    config = Config(
+        retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30
+    )
+    return boto3.client("s3", endpoint_url=endpoint, config=config)
 
 
 def storage_from_config(url: str, *, s3_client: Any = None) -> PhotoStorage:

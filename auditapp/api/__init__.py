@@ -17,16 +17,18 @@ from flask_login import current_user
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from auditapp.adapters.storage import StorageUnavailable
 from auditapp.extensions import csrf
 from auditapp.schemas.common import MAX_ID, ErrorSchema
 from auditapp.services.errors import ServiceError
+from auditapp.services.transactions import rollback
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_PREFIX = "/api/"
@@ -75,7 +77,11 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",
+    503: "unavailable",
 }
+# Seconds a client waits before retrying after the database went away (a restart or failover
+# takes a few seconds; the pool's pre-ping replaces the dead connections on the next request).
+DATABASE_RETRY_AFTER = 5
 
 
 class AuditApi(Api):
@@ -205,6 +211,12 @@ def load_json_body(raw: bytes) -> Any:
     return value
 
 
+def _json_too_large(limit: int) -> Response:
+    """413 for a JSON body above ``MAX_JSON_BYTES`` (only photos may be large)."""
+    message = f"A JSON body may be at most {limit // 1024} KB."
+    return error_response(413, "too_large", message, {"json": [message]})
+
+
 def _refuse_hostile_json() -> Response | None:
     """Check every JSON body sent to the API before anything parses it.
 
@@ -215,7 +227,12 @@ def _refuse_hostile_json() -> Response | None:
     """
     if not request.path.startswith(API_PREFIX) or not request.is_json:
         return None
+    limit = current_app.config["MAX_JSON_BYTES"]
+    if (request.content_length or 0) > limit:
+        return _json_too_large(limit)
     raw = request.get_data(cache=True)
+    if len(raw) > limit:  # a chunked body gives no length up front
+        return _json_too_large(limit)
     if not raw.strip():
         return None  # no body: the view says which fields are missing
     try:
@@ -259,6 +276,9 @@ def _cache_headers(response: Response) -> Response:
 
 
 def _handle_service_error(error: ServiceError) -> Response:
+    """A refused use case leaves nothing behind: what it wrote before refusing is rolled back
+    here, once for every service (services never roll back their callers' work)."""
+    rollback()
     return error_response(error.status, error.code, error.message, error.fields)
 
 
@@ -277,6 +297,40 @@ def _handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     if request.path.startswith(API_PREFIX):
         return error_response(500, "internal", "Internal error; nothing was saved.")
     return "Internal error", 500
+
+
+def _unavailable(message: str, retry_after: int) -> Response:
+    """503 in the API's shape with Retry-After: nothing was saved, the same request may be sent
+    again (uploads and submissions are idempotent by their client ids)."""
+    from auditapp.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be gone as well; the pool replaces it
+        current_app.logger.debug("rollback after a lost dependency failed", exc_info=True)
+    response = error_response(503, "unavailable", message)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _handle_database_lost(error: Exception) -> Response:
+    """The database refused or dropped the connection (restart, failover): 503, not 500."""
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, error
+    )
+    return _unavailable(
+        "The database is unavailable; nothing was saved. Retry shortly.", DATABASE_RETRY_AFTER
+    )
+
+
+def _handle_storage_lost(error: StorageUnavailable) -> Response:
+    """The photo storage failed (S3 5xx, unreachable): 503; an upload stored nothing."""
+    current_app.logger.warning(
+        "photo storage unavailable on %s %s: %s", request.method, request.path, error
+    )
+    return _unavailable(
+        "The photo storage is unavailable; nothing was saved. Retry shortly.", error.retry_after
+    )
 
 
 class IdConverter(IntegerConverter):
@@ -327,5 +381,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DataError, _handle_data_error)
     app.register_error_handler(OverflowError, _handle_data_error)
     app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(OperationalError, _handle_database_lost)
+    app.register_error_handler(InterfaceError, _handle_database_lost)
+    app.register_error_handler(StorageUnavailable, _handle_storage_lost)
     app.register_error_handler(HTTPException, _handle_any_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -1,5 +1,6 @@
-"""Reports: the audit report and branch scorecard PDFs, streamed CSV/XLSX exports of audits and
-answers, and a ZIP of an audit's display photos.
+"""Reports: the audit report, branch scorecard and attestation sheet PDFs, report jobs (the
+region / network comparison, a branch's bundle of sheets), streamed CSV/XLSX exports of audits,
+answers, ratings and attestation results, and a ZIP of an audit's display photos.
 
 Each endpoint is scoped exactly like the data it renders (the services call ``access`` and
 ``visibility``): out of scope is 404, as for the JSON reads.
@@ -14,9 +15,13 @@ from flask import Response, request, stream_with_context
 from flask_login import current_user
 
 from auditapp.api import Blueprint, require
+from auditapp.api.attestation import READERS as SHEET_SCOPED_READERS
+from auditapp.api.attestation import SHEET_READERS
 from auditapp.api.ratings import READERS as RATING_READERS
 from auditapp.api.ratings import _filters, _options
 from auditapp.schemas.reports import (
+    AttestationExportArgs,
+    BundleJobArgs,
     ComparisonJobArgs,
     ExportArgs,
     RatingExportArgs,
@@ -31,6 +36,8 @@ from auditapp.services import reports as service
 blp = Blueprint("reports", __name__, description="PDF reports, exports and photo archives")
 
 COMPARERS = ("admin", "reviewer", "director")
+# Whoever may ask for a report job (each kind has its own route and roles) reads their jobs.
+JOB_OWNERS = (*COMPARERS, "manager")
 AUDIT_READERS = ("admin", "reviewer", "director", "manager", "shopper", "employee")
 EXPORTERS = ("admin", "reviewer", "director", "manager")
 
@@ -147,7 +154,7 @@ def request_comparison(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/reports/jobs/<uuid:job_id>")
-@require(*COMPARERS)
+@require(*JOB_OWNERS)
 @blp.response(200, ReportJobSchema)
 def report_job(job_id: uuid.UUID) -> Any:
     """One of the caller's report jobs (another user's job is 404)."""
@@ -155,7 +162,7 @@ def report_job(job_id: uuid.UUID) -> Any:
 
 
 @blp.route("/reports/jobs/<uuid:job_id>/file")
-@require(*COMPARERS)
+@require(*JOB_OWNERS)
 @blp.response(200, description="The finished document (PDF)", content_type="application/pdf")
 @blp.doc(responses=_binary("The finished document (PDF)", "application/pdf"))
 def report_job_file(job_id: uuid.UUID) -> Response:
@@ -185,6 +192,57 @@ def export_ratings(args: dict[str, Any]) -> Response:
             args["period"],
             _filters(args),
             _options(args),
+            args["format"],
+            _lang(args),
+        )
+    )
+
+
+@blp.route("/attestation/periods/<int:period_id>/sheets/<int:staff_id>/sheet.pdf")
+@require(*SHEET_READERS)
+@blp.arguments(ReportArgs, location="query")
+@blp.response(200, description="The attestation sheet (PDF)", content_type="application/pdf")
+@blp.doc(responses=_binary("The attestation sheet (PDF)", "application/pdf"))
+def attestation_sheet(args: dict[str, Any], period_id: int, staff_id: int) -> Response:
+    """One employee's attestation sheet as a PDF, for whoever may read the sheet (``GET
+    /attestation/periods/{id}/sheets/{staff_id}``: an employee their own, a manager their
+    branches' staff, a director their regions', HQ all; else 404). It never names a shopper."""
+    document = service.attestation_sheet(current_user, period_id, staff_id, _lang(args))
+    return _attachment(document.content, document.media_type, document.filename)
+
+
+@blp.route("/attestation/periods/<int:period_id>/bundle-jobs", methods=["POST"])
+@require(*SHEET_SCOPED_READERS)
+@blp.arguments(BundleJobArgs)
+@blp.response(202, ReportJobSchema)
+def request_bundle(args: dict[str, Any], period_id: int) -> Any:
+    """Ask for every attestation sheet of a branch's staff for the period in one PDF (a
+    summary, then each sheet). Built in the background; poll ``GET /reports/jobs/{id}`` and
+    fetch its ``file_url`` when ready. A branch out of the caller's scope is 404."""
+    return job_service.request_bundle(current_user, period_id, args["branch_id"], _lang(args))
+
+
+@blp.route("/exports/attestation")
+@require(*EXPORTERS)
+@blp.arguments(AttestationExportArgs, location="query")
+@blp.response(200, description="Attestation results (CSV or XLSX)", content_type="text/csv")
+@blp.doc(
+    responses=_binary(
+        "Attestation results, one row per employee: CSV (UTF-8 with BOM) or XLSX, by ``format``",
+        "text/csv",
+        export_service.XLSX_TYPE,
+    )
+)
+def export_attestation(args: dict[str, Any]) -> Response:
+    """A period's attestation results, one row per employee (points, grade, state, each
+    component's weight, weight used, score and status), for the sheets the caller may read,
+    optionally of one branch's staff (``branch_id``) and one ``status``."""
+    return _streamed(
+        export_service.export_attestation(
+            current_user,
+            args["period_id"],
+            args.get("branch_id"),
+            args.get("status"),
             args["format"],
             _lang(args),
         )

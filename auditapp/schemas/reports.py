@@ -83,3 +83,38 @@ class RatingExportArgs(RatingArgs):
         metadata={"description": "csv (UTF-8 with BOM) or xlsx"},
     )
     lang = fields.String(validate=validate.OneOf(("ru", "en")), metadata=_LANG)
+
+
+class BundleJobArgs(ApiSchema):
+    """The branch whose staff's attestation sheets go into one PDF, and its language."""
+
+    branch_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The branch (staff placed in it during the period)"},
+    )
+    lang = fields.String(validate=validate.OneOf(("ru", "en")), metadata=_LANG)
+
+
+class AttestationExportArgs(ApiSchema):
+    """A period's attestation results as a file: the filters, the format and the language."""
+
+    period_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The attestation period"},
+    )
+    branch_id = fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Only staff placed in this branch during the period"},
+    )
+    status = fields.String(
+        validate=validate.OneOf(("graded", "not_gradable")),
+        metadata={"description": "Only sheets with this status"},
+    )
+    format = fields.String(
+        load_default="csv",
+        validate=validate.OneOf(("csv", "xlsx")),
+        metadata={"description": "csv (UTF-8 with BOM, streamed) or xlsx"},
+    )
+    lang = fields.String(validate=validate.OneOf(("ru", "en")), metadata=_LANG)

@@ -36,8 +36,6 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from auditapp import access, clock, visibility
 from auditapp.domain import attestation as rules_arith
@@ -74,6 +72,7 @@ from auditapp.models import (
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
+from auditapp.services.transactions import Clash, commit
 
 HQ_WRITERS = ("admin",)
 # "Every active employee must be attested at least once a year."
@@ -161,11 +160,7 @@ def create_rule_set_version(user: User, command: RuleSetCommand) -> AttestationR
         created_by_id=user.id,
     )
     db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("Another version of this rule set was saved at the same time.") from None
+    commit(Conflict("Another version of this rule set was saved at the same time."))
     return row
 
 
@@ -225,7 +220,7 @@ def create_period(user: User, command: PeriodCommand) -> AttestationPeriod:
         created_by_id=user.id,
     )
     db.session.add(period)
-    db.session.commit()
+    commit()
     return period
 
 
@@ -239,7 +234,7 @@ def set_period_rule_set(
         raise Conflict("The period is closed: its sheets are frozen.")
     get_rule_set(rule_set_id)
     period.rule_set_id = rule_set_id
-    _commit_versioned()
+    commit(_changed_meanwhile())
     return period
 
 
@@ -272,7 +267,7 @@ def close_period(user: User, period_id: int, version: int) -> AttestationPeriod:
     period.status = "closed"
     period.closed_at = frozen_at
     period.closed_by_id = user.id
-    _commit_versioned()
+    commit(_changed_meanwhile())
     return period
 
 
@@ -283,12 +278,9 @@ def _check_version(current: int, given: int) -> None:
         )
 
 
-def _commit_versioned() -> None:
-    try:
-        db.session.commit()
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
-        raise Conflict("Changed by someone else at the same time; read it again.") from None
+def _changed_meanwhile() -> Conflict:
+    """What a commit that lost to a concurrent change answers."""
+    return Conflict("Changed by someone else at the same time; read it again.")
 
 
 # Who is attested in a period ----------------------------------------------------------------
@@ -742,29 +734,31 @@ def _visible_photos(user: User, audit_ids: Sequence[int]) -> dict[tuple[int, str
     return found
 
 
-def list_sheets(user: User, period_id: int, page: int, per_page: int) -> dict[str, Any]:
-    """Summaries of the sheets ``user`` may read in a period, by employee code."""
+def list_sheets(
+    user: User, period_id: int, page: int, per_page: int, branch_id: int | None = None
+) -> dict[str, Any]:
+    """Summaries of the sheets ``user`` may read in a period, by employee code; with
+    ``branch_id``, only the staff placed in that branch during the period."""
     period = get_period(period_id)
     query = (
         select(StaffMember)
         .where(_staff_in_period(period), _sheet_scope(user, period))
         .order_by(StaffMember.employee_code, StaffMember.id)
     )
+    if branch_id is not None:
+        query = query.where(
+            exists(
+                select(StaffPlacement.id).where(
+                    StaffPlacement.staff_member_id == StaffMember.id,
+                    StaffPlacement.branch_id == branch_id,
+                    _placed_during(period),
+                )
+            )
+        )
     found = paginate(query, page, per_page)
     members: list[StaffMember] = found["items"]
     ids = [m.id for m in members]
-    if period.status == "closed":
-        results = {
-            row.staff_member_id: row.result
-            for row in db.session.execute(
-                select(AttestationSheet).where(
-                    AttestationSheet.period_id == period.id,
-                    AttestationSheet.staff_member_id.in_(ids),
-                )
-            ).scalars()
-        }
-    else:
-        results = compute_sheets(period, ids) if ids else {}
+    results = _results(period, ids)
     responses = _responses(period.id, ids)
     items = []
     for member in members:
@@ -781,6 +775,72 @@ def list_sheets(user: User, period_id: int, page: int, per_page: int) -> dict[st
                 "state": sheet_state(period, responses.get(member.id, [])),
             }
         )
+    return {**found, "items": items, "period": _period_json(period)}
+
+
+def _results(period: AttestationPeriod, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """staff id -> whole sheet (with ``frozen_at``): the frozen rows of a closed period, computed
+    for an open one (a few set queries for all of ``ids``). Staff without a frozen sheet are
+    left out."""
+    if not ids:
+        return {}
+    if period.status == "closed":
+        return {
+            row.staff_member_id: {**row.result, "frozen_at": row.frozen_at}
+            for row in db.session.execute(
+                select(AttestationSheet).where(
+                    AttestationSheet.period_id == period.id,
+                    AttestationSheet.staff_member_id.in_(list(ids)),
+                )
+            ).scalars()
+        }
+    return compute_sheets(period, ids)
+
+
+def visible_branch(user: User, branch_id: int) -> Branch:
+    """A branch ``user`` may see, else NotFound (out of scope looks like missing)."""
+    branch = db.session.execute(
+        select(Branch).where(Branch.id == branch_id, access.branch_filter(user))
+    ).scalar_one_or_none()
+    if branch is None:
+        raise NotFound("No such branch.")
+    return branch
+
+
+def sheet_results(
+    user: User, period_id: int, branch_id: int | None, page: int, per_page: int
+) -> dict[str, Any]:
+    """Whole sheets (components, formula, evidence; no photo ids or responses) the caller may
+    read in a period, with their ``state``, by employee code, a page at a time: for files
+    (the sheet PDFs, the branch bundle, the results export). ``branch_id``: only staff placed
+    in that branch during the period (NotFound when the branch is out of the caller's scope).
+    """
+    period = get_period(period_id)
+    query = (
+        select(StaffMember)
+        .where(_staff_in_period(period), _sheet_scope(user, period))
+        .order_by(StaffMember.employee_code, StaffMember.id)
+    )
+    if branch_id is not None:
+        visible_branch(user, branch_id)
+        query = query.where(
+            exists(
+                select(StaffPlacement.id).where(
+                    StaffPlacement.staff_member_id == StaffMember.id,
+                    StaffPlacement.branch_id == branch_id,
+                    _placed_during(period),
+                )
+            )
+        )
+    found = paginate(query, page, per_page)
+    ids = [m.id for m in found["items"]]
+    results = _results(period, ids)
+    responses = _responses(period.id, ids)
+    items = []
+    for member_id in ids:
+        if member_id in results:
+            state = sheet_state(period, responses.get(member_id, []))
+            items.append({**results[member_id], "state": state})
     return {**found, "items": items, "period": _period_json(period)}
 
 
@@ -822,10 +882,9 @@ def enter_internal_score(
         )
         db.session.add(entry)
         try:
-            db.session.commit()
-        except IntegrityError:
+            commit()
+        except Clash:
             # A concurrent retry stored this request id first: compare with what it stored.
-            db.session.rollback()
             if request_id is None:
                 raise
             continue
@@ -912,7 +971,7 @@ def respond(user: User, period_id: int, staff_id: int, kind: str, comment: str) 
             by_id=user.id,
         )
     )
-    db.session.commit()
+    commit()
     return get_sheet(user, period.id, staff.id)
 
 
@@ -969,7 +1028,7 @@ def answer_objection(user: User, response_id: int, answer: str, version: int) ->
     response.answer = answer
     response.answered_by_id = user.id
     response.answered_at = clock.now()
-    _commit_versioned()
+    commit(_changed_meanwhile())
     db.session.refresh(response)
     return {
         **_response_json(response),
@@ -1075,7 +1134,7 @@ def _branch_means(starts_on: date, ends_on: date) -> dict[int, tuple[float, int]
 def _period_results(period: AttestationPeriod) -> dict[int, dict[str, Any]]:
     if period.status == "closed":
         return {
-            row.staff_member_id: row.result
+            row.staff_member_id: {**row.result, "frozen_at": row.frozen_at}
             for row in db.session.execute(
                 select(AttestationSheet).where(AttestationSheet.period_id == period.id)
             ).scalars()
@@ -1247,7 +1306,7 @@ def create_award(user: User, period_id: int, command: AwardCommand) -> Award:
         awarded_by_id=user.id,
     )
     db.session.add(award)
-    db.session.commit()
+    commit()
     return award
 
 

@@ -34,6 +34,7 @@ from auditapp.domain.checklist import Checklist, localize
 from auditapp.domain.ratings import Period
 from auditapp.extensions import db
 from auditapp.models import Assignment, Audit, AuditPhoto, Branch, ChecklistVersion, User
+from auditapp.services import attestation as attestation_service
 from auditapp.services import audits as audit_service
 from auditapp.services import photos as photo_service
 from auditapp.services import ratings as rating_service
@@ -96,6 +97,36 @@ _HEADERS: Final[dict[str, dict[str, str]]] = {
         "rank_change": "rank_change",
         "previous_mean": "previous_mean",
         "mean_change": "mean_change",
+        "period": "period",
+        "employee_code": "employee_code",
+        "full_name": "full_name",
+        "position": "position",
+        "branches": "branches",
+        "rule_set": "rule_set",
+        "rule_version": "rule_version",
+        "sheet_status": "status",
+        "points": "points",
+        "grade": "grade",
+        "grade_label": "grade_label",
+        "external_share": "external_share",
+        "sufficient_evidence": "sufficient_evidence",
+        "state": "state",
+        "individual_weight": "individual_weight",
+        "individual_weight_used": "individual_weight_used",
+        "individual_score": "individual_score",
+        "individual_status": "individual_status",
+        "individual_audits": "individual_audits",
+        "individual_earned": "individual_earned",
+        "individual_possible": "individual_possible",
+        "collective_weight": "collective_weight",
+        "collective_weight_used": "collective_weight_used",
+        "collective_score": "collective_score",
+        "collective_status": "collective_status",
+        "internal_weight": "internal_weight",
+        "internal_weight_used": "internal_weight_used",
+        "internal_score": "internal_score",
+        "internal_status": "internal_status",
+        "audit_ids": "audit_ids",
     },
     "ru": {
         "audit_id": "Проверка",
@@ -144,6 +175,36 @@ _HEADERS: Final[dict[str, dict[str, str]]] = {
         "rank_change": "Изменение места",
         "previous_mean": "Прошлое среднее",
         "mean_change": "Изменение среднего",
+        "period": "Период",
+        "employee_code": "Табельный номер",
+        "full_name": "Сотрудник",
+        "position": "Должность",
+        "branches": "Филиалы (дней)",
+        "rule_set": "Правила",
+        "rule_version": "Версия правил",
+        "sheet_status": "Статус",
+        "points": "Баллы",
+        "grade": "Оценка",
+        "grade_label": "Оценка (название)",
+        "external_share": "Доля внешних данных, %",
+        "sufficient_evidence": "Достаточно проверок",
+        "state": "Состояние",
+        "individual_weight": "Индивидуальный: вес",
+        "individual_weight_used": "Индивидуальный: вес в расчёте",
+        "individual_score": "Индивидуальный: балл",
+        "individual_status": "Индивидуальный: статус",
+        "individual_audits": "Индивидуальный: проверок",
+        "individual_earned": "Индивидуальный: набрано",
+        "individual_possible": "Индивидуальный: из",
+        "collective_weight": "Коллективный: вес",
+        "collective_weight_used": "Коллективный: вес в расчёте",
+        "collective_score": "Коллективный: балл",
+        "collective_status": "Коллективный: статус",
+        "internal_weight": "Внутренний: вес",
+        "internal_weight_used": "Внутренний: вес в расчёте",
+        "internal_score": "Внутренний: балл",
+        "internal_status": "Внутренний: статус",
+        "audit_ids": "Проверки",
     },
 }
 
@@ -208,6 +269,42 @@ _RATING_COLUMNS: Final = (
     "mean_change",
 )
 
+_ATTESTATION_COLUMNS: Final = (
+    "period",
+    "employee_code",
+    "full_name",
+    "position",
+    "branches",
+    "rule_set",
+    "rule_version",
+    "sheet_status",
+    "points",
+    "grade",
+    "grade_label",
+    "external_share",
+    "sufficient_evidence",
+    "state",
+    "individual_weight",
+    "individual_weight_used",
+    "individual_score",
+    "individual_status",
+    "individual_audits",
+    "individual_earned",
+    "individual_possible",
+    "collective_weight",
+    "collective_weight_used",
+    "collective_score",
+    "collective_status",
+    "internal_weight",
+    "internal_weight_used",
+    "internal_score",
+    "internal_status",
+    "audit_ids",
+)
+#: Sheets computed per round trip of an attestation export (an open period's sheets are
+#: computed in sets: a handful of queries per page).
+SHEET_BATCH: Final = 500
+
 
 @dataclass(frozen=True)
 class Export:
@@ -244,13 +341,30 @@ def _cell(value: Any) -> Any:
     return text
 
 
-def _audits(user: User, filters: dict[str, Any]) -> Iterator[visibility.AuditView]:
+#: What the answers export reads of an audit: these columns only, not the ORM object (building
+#: an object per audit, its identity-map entry and every other column cost a third of the time).
+_ANSWER_SOURCE: Final = (
+    Audit.id,
+    Audit.branch_id,
+    Audit.checklist_version_id,
+    Audit.channel,
+    Audit.visit_started_at,
+    Audit.answers,
+    # Only the item results of the score detail: decoding its sections, stages and roles too
+    # was a fifth of the time.
+    Audit.score_detail["items"].label("item_results"),
+)
+
+
+def _audits(
+    user: User, filters: dict[str, Any], columns: Sequence[Any] = ()
+) -> Iterator[visibility.AuditView]:
     """The caller's audits matching the API's filters, oldest first, as redacted views, read in
-    server-side batches."""
+    server-side batches: whole audits, or only ``columns`` of each (a row of them reads like
+    the audit for those columns, and the view redacts it the same way)."""
     query = (
-        select(Audit)
+        (select(Audit).options(lazyload("*")) if not columns else select(*columns))
         .where(access.audit_filter(user))
-        .options(lazyload("*"))
         .order_by(Audit.id)
         .execution_options(yield_per=BATCH)
     )
@@ -261,9 +375,10 @@ def _audits(user: User, filters: dict[str, Any]) -> Iterator[visibility.AuditVie
         query = query.join(Assignment, Assignment.id == Audit.assignment_id).where(
             Assignment.wave_id == filters["wave_id"]
         )
+    result = db.session.execute(query)
     # The session's identity map holds rows weakly: an audit already written out is freed.
-    for audit in db.session.execute(query).scalars():
-        yield visibility.audit_summary(user, audit)
+    for audit in result if columns else result.scalars():
+        yield visibility.audit_summary(user, cast(Audit, audit))
 
 
 class _Lookups:
@@ -353,7 +468,7 @@ def _answer_rows(view: visibility.AuditView, lookups: _Lookups, lang: str) -> It
     branch = lookups.branch(view.branch_id)
     version, _ = lookups.version(view.checklist_version_id)
     answers: dict[str, Any] = view.answers or {}
-    results: dict[str, Any] = (view.score_detail or {}).get("items") or {}
+    results: dict[str, Any] = view.item_results or {}
     head = [
         view.id,
         _cell(branch.code),
@@ -369,21 +484,29 @@ def _answer_rows(view: visibility.AuditView, lookups: _Lookups, lang: str) -> It
             if item_id not in answers:
                 continue
             result = {}
+        earned, possible = result.get("earned"), result.get("possible")
         yield [
             *head,
             *cells,
-            _cell(_answer(answer)),
-            _cell(result.get("na", answer is None)),
-            _cell(result.get("earned")),
-            _cell(result.get("possible")),
+            _answer(answer),
+            1 if result.get("na", answer is None) else 0,
+            "" if earned is None else earned,  # points are numbers: no formula guard needed
+            "" if possible is None else possible,
         ]
 
 
 def _answer(value: Any) -> Any:
-    """An answer as stored (JSON's true/false for yes/no, so it is not read as a scale's 1)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+    """An answer as a cell: JSON's true/false for yes/no (so it is not read as a scale's 1),
+    numbers as numbers, text through the formula guard of ``_cell``."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    if type(value) is int or type(value) is float:
+        return value
+    return _cell(value)
 
 
 def _rows(user: User, kind: str, filters: dict[str, Any], lang: str) -> Iterator[list[Any]]:
@@ -391,11 +514,12 @@ def _rows(user: User, kind: str, filters: dict[str, Any], lang: str) -> Iterator
     lookups = _Lookups()
     columns = _columns(user, kind)
     yield [_HEADERS[lang][name] for name in columns]
-    for view in _audits(user, filters):
-        if kind == "audits":
+    if kind == "audits":
+        for view in _audits(user, filters):
             yield _audit_row(view, lookups, columns)
-        else:
-            yield from _answer_rows(view, lookups, lang)
+        return
+    for view in _audits(user, filters, _ANSWER_SOURCE):
+        yield from _answer_rows(view, lookups, lang)
 
 
 def _csv_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:
@@ -497,25 +621,21 @@ def _rating_rows(
     options: rating_service.Options,
     lang: str,
 ) -> Iterator[list[Any]]:
-    """The header, then the caller's branches in rank order (placed among all), a page of the
-    ranking at a time."""
+    """The header, then the caller's branches in rank order (placed among all). The ranking
+    is asked for once: every call ranks the whole network, so reading it in pages repeated
+    that work for each page (its entries are small beside the export's text)."""
     yield [_HEADERS[lang][name] for name in _RATING_COLUMNS]
-    page = 1
-    while True:
-        ranking = rating_service.branch_ranking(user, period, filters, options, page, 500)
-        for entry in ranking["entries"]:
-            values = {
-                **entry["rating"],
-                **entry,
-                "of": entry["of"],
-                "branch_code": entry["branch"]["code"],
-                "branch_name": entry["branch"]["name"],
-                "region_id": entry["branch"]["region_id"],
-            }
-            yield [_cell(values.get(name)) for name in _RATING_COLUMNS]
-        if page * 500 >= ranking["total"]:
-            return
-        page += 1
+    ranking = rating_service.branch_ranking(user, period, filters, options, 1, 10**9)
+    for entry in ranking["entries"]:
+        values = {
+            **entry["rating"],
+            **entry,
+            "of": entry["of"],
+            "branch_code": entry["branch"]["code"],
+            "branch_name": entry["branch"]["name"],
+            "region_id": entry["branch"]["region_id"],
+        }
+        yield [_cell(values.get(name)) for name in _RATING_COLUMNS]
 
 
 def export_ratings(
@@ -535,4 +655,80 @@ def export_ratings(
     name = f"ratings-{first:%Y-%m}" + ("" if first == last else f"_{last:%Y-%m}")
     if file_format == "xlsx":
         return Export(_xlsx_chunks(rows, "ratings"), XLSX_TYPE, f"{name}.xlsx")
+    return Export(_csv_chunks(rows), CSV_TYPE, f"{name}.csv")
+
+
+def _attestation_row(period_name: str, sheet: dict[str, Any], lang: str) -> list[Any]:
+    """One employee's sheet as a row: the result, then each component's numbers."""
+    grade = sheet.get("grade")
+    values: dict[str, Any] = {
+        "period": period_name,
+        "employee_code": sheet["staff_member"]["employee_code"],
+        "full_name": sheet["staff_member"]["full_name"],
+        "position": sheet["staff_member"]["position"],
+        "rule_set": sheet["rule_set"]["code"],
+        "rule_version": sheet["rule_set"]["version"],
+        "sheet_status": sheet["status"],
+        "points": sheet["points"],
+        "grade": grade["code"] if grade else None,
+        "grade_label": (grade.get(f"label_{lang}") or grade["code"]) if grade else None,
+        "external_share": sheet["external_share"],
+        "sufficient_evidence": sheet["sufficient_evidence"],
+        "state": sheet["state"],
+        "audit_ids": " ".join(str(audit_id) for audit_id in sheet["audit_ids"]),
+    }
+    days: dict[str, int] = {}
+    for part in sheet["components"]:
+        name = part["component"]
+        values[f"{name}_weight"] = part["weight"]
+        values[f"{name}_weight_used"] = part["effective_weight"]
+        values[f"{name}_score"] = part["score"]
+        values[f"{name}_status"] = part["status"]
+        if name == "individual":
+            values.update(
+                individual_audits=part["audits"],
+                individual_earned=part["earned"],
+                individual_possible=part["possible"],
+            )
+        for branch in part["branches"]:
+            days[branch["code"]] = branch["days"]
+    values["branches"] = "; ".join(f"{code} ({count})" for code, count in days.items())
+    return [_cell(values.get(name)) for name in _ATTESTATION_COLUMNS]
+
+
+def _attestation_rows(
+    user: User, period_id: int, branch_id: int | None, status: str | None, lang: str
+) -> Iterator[list[Any]]:
+    """The header, then the sheets the caller may read, by employee code, a page at a time."""
+    yield [_HEADERS[lang][name] for name in _ATTESTATION_COLUMNS]
+    page = 1
+    while True:
+        found = attestation_service.sheet_results(user, period_id, branch_id, page, SHEET_BATCH)
+        for sheet in found["items"]:
+            if status is None or sheet["status"] == status:
+                yield _attestation_row(found["period"]["name"], sheet, lang)
+        if page * SHEET_BATCH >= found["total"]:
+            return
+        page += 1
+
+
+def export_attestation(
+    user: User,
+    period_id: int,
+    branch_id: int | None,
+    status: str | None,
+    file_format: str,
+    lang: str,
+) -> Export:
+    """The attestation results of a period (one row per employee, as the sheets the caller may
+    read: ``GET /attestation/periods/{id}/sheets``), optionally of one branch's staff and of one
+    status (``graded``, ``not_gradable``)."""
+    # Checked now: once the file has started, a 404 can no longer be answered.
+    period = attestation_service.get_period(period_id)
+    if branch_id is not None:
+        attestation_service.visible_branch(user, branch_id)
+    rows = _attestation_rows(user, period_id, branch_id, status, lang)
+    name = f"attestation-{period.id}" + ("" if branch_id is None else f"-branch-{branch_id}")
+    if file_format == "xlsx":
+        return Export(_xlsx_chunks(rows, "attestation"), XLSX_TYPE, f"{name}.xlsx")
     return Export(_csv_chunks(rows), CSV_TYPE, f"{name}.csv")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from datetime import UTC
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
 from auditapp import clock, jobs, visibility
 from auditapp.adapters.images import (
@@ -27,12 +27,16 @@ from auditapp.adapters.images import (
     inspect_upload,
     process_photo,
 )
-from auditapp.adapters.storage import PhotoStorage, photo_key, storage_from_config
+from auditapp.adapters.storage import KINDS, PhotoStorage, photo_key, storage_from_config
+from auditapp.domain.checklist import Checklist
 from auditapp.domain.vocabulary import OPEN_STATUSES
 from auditapp.extensions import db
-from auditapp.models import Audit, AuditHistory, AuditPhoto, User
+from auditapp.models import Audit, AuditHistory, AuditPhoto, ReportJob, User
 from auditapp.services.audits import checklist_for, ensure_draft, get_audit
+from auditapp.services.audits.drafts import own_assignment, own_audit_by_uuid
+from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
+from auditapp.services.transactions import Clash, commit, rollback
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic"}
 # Bumped whenever process_photo makes different copies, so browsers fetch the new ones.
@@ -48,8 +52,8 @@ def storage() -> PhotoStorage:
     return cached
 
 
-def _check_item(audit: Audit, item_id: str) -> None:
-    if not checklist_for(audit).has_item(item_id):
+def _check_item(checklist: Checklist, item_id: str) -> None:
+    if not checklist.has_item(item_id):
         raise Invalid(
             "Unknown item.", fields={"item_id": [f"No item {item_id!r} in this checklist."]}
         )
@@ -63,30 +67,72 @@ def _inspect(data: bytes) -> PhotoInfo:
         raise Invalid(str(error), fields={"file": [str(error)]}, code="photo_rejected") from error
 
 
-def _same_upload(photo: AuditPhoto, audit_id: int, item_id: str, sha256: str) -> bool:
+def _same_upload(photo: AuditPhoto, audit_id: int | None, item_id: str, sha256: str) -> bool:
     """A retry carries the same photo id, audit, item and bytes; anything else is a clash."""
     return photo.audit_id == audit_id and photo.item_id == item_id and photo.sha256 == sha256
 
 
-def _store_original(
-    audit: Audit, user: User, photo_uuid: uuid.UUID, item_id: str, data: bytes, purpose: str
-) -> tuple[AuditPhoto, bool]:
+@dataclass(frozen=True)
+class EvidencePhoto:
+    """A shopper's photo for an item of the report with this assignment."""
+
+    assignment_id: int
+    item_id: str
+    photo_uuid: uuid.UUID
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DisputePhoto:
+    """A manager's photo for the item they dispute."""
+
+    item_id: str
+    photo_uuid: uuid.UUID
+    data: bytes = field(repr=False)
+
+
+def _photo_differs() -> Conflict:
+    return Conflict("This photo id was already used for another file.", code="photo_differs")
+
+
+def _earlier_upload(
+    photo_uuid: uuid.UUID, audit_id: int | None, item_id: str, info: PhotoInfo
+) -> AuditPhoto | None:
+    """The photo already recorded under this id if this is a retry of its upload, else None;
+    the id used for anything else is a 409."""
     existing = db.session.execute(
         select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
     ).scalar_one_or_none()
-    info = _inspect(data)
-    if existing is not None:
-        if _same_upload(existing, audit.id, item_id, info.sha256):
-            return existing, False
-        raise Conflict("This photo id was already used for another file.", code="photo_differs")
+    if existing is None:
+        return None
+    if _same_upload(existing, audit_id, item_id, info.sha256):
+        return existing
+    raise _photo_differs()
+
+
+def _new_photo(
+    user: User,
+    photo_uuid: uuid.UUID,
+    item_id: str,
+    data: bytes,
+    info: PhotoInfo,
+    purpose: str,
+    *,
+    timezone: str,
+    audit_id: int | None,
+) -> AuditPhoto:
+    """Store the original durably and make its row (not yet in the session, no audit yet).
+
+    Nothing is written to the database here: the file goes to storage before the use case's
+    first write, so the transaction (and, on SQLite, the write lock) lasts only for the rows.
+    """
     key = photo_key("originals", info.sha256, _EXTENSIONS[info.format])
     storage().put(key, data)  # durable before we say so
     captured_at = info.captured_at
     if captured_at is not None and (info.captured_at_is_local or captured_at.tzinfo is None):
-        captured_at = captured_at.replace(tzinfo=ZoneInfo(audit.branch.timezone))
+        captured_at = captured_at.replace(tzinfo=ZoneInfo(timezone))
     photo = AuditPhoto(
         client_uuid=photo_uuid,
-        audit_id=audit.id,
         item_id=item_id,
         purpose=purpose,
         status="processing",
@@ -102,58 +148,76 @@ def _store_original(
         uploaded_by_id=user.id,
     )
     if purpose == "evidence":
-        earlier = db.session.execute(
-            select(AuditPhoto.id)
-            .where(
-                AuditPhoto.sha256 == info.sha256,
-                AuditPhoto.audit_id != audit.id,
-                AuditPhoto.purpose == "evidence",
-            )
-            .order_by(AuditPhoto.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if earlier is not None:
-            photo.reused_from_photo_id = earlier
+        earlier = select(AuditPhoto.id).where(
+            AuditPhoto.sha256 == info.sha256, AuditPhoto.purpose == "evidence"
+        )
+        if audit_id is not None:
+            earlier = earlier.where(AuditPhoto.audit_id != audit_id)
+        reused = db.session.execute(earlier.order_by(AuditPhoto.id).limit(1)).scalar_one_or_none()
+        if reused is not None:
+            photo.reused_from_photo_id = reused
             photo.reuse_kind = "identical"
+    return photo
+
+
+def _record(photo: AuditPhoto, audit: Audit, info: PhotoInfo) -> tuple[AuditPhoto, bool]:
+    """Attach the new photo to its audit and commit the use case; then queue the re-encoding.
+    The same photo id raced in from a retry meanwhile: answer as for a retry."""
+    photo.audit_id = audit.id
     db.session.add(photo)
     try:
-        db.session.commit()
-    except IntegrityError:
-        # The same photo id raced in from a retry: answer as for a retry.
-        db.session.rollback()
+        commit()
+    except Clash:
         raced = db.session.execute(
-            select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
-        ).scalar_one()
-        if _same_upload(raced, audit.id, item_id, info.sha256):
+            select(AuditPhoto).where(AuditPhoto.client_uuid == photo.client_uuid)
+        ).scalar_one_or_none()
+        if raced is None:
+            raise
+        if _same_upload(raced, audit.id, photo.item_id, info.sha256):
             return raced, False
-        raise Conflict(
-            "This photo id was already used for another file.", code="photo_differs"
-        ) from None
+        raise _photo_differs() from None
+    schedule_processing(photo.id)
+    db.session.refresh(photo)  # the job may already have run (inline queue)
     return photo, True
 
 
 def upload_evidence(
-    user: User, audit_uuid: uuid.UUID, fields: dict[str, Any], data: bytes
+    user: User, audit_uuid: uuid.UUID, upload: EvidencePhoto
 ) -> tuple[AuditPhoto, bool]:
-    """A shopper's photo for an item, before or during the final submit; retried safely."""
-    _inspect(data)  # a refused file creates nothing, not even the draft
-    audit = ensure_draft(user, audit_uuid, fields["assignment_id"])
-    existing = db.session.execute(
-        select(AuditPhoto).where(AuditPhoto.client_uuid == fields["photo_uuid"])
-    ).scalar_one_or_none()
-    if audit.status not in OPEN_STATUSES and existing is None:
+    """A shopper's photo for an item, before or during the final submit; retried safely. The
+    report's draft is made in the same transaction: a refused upload leaves no draft."""
+    info = _inspect(upload.data)  # a refused file creates nothing, not even the draft
+    audit = own_audit_by_uuid(user, audit_uuid)
+    if audit is not None:
+        if audit.assignment_id != upload.assignment_id:
+            raise Conflict("This report belongs to another assignment.", code="uuid_taken")
+        version, status, timezone = audit.checklist_version, audit.status, audit.branch.timezone
+    else:
+        assignment = own_assignment(user, upload.assignment_id)
+        version, status = assignment.wave.checklist_version, "in_progress"
+        timezone = assignment.branch.timezone
+    audit_id = audit.id if audit is not None else None
+    retry = _earlier_upload(upload.photo_uuid, audit_id, upload.item_id, info)
+    if retry is not None:
+        return retry, False
+    if status not in OPEN_STATUSES:
         raise Conflict(
-            f"The report is {audit.status}; photos can no longer be added.",
-            code="transition_refused",
+            f"The report is {status}; photos can no longer be added.", code="transition_refused"
         )
-    _check_item(audit, fields["item_id"])
-    photo, created = _store_original(
-        audit, user, fields["photo_uuid"], fields["item_id"], data, "evidence"
+    _check_item(checklist_of(version), upload.item_id)
+    photo = _new_photo(
+        user,
+        upload.photo_uuid,
+        upload.item_id,
+        upload.data,
+        info,
+        "evidence",
+        timezone=timezone,
+        audit_id=audit_id,
     )
-    if created:
-        schedule_processing(photo.id)
-        db.session.refresh(photo)  # the job may already have run (inline queue)
-    return photo, created
+    # The first write: the draft, made now if this is the report's first photo.
+    audit = ensure_draft(user, audit_uuid, upload.assignment_id)
+    return _record(photo, audit, info)
 
 
 def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) -> AuditPhoto:
@@ -189,30 +253,124 @@ def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) 
                 reason="Withdrawn by the shopper while fixing the report.",
             )
         )
-    db.session.commit()
+    commit()
     return photo
 
 
 def upload_dispute_photo(
-    user: User, audit_id: int, fields: dict[str, Any], data: bytes
+    user: User, audit_id: int, upload: DisputePhoto
 ) -> tuple[AuditPhoto, bool]:
     """A manager's photo backing a dispute of a released audit of their branch."""
     audit = get_audit(user, audit_id)
     if audit.status != "released":
         raise Conflict("Only released audits can be disputed.", code="transition_refused")
-    _check_item(audit, fields["item_id"])
-    photo, created = _store_original(
-        audit, user, fields["photo_uuid"], fields["item_id"], data, "dispute"
+    _check_item(checklist_for(audit), upload.item_id)
+    info = _inspect(upload.data)
+    retry = _earlier_upload(upload.photo_uuid, audit.id, upload.item_id, info)
+    if retry is not None:
+        return retry, False
+    photo = _new_photo(
+        user,
+        upload.photo_uuid,
+        upload.item_id,
+        upload.data,
+        info,
+        "dispute",
+        timezone=audit.branch.timezone,
+        audit_id=audit.id,
     )
-    if created:
-        schedule_processing(photo.id)
-        db.session.refresh(photo)  # the job may already have run (inline queue)
-    return photo, created
+    return _record(photo, audit, info)
 
 
 def schedule_processing(photo_id: int) -> None:
-    """Queue the re-encoding (run inline when the queue is in immediate mode, as in tests)."""
-    jobs.enqueue("process_photo", photo_id)
+    """Queue the re-encoding (run inline when the queue is in immediate mode, as in tests).
+
+    The upload is already acknowledged-worthy (the original is stored and recorded), so a queue
+    that is down (Redis stopped) must not fail it: the photo stays "processing" and the worker's
+    sweep (``requeue_stale``) queues it again once the queue is back.
+    """
+    try:
+        jobs.enqueue("process_photo", photo_id)
+    except Exception:  # the queue's client errors (redis, huey) have no common base
+        if jobs.huey.immediate:
+            raise  # inline: a failure of the job itself, not of the queue
+        current_app.logger.warning(
+            "photo %s: could not queue processing; the worker's sweep will", photo_id, exc_info=True
+        )
+
+
+def requeue_stale(older_than: timedelta, *, only_when_idle: bool = False) -> int:
+    """Queue again every photo still "processing" that was uploaded longer ago than
+    ``older_than``: its job was lost (queue down at upload, worker killed mid-job, a host killed
+    between the commit and the queueing). Returns how many were queued; processing the same
+    photo twice is harmless.
+
+    ``only_when_idle`` (the worker's sweep): do nothing while jobs wait in the queue. A photo
+    behind a backlog is not lost, and queueing it again at every sweep would only grow the
+    backlog; once the queue is empty, whatever is still "processing" has lost its job.
+    """
+    if only_when_idle and jobs.pending():
+        return 0
+    cutoff = clock.now() - older_than
+    stale = db.session.execute(
+        select(AuditPhoto.id)
+        .where(AuditPhoto.status == "processing", AuditPhoto.uploaded_at < cutoff)
+        .order_by(AuditPhoto.id)
+    ).scalars()
+    ids = list(stale)
+    rollback()  # nothing to keep; do not hold a transaction while queueing
+    for photo_id in ids:
+        jobs.enqueue("process_photo", photo_id)
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object in the photo storage that no row names."""
+
+    key: str
+    modified_at: datetime
+
+
+def orphans(grace: timedelta) -> Iterator[StoredObject]:
+    """Objects under originals/, display/ and thumbs/ that no photo (or report) names and that
+    are older than ``grace``. An upload stores its file before it records the row, and the
+    worker its copies before it commits, so a crash in between leaves such a file; the grace
+    age keeps the files of uploads still in flight."""
+    named: set[str] = set()
+    for original, display, thumb in db.session.execute(
+        select(AuditPhoto.original_key, AuditPhoto.display_key, AuditPhoto.thumb_key)
+    ):
+        named.update(key for key in (original, display, thumb) if key)
+    named.update(key for key in db.session.execute(select(ReportJob.file_key)).scalars() if key)
+    rollback()
+    cutoff = clock.now() - grace
+    store = storage()
+    for kind in KINDS:
+        for key, modified_at in store.walk(kind):
+            if key not in named and modified_at < cutoff:
+                yield StoredObject(key, modified_at)
+
+
+def delete_orphan(key: str) -> bool:
+    """Delete ``key`` unless a row names it by now (an upload of the same content may have
+    been recorded since the listing); returns whether it was deleted."""
+    named = db.session.execute(
+        select(AuditPhoto.id)
+        .where(
+            or_(
+                AuditPhoto.original_key == key,
+                AuditPhoto.display_key == key,
+                AuditPhoto.thumb_key == key,
+            )
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    rollback()
+    if named is not None:
+        return False
+    storage().delete(key)
+    return True
 
 
 def process(photo_id: int) -> AuditPhoto | None:
@@ -229,7 +387,7 @@ def process(photo_id: int) -> AuditPhoto | None:
         photo.status = "failed"
         photo.error = str(error)
         photo.processed_at = clock.now()
-        db.session.commit()
+        commit()
         return photo
     display_key = photo_key("display", photo.sha256, "jpg")
     thumb_key = photo_key("thumbs", photo.sha256, "jpg")
@@ -242,7 +400,7 @@ def process(photo_id: int) -> AuditPhoto | None:
         _flag_near_duplicate(photo)
     photo.status = "ready"
     photo.processed_at = clock.now()
-    db.session.commit()
+    commit()
     return photo
 
 

@@ -1,5 +1,6 @@
-"""Report jobs: a document too large to build during a request (a region or network comparison)
-is asked for, built by a background job as the user who asked, stored, and fetched when ready.
+"""Report jobs: a document too large to build during a request (a region or network comparison,
+a branch's bundle of attestation sheets) is asked for, built by a background job as the user
+who asked, stored, and fetched when ready.
 
 Only the requester sees a job and its file (anyone else: 404). The scope is checked when the
 job is asked for (an out-of-scope region is 404 at once) and again while it is built, as the
@@ -20,14 +21,16 @@ from auditapp.domain.ratings import Period
 from auditapp.extensions import db
 from auditapp.jobs import enqueue
 from auditapp.models import ReportJob, User
+from auditapp.services import attestation as attestation_service
 from auditapp.services import photos as photo_service
 from auditapp.services import ratings as rating_service
 from auditapp.services import reports
 from auditapp.services.errors import Conflict, NotFound
+from auditapp.services.transactions import commit, rollback
 
 log = logging.getLogger(__name__)
 
-KINDS = ("comparison",)
+KINDS = ("comparison", "bundle")
 
 
 def request_comparison(
@@ -59,11 +62,49 @@ def request_comparison(
         },
         status="queued",
     )
+    return _queue(job)
+
+
+def request_bundle(user: User, period_id: int, branch_id: int, lang: str) -> ReportJob:
+    """Queue the bundle of every attestation sheet of a branch's staff for a period, as
+    ``user`` may read them; an unknown period or a branch out of scope is NotFound now."""
+    attestation_service.get_period(period_id)
+    attestation_service.visible_branch(user, branch_id)
+    job = ReportJob(
+        id=uuid.uuid4(),
+        kind="bundle",
+        requested_by_id=user.id,
+        params={"period_id": period_id, "branch_id": branch_id, "lang": lang},
+        status="queued",
+    )
+    return _queue(job)
+
+
+def _queue(job: ReportJob) -> ReportJob:
     db.session.add(job)
-    db.session.commit()
+    commit()
     enqueue("build_report", str(job.id))
     db.session.refresh(job)
     return job
+
+
+def _render(job: ReportJob, user: User) -> reports.Document:
+    """The job's document, rendered as its requester."""
+    params: dict[str, Any] = dict(job.params)
+    if job.kind == "bundle":
+        return reports.attestation_bundle(
+            user, params["period_id"], params["branch_id"], params["lang"]
+        )
+    return reports.comparison_pdf(
+        user,
+        params["region_id"],
+        Period(date.fromisoformat(params["first_month"]), date.fromisoformat(params["last_month"])),
+        rating_service.Filters(params["checklist"], params["channel"], params["branch_kind"]),
+        rating_service.Options(
+            params["min_visits"], params["decline_window"], params["decline_points"]
+        ),
+        params["lang"],
+    )
 
 
 def build(job_id: str) -> None:
@@ -72,34 +113,22 @@ def build(job_id: str) -> None:
     if job is None or job.status in ("ready", "failed"):
         return
     job.status = "running"
-    db.session.commit()
-    params: dict[str, Any] = dict(job.params)
+    commit()
     try:
         user = db.session.get(User, job.requested_by_id)
         if user is None or not user.active:
             raise NotFound("The requester no longer exists or is inactive.")
-        document = reports.comparison_pdf(
-            user,
-            params["region_id"],
-            Period(
-                date.fromisoformat(params["first_month"]), date.fromisoformat(params["last_month"])
-            ),
-            rating_service.Filters(params["checklist"], params["channel"], params["branch_kind"]),
-            rating_service.Options(
-                params["min_visits"], params["decline_window"], params["decline_points"]
-            ),
-            params["lang"],
-        )
+        document = _render(job, user)
         key = f"reports/{job.id.hex}.pdf"
         photo_service.storage().put(key, document.content)
     except Exception as error:  # a failed job says why; the worker stays up
-        db.session.rollback()
+        rollback()
         job = db.session.get(ReportJob, uuid.UUID(job_id))
         assert job is not None
         job.status = "failed"
         job.error = str(error)[:2000] or type(error).__name__
         job.finished_at = now()
-        db.session.commit()
+        commit()
         log.exception("report job %s failed", job_id)
         return
     job.status = "ready"
@@ -107,7 +136,7 @@ def build(job_id: str) -> None:
     job.filename = document.filename
     job.byte_size = len(document.content)
     job.finished_at = now()
-    db.session.commit()
+    commit()
 
 
 def get_job(user: User, job_id: uuid.UUID) -> ReportJob:

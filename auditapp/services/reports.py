@@ -17,10 +17,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from sqlalchemy import or_, select
 
 from auditapp import visibility
 from auditapp.adapters import pdf
@@ -29,7 +37,15 @@ from auditapp.domain.checklist import STAGES, Checklist, Item, localize
 from auditapp.domain.ratings import Period
 from auditapp.domain.scoring import display
 from auditapp.extensions import db
-from auditapp.models import AuditPhoto, User
+from auditapp.models import (
+    Audit,
+    AuditPhoto,
+    Branch,
+    ChecklistVersion,
+    StaffPlacement,
+    User,
+)
+from auditapp.services import attestation as attestation_service
 from auditapp.services import audits as audit_service
 from auditapp.services import photos as photo_service
 from auditapp.services import ratings as rating_service
@@ -136,6 +152,46 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "mean": "Среднее",
         "shrunk": "Сглаж.",
         "range": "Диапазон",
+        "sheet": "Аттестационный лист",
+        "bundle": "Аттестационные листы филиала",
+        "employee": "Сотрудник",
+        "position": "Должность",
+        "rule_set": "Правила аттестации",
+        "state": "Состояние",
+        "state_live": "период открыт: расчёт на дату формирования",
+        "state_pending": "зафиксирован {at}, ответа сотрудника нет",
+        "state_acknowledged": "зафиксирован {at}, сотрудник ознакомлен",
+        "state_objected": "зафиксирован {at}, сотрудник возразил",
+        "state_answered": "зафиксирован {at}, возражение рассмотрено",
+        "result": "Итог",
+        "grade": "Оценка",
+        "not_gradable": "не аттестуется в этом периоде",
+        "external_share": "Доля внешних объективных данных",
+        "formula": "Расчёт",
+        "components": "Компоненты",
+        "component": "Компонент",
+        "kind": "Вид",
+        "external": "внешний",
+        "internal_kind": "внутренний",
+        "weight": "Вес",
+        "weight_used": "Вес в расчёте",
+        "component_score": "Балл",
+        "note": "Примечание",
+        "individual_detail": "{audits} проверок, {earned} из {possible} баллов по пунктам",
+        "collective_detail": "{code}: {days} дн., среднее {mean}",
+        "internal_detail": "{score}: {reason} ({by}, {at})",
+        "evidence": "Проверки, на которых основан индивидуальный результат",
+        "visit_date": "Дата визита",
+        "role": "Роль",
+        "audit": "Проверка",
+        "no_evidence": "проверок с участием сотрудника за период нет",
+        "signatures": "Подписи",
+        "signature_employee": "Сотрудник (ознакомлен)",
+        "signature_manager": "Руководитель филиала",
+        "signature_hr": "Отдел персонала / аттестационная комиссия",
+        "signature_line": "подпись ______________  расшифровка ____________________  "
+        "дата ___________",
+        "staff_count": "Сотрудников",
     },
     "en": {
         "audit_report": "Audit report",
@@ -234,6 +290,45 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "mean": "Mean",
         "shrunk": "Shrunk",
         "range": "Range",
+        "sheet": "Attestation sheet",
+        "bundle": "Attestation sheets of the branch",
+        "employee": "Employee",
+        "position": "Position",
+        "rule_set": "Attestation rules",
+        "state": "State",
+        "state_live": "period open: computed when generated",
+        "state_pending": "frozen {at}, no response from the employee",
+        "state_acknowledged": "frozen {at}, acknowledged by the employee",
+        "state_objected": "frozen {at}, the employee objected",
+        "state_answered": "frozen {at}, the objection was answered",
+        "result": "Result",
+        "grade": "Grade",
+        "not_gradable": "not gradable this period",
+        "external_share": "External objective share",
+        "formula": "Computation",
+        "components": "Components",
+        "component": "Component",
+        "kind": "Kind",
+        "external": "external",
+        "internal_kind": "internal",
+        "weight": "Weight",
+        "weight_used": "Weight used",
+        "component_score": "Score",
+        "note": "Note",
+        "individual_detail": "{audits} audits, {earned} of {possible} item points",
+        "collective_detail": "{code}: {days} days, mean {mean}",
+        "internal_detail": "{score}: {reason} ({by}, {at})",
+        "evidence": "Audits behind the individual result",
+        "visit_date": "Visit date",
+        "role": "Role",
+        "audit": "Audit",
+        "no_evidence": "no audit named the employee in the period",
+        "signatures": "Signatures",
+        "signature_employee": "Employee (acknowledged)",
+        "signature_manager": "Branch manager",
+        "signature_hr": "HR / attestation board",
+        "signature_line": "signature ______________  name ____________________  date ___________",
+        "staff_count": "Employees",
     },
 }
 
@@ -271,8 +366,8 @@ def language(requested: str | None, accept: str | None) -> str:
 
 
 def _p(text: str, style: str = "body") -> Paragraph:
-    """A paragraph of plain text (escaped: user text never becomes markup)."""
-    return Paragraph(escape(text), pdf.styles()[style])
+    """A paragraph of plain text (never read as markup)."""
+    return pdf.Text(text, pdf.styles()[style])
 
 
 def _short(text: str) -> Any:
@@ -749,10 +844,6 @@ def branch_scorecard(
 
 def _section_titles(keys: set[str], lang: str) -> dict[str, str]:
     """``checklist:section`` -> the section's title in the newest version of its checklist."""
-    from sqlalchemy import select
-
-    from auditapp.models import ChecklistVersion
-
     slugs = sorted({key.split(":", 1)[0] for key in keys})
     titles: dict[str, str] = {}
     versions = db.session.execute(
@@ -768,7 +859,8 @@ def _section_titles(keys: set[str], lang: str) -> dict[str, str]:
 
 # The region / network comparison (built by a background job) -------------------------------
 
-_HEAT_ROWS: Final = 45  # rows per heat-map table: many small tables split cheaply over pages
+_HEAT_ROWS: Final = 45  # rows per table block: many small tables split cheaply over pages
+_EVERY: Final = 10**9  # "every entry" as a page size
 
 
 def _heat(value: float | None) -> Any:
@@ -841,34 +933,33 @@ def comparison_pdf(
         words["range"],
         words["shrunk"],
     ]
-    rows: list[list[Any]] = [header]
-    page = 1
-    while True:
-        ranking = rating_service.branch_ranking(user, period, scoped, options, page, 500)
-        for entry in ranking["entries"]:
-            rating = entry["rating"]
-            ci = (
-                f"{_mean(rating['ci_low'])}–{_mean(rating['ci_high'])}"
-                if rating["ci_low"] is not None
-                else "—"
-            )
-            rows.append(
-                [
-                    str(entry["rank"]),
-                    f"{entry['branch']['code']} {entry['branch']['name']}"[:48],
-                    _mean(rating["mean"]),
-                    ci,
-                    str(rating["n"]),
-                    f"{entry['rank_best']}–{entry['rank_worst']}",
-                    _mean(entry["shrunk_mean"]),
-                ]
-            )
-        if page * 500 >= ranking["total"]:
-            break
-        page += 1
+    rows: list[list[Any]] = []
+    # One call for every entry: each call ranks the whole network, so pages would repeat it.
+    ranking = rating_service.branch_ranking(user, period, scoped, options, 1, _EVERY)
+    for entry in ranking["entries"]:
+        rating = entry["rating"]
+        ci = (
+            f"{_mean(rating['ci_low'])}–{_mean(rating['ci_high'])}"
+            if rating["ci_low"] is not None
+            else "—"
+        )
+        rows.append(
+            [
+                str(entry["rank"]),
+                f"{entry['branch']['code']} {entry['branch']['name']}"[:48],
+                _mean(rating["mean"]),
+                ci,
+                str(rating["n"]),
+                f"{entry['rank_best']}–{entry['rank_worst']}",
+                _mean(entry["shrunk_mean"]),
+            ]
+        )
     widths = [14 * pdf.mm, 66 * pdf.mm, 18 * pdf.mm, 30 * pdf.mm, 12 * pdf.mm, 22 * pdf.mm]
     widths.append(pdf.CONTENT_WIDTH - sum(widths))
-    story.append(_table(rows, widths))
+    # Blocks that fit a page: reportlab measures a table again after every page it splits off,
+    # so one table of 5,000 rows cost time growing with the square of its length.
+    for start in range(0, max(len(rows), 1), _HEAT_ROWS):
+        story.append(_table([header, *rows[start : start + _HEAT_ROWS]], widths))
 
     matrix = rating_service.comparison(user, period, scoped, "section", options)
     columns = list(matrix["columns"])[:12]
@@ -878,9 +969,7 @@ def comparison_pdf(
         story.append(_p(words["none"]))
     name_width = 40 * pdf.mm
     cell_width = (pdf.CONTENT_WIDTH - name_width) / max(len(columns), 1)
-    head = [words["branch"]] + [
-        Paragraph(escape(titles.get(c, c)), pdf.styles()["small"]) for c in columns
-    ]
+    head = [words["branch"]] + [_p(titles.get(c, c), "small") for c in columns]
     for start in range(0, len(matrix["rows"]), _HEAT_ROWS):
         block: list[list[Any]] = [head]
         colours: list[Any] = []
@@ -904,3 +993,274 @@ def comparison_pdf(
     scope_file = _safe_name(region["code"]) if region else "network"
     name = f"comparison-{scope_file}-{_period_text(period).replace('..', '_')}-{lang}.pdf"
     return Document(content, name)
+
+
+# Attestation sheets and the branch bundle -----------------------------------------------------
+
+
+def _day(moment: Any, timezone: str) -> str:
+    """A stored ISO moment (or datetime) as the branch's wall-clock time."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return _local(moment, timezone)
+
+
+def _evidence_texts(sheets: Sequence[Mapping[str, Any]], lang: str) -> dict[tuple[int, str], str]:
+    """(audit, item) -> the item's text in ``lang``, from each audit's checklist version (a
+    sheet stores the Russian text only)."""
+    audit_ids = {row["audit_id"] for sheet in sheets for row in sheet["evidence"]}
+    if lang == "ru" or not audit_ids:
+        return {}
+    by_version: dict[int, list[int]] = {}
+    for audit_id, version_id in db.session.execute(
+        select(Audit.id, Audit.checklist_version_id).where(Audit.id.in_(audit_ids))
+    ):
+        by_version.setdefault(version_id, []).append(audit_id)
+    texts: dict[tuple[int, str], str] = {}
+    for version_id, ids in by_version.items():
+        version = db.session.get(ChecklistVersion, version_id)
+        assert version is not None  # an audit's version is never deleted
+        items = {item.id: localize(item.text, lang) for item in checklist_of(version).items()}
+        texts.update({(audit_id, item): text for audit_id in ids for item, text in items.items()})
+    return texts
+
+
+def _sheet_story(
+    sheet: Mapping[str, Any],
+    period: Mapping[str, Any],
+    lang: str,
+    timezone: str,
+    texts: Mapping[tuple[int, str], str],
+) -> list[Flowable]:
+    """One employee's sheet: who, the rules and their version, the result and how it was
+    computed, each component, the audits behind the individual component, and signatures.
+
+    Built from the sheet as the attestation service serves it: it names staff and the person
+    who entered an internal score, never a shopper.
+    """
+    words = LABELS[lang]
+    member = sheet["staff_member"]
+    rules = sheet["rule_set"]
+    story: list[Flowable] = [
+        _p(f"{words['sheet']}: {member['full_name']}", "title"),
+        Spacer(1, 4),
+    ]
+    frozen = _day(sheet.get("frozen_at"), timezone)
+    state = words.get(f"state_{sheet['state']}", sheet["state"]).format(at=frozen)
+    facts = [
+        [words["employee"], f"{member['full_name']} ({member['employee_code']})"],
+        [words["position"], member["position"]],
+        [
+            words["period"],
+            f"{period['name']}: {period['starts_on']:%d.%m.%Y} — {period['ends_on']:%d.%m.%Y}",
+        ],
+        [
+            words["rule_set"],
+            f"{rules['name']} ({rules['code']}, {words['version']} {rules['version']})",
+        ],
+        [words["state"], state],
+    ]
+    story.append(
+        Table(
+            [[_p(k, "bold"), _p(v)] for k, v in facts],
+            colWidths=[40 * pdf.mm, pdf.CONTENT_WIDTH - 40 * pdf.mm],
+            style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)],
+        )
+    )
+    story.append(Spacer(1, 6))
+    grade = sheet.get("grade")
+    if sheet["status"] == "graded" and grade is not None:
+        label = grade.get(f"label_{lang}") or grade["label_ru"] or grade["code"]
+        result = f"{_number(sheet['points'])} — {words['grade']}: {label}"
+        story.append(_p(f"{words['result']}: {result}", "score"))
+    else:
+        story.append(_p(f"{words['result']}: {words['not_gradable']}", "score"))
+    if sheet.get("external_share") is not None:
+        story.append(_p(f"{words['external_share']}: {_number(sheet['external_share'])}%"))
+    story.append(_p(f"{words['formula']}: {sheet[f'formula_{lang}']}", "small"))
+
+    story.append(_p(words["components"], "h2"))
+    head = ("component", "kind", "weight", "weight_used", "component_score", "note")
+    rows: list[list[Any]] = [[_p(words[key], "head") for key in head]]
+    for part in sheet["components"]:
+        notes = [part[f"note_{lang}"]]
+        if part["component"] == "individual" and part["audits"]:
+            notes.append(
+                words["individual_detail"].format(
+                    audits=part["audits"],
+                    earned=_number(part["earned"]),
+                    possible=_number(part["possible"]),
+                )
+            )
+        for branch in part["branches"]:
+            notes.append(
+                words["collective_detail"].format(
+                    code=branch["code"], days=branch["days"], mean=_mean(branch["mean"])
+                )
+            )
+        internal = part.get("internal")
+        if internal:
+            notes.append(
+                words["internal_detail"].format(
+                    score=_number(internal["score"]),
+                    reason=internal["reason"],
+                    by=internal["entered_by"],
+                    at=_day(internal["entered_at"], timezone),
+                )
+            )
+        rows.append(
+            [
+                _p(part[f"name_{lang}"]),
+                words["external"] if part["external"] else words["internal_kind"],
+                _number(part["weight"]),
+                _number(part["effective_weight"]),
+                "—" if part["score"] is None else _number(part["score"]),
+                _p("; ".join(notes), "small"),
+            ]
+        )
+    widths = [34 * pdf.mm, 20 * pdf.mm, 13 * pdf.mm, 20 * pdf.mm, 14 * pdf.mm]
+    widths.append(pdf.CONTENT_WIDTH - sum(widths))
+    story.append(_table(rows, widths))
+
+    story.append(_p(words["evidence"], "h2"))
+    evidence = list(sheet["evidence"])
+    if not evidence:
+        story.append(_p(words["no_evidence"]))
+    else:
+        columns = ("audit", "visit_date", "branch", "role", "clause", "item", "earned")
+        rows = [[_p(words[key], "head") for key in columns]]
+        for row in evidence:
+            text = texts.get((row["audit_id"], row["item_id"])) or row["item_text"]
+            rows.append(
+                [
+                    f"№ {row['audit_id']}",
+                    row["visit_date"],
+                    row["branch"]["code"],
+                    _short(row["staff_role"]),
+                    _short(row["clause"]),
+                    _p(text),
+                    f"{_number(row['earned'])} / {_number(row['possible'])}",
+                ]
+            )
+        widths = [17 * pdf.mm, 20 * pdf.mm, 16 * pdf.mm, 22 * pdf.mm, 14 * pdf.mm]
+        widths += [pdf.CONTENT_WIDTH - sum(widths) - 18 * pdf.mm, 18 * pdf.mm]
+        story.append(_table(rows, widths))
+
+    story.append(_p(words["signatures"], "h2"))
+    for who in ("signature_employee", "signature_manager", "signature_hr"):
+        story.append(
+            KeepTogether([_p(words[who], "bold"), Spacer(1, 10), _p(words["signature_line"])])
+        )
+        story.append(Spacer(1, 8))
+    return story
+
+
+def _rule_version(sheet: Mapping[str, Any]) -> str:
+    rules = sheet["rule_set"]
+    return f"{rules['code']} v{rules['version']}"
+
+
+def _staff_timezone(staff_id: int, period: Mapping[str, Any]) -> str:
+    """The time zone of the branch the employee worked in last during the period."""
+    timezone = db.session.execute(
+        select(Branch.timezone)
+        .join(StaffPlacement, StaffPlacement.branch_id == Branch.id)
+        .where(
+            StaffPlacement.staff_member_id == staff_id,
+            StaffPlacement.started_on <= period["ends_on"],
+            or_(
+                StaffPlacement.ended_on.is_(None),
+                StaffPlacement.ended_on >= period["starts_on"],
+            ),
+        )
+        .order_by(StaffPlacement.started_on.desc(), StaffPlacement.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return timezone or "UTC"
+
+
+def attestation_sheet(user: User, period_id: int, staff_id: int, lang: str) -> Document:
+    """One employee's attestation sheet as a PDF, scoped like ``GET
+    /attestation/periods/{id}/sheets/{staff_id}`` (an employee: their own; a manager: staff of
+    their branches; a director: of their regions; HQ: all; else NotFound)."""
+    sheet = attestation_service.get_sheet(user, period_id, staff_id)
+    period = sheet["period"]
+    words = LABELS[lang]
+    timezone = _staff_timezone(staff_id, period)
+    story = _sheet_story(sheet, period, lang, timezone, _evidence_texts([sheet], lang))
+    content = pdf.render(
+        story,
+        title=f"{words['sheet']} {sheet['staff_member']['employee_code']}",
+        footer=_footer(words, clock_now(), timezone, _rule_version(sheet)),
+    )
+    code = _safe_name(sheet["staff_member"]["employee_code"])
+    filename = f"attestation-{code}-{_safe_name(period['name'])}-{lang}.pdf"
+    return Document(content, filename)
+
+
+def attestation_bundle(user: User, period_id: int, branch_id: int, lang: str) -> Document:
+    """Every sheet of a branch's staff for a period (those the caller may read) in one PDF: a
+    summary table, then each sheet from a new page. Built by a background job."""
+    words = LABELS[lang]
+    branch = attestation_service.visible_branch(user, branch_id)
+    sheets: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        found = attestation_service.sheet_results(user, period_id, branch_id, page, 200)
+        sheets += found["items"]
+        period = found["period"]
+        if page * 200 >= found["total"]:
+            break
+        page += 1
+    story: list[Flowable] = [
+        _p(f"{words['bundle']}: {branch.code} — {branch.name}", "title"),
+        _p(
+            f"{words['period']}: {period['name']} ({period['starts_on']:%d.%m.%Y} — "
+            f"{period['ends_on']:%d.%m.%Y}) · {words['staff_count']}: {len(sheets)}",
+            "small",
+        ),
+        Spacer(1, 6),
+    ]
+    rows: list[list[Any]] = [
+        [words["employee"], words["position"], words["points"], words["grade"], words["state"]]
+    ]
+    for sheet in sheets:
+        grade = sheet.get("grade")
+        member = sheet["staff_member"]
+        rows.append(
+            [
+                _p(f"{member['full_name']} ({member['employee_code']})"),
+                _p(member["position"]),
+                "—" if sheet["points"] is None else _number(sheet["points"]),
+                _p(
+                    (grade.get(f"label_{lang}") or grade["code"])
+                    if grade
+                    else words["not_gradable"]
+                ),
+                _p(
+                    words.get(f"state_{sheet['state']}", sheet["state"]).format(
+                        at=_day(sheet.get("frozen_at"), branch.timezone)
+                    )
+                ),
+            ]
+        )
+    if len(rows) == 1:
+        story.append(_p(words["none"]))
+    else:
+        widths = [62 * pdf.mm, 30 * pdf.mm, 18 * pdf.mm, 30 * pdf.mm]
+        widths.append(pdf.CONTENT_WIDTH - sum(widths))
+        story.append(_table(rows, widths))
+    texts = _evidence_texts(sheets, lang)
+    for sheet in sheets:
+        story.append(PageBreak())
+        story += _sheet_story(sheet, period, lang, branch.timezone, texts)
+    versions = " ".join(sorted({_rule_version(sheet) for sheet in sheets}))
+    content = pdf.render(
+        story,
+        title=f"{words['bundle']} {branch.code}",
+        footer=_footer(words, clock_now(), branch.timezone, versions),
+    )
+    filename = f"attestation-{_safe_name(branch.code)}-{_safe_name(period['name'])}-{lang}.pdf"
+    return Document(content, filename)

@@ -31,6 +31,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/attestation/periods/<int:period_id>/close"): A,
     ("GET", "/api/v1/attestation/periods/<int:period_id>/sheets"): ALL - {"shopper"},
     ("GET", "/api/v1/attestation/periods/<int:period_id>/sheets/<int:staff_id>"): ALL - {"shopper"},
+    ("GET", "/api/v1/attestation/periods/<int:period_id>/sheets/<int:staff_id>/sheet.pdf"): ALL
+    - {"shopper"},
+    ("POST", "/api/v1/attestation/periods/<int:period_id>/bundle-jobs"): READ_NETWORK,
     ("POST", "/api/v1/attestation/periods/<int:period_id>/sheets/<int:staff_id>/acknowledge"): {
         "employee"
     },
@@ -77,9 +80,11 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/checklists"): READ_NETWORK,
     ("GET", "/api/v1/checklists/<int:version_id>"): READ_NETWORK,
     ("POST", "/api/v1/checklists/import"): A,
-    ("GET", "/api/v1/disputes"): HQ,
+    ("POST", "/api/v1/checklists/validate"): A,
+    ("GET", "/api/v1/disputes"): READ_NETWORK,
     ("GET", "/api/v1/exports/<any(audits, answers):kind>"): READ_NETWORK,
     ("GET", "/api/v1/exports/ratings"): READ_NETWORK,
+    ("GET", "/api/v1/exports/attestation"): READ_NETWORK,
     ("POST", "/api/v1/disputes/<int:dispute_id>/resolve"): HQ,
     ("GET", "/api/v1/photos/<int:photo_id>/<any(display, thumb, original):variant>"): ALL,
     ("GET", "/api/v1/ratings/branches/<int:branch_id>"): READ_NETWORK | {"employee"},
@@ -89,8 +94,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/ratings/branches/<int:branch_id>/trend"): READ_NETWORK,
     ("GET", "/api/v1/ratings/declines"): READ_NETWORK,
     ("POST", "/api/v1/ratings/comparison-jobs"): HQ | {"director"},
-    ("GET", "/api/v1/reports/jobs/<uuid:job_id>"): HQ | {"director"},
-    ("GET", "/api/v1/reports/jobs/<uuid:job_id>/file"): HQ | {"director"},
+    ("GET", "/api/v1/reports/jobs/<uuid:job_id>"): READ_NETWORK,
+    ("GET", "/api/v1/reports/jobs/<uuid:job_id>/file"): READ_NETWORK,
     ("GET", "/api/v1/ratings/matrix"): HQ | {"director"},
     ("GET", "/api/v1/ratings/network"): READ_NETWORK,
     ("GET", "/api/v1/ratings/network/standards"): HQ,

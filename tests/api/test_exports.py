@@ -189,3 +189,17 @@ def test_ratings_export_is_the_ranking_in_scope(
     # A region out of scope is a 404 before any byte of the file.
     other = as_user("director_n").get(f"{path}&region_id={network.regions['S']}")
     assert other.status_code == 404 and other.get_json()["error"]["code"] == "not_found"
+
+
+def test_answer_cells_keep_types_and_guard_text() -> None:
+    from auditapp.services import exports
+
+    assert [exports._answer(v) for v in (True, False, None, 4, 2.5)] == [
+        "true",
+        "false",
+        "",
+        4,
+        2.5,
+    ]
+    assert exports._answer("=1+1") == "'=1+1" and exports._answer("@SUM") == "'@SUM"
+    assert exports._answer("generic") == "generic"

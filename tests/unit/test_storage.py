@@ -17,6 +17,7 @@ from auditapp.adapters.storage import (
     PhotoStorage,
     S3Storage,
     StorageKeyError,
+    StorageUnavailable,
     photo_key,
     storage_from_config,
     validate_key,
@@ -352,3 +353,61 @@ def test_boto3_is_imported_lazily():
 def test_config_rejects_unsupported_urls(url: str):
     with pytest.raises(ValueError):
         storage_from_config(url, s3_client=FakeS3Client())
+
+
+def test_s3_walk_lists_keys_under_a_folder(s3_client: Any):
+    storage = S3Storage("photos", "audits/prod", client=s3_client)
+    other = KEY.replace("originals/", "thumbs/", 1)
+    storage.put(KEY, b"a")
+    storage.put(other, b"b")
+
+    listed = dict(storage.walk("originals"))
+
+    assert list(listed) == [KEY]
+    assert listed[KEY].tzinfo is not None
+
+
+def test_s3_server_errors_and_lost_connections_are_unavailable():
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    class Failing:
+        def __init__(self, error: Exception) -> None:
+            self.error = error
+
+        def put_object(self, **_: Any) -> None:
+            raise self.error
+
+        get_object = head_object = put_object
+
+    server_error = ClientError(
+        {"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+        "PutObject",
+    )
+    for error in (server_error, EndpointConnectionError(endpoint_url="http://s3.test")):
+        storage = S3Storage("photos", "", client=Failing(error))
+        with pytest.raises(StorageUnavailable):
+            storage.put(KEY, b"x")
+        with pytest.raises(StorageUnavailable):
+            storage.get(KEY)
+    # A client error (403, 404) is not the storage being down.
+    denied = ClientError(
+        {"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}},
+        "PutObject",
+    )
+    with pytest.raises(ClientError):
+        S3Storage("photos", "", client=Failing(denied)).put(KEY, b"x")
+
+
+def test_local_walk_reports_files_and_leftover_temporary_files(tmp_path: Path):
+    storage = LocalStorage(tmp_path)
+    storage.put(KEY, b"a")
+    leftover = storage.path(KEY).parent / ".tmp-x.part"
+    leftover.write_bytes(b"half")
+
+    keys = [key for key, _ in storage.walk("originals")]
+
+    assert sorted(keys) == sorted([KEY, KEY.rsplit("/", 1)[0] + "/.tmp-x.part"])
+    storage.delete(KEY.rsplit("/", 1)[0] + "/.tmp-x.part")
+    assert not leftover.exists()
+    assert storage.exists(KEY)
+    assert list(storage.walk("thumbs")) == []

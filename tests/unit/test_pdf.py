@@ -1,0 +1,45 @@
+"""The PDF adapter's plain-text paragraphs: drawn verbatim (never read as markup), wrapped once
+per width, split over pages like reportlab's own paragraphs."""
+
+from __future__ import annotations
+
+import io
+
+import pypdf
+from reportlab.platypus import Paragraph
+
+from auditapp.adapters import pdf
+
+
+def text_of(content: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def test_text_is_drawn_verbatim_not_as_markup() -> None:
+    style = pdf.styles()["body"]
+    hostile = "Гость написал <b>жирно</b> & <font size=40>x</font> <unclosed"
+    content = pdf.render([pdf.Text(hostile, style)], title="t", footer=lambda p, n: f"{p}/{n}")
+    assert hostile in text_of(content)
+
+
+def test_text_wraps_like_a_paragraph_and_once_per_width() -> None:
+    style = pdf.styles()["body"]
+    words = "Сотрудник поздоровался с гостем в течение десяти секунд после входа. " * 5
+    ours, theirs = pdf.Text(words, style), Paragraph(words, style)
+    assert ours.wrap(200, 1000) == theirs.wrap(200, 1000)
+    lines = ours.blPara.lines
+    ours.wrap(200, 1000)
+    assert ours.blPara.lines is lines  # the same width: not broken again
+    assert ours.wrap(400, 1000)[1] < ours.wrap(200, 1000)[1]
+
+
+def test_a_long_text_splits_over_pages() -> None:
+    style = pdf.styles()["body"]
+    words = " ".join(f"слово{n}" for n in range(3000))
+    content = pdf.render([pdf.Text(words, style)], title="t", footer=lambda p, n: f"{p}/{n}")
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    assert len(reader.pages) > 1
+    text = text_of(content)
+    assert "слово0 " in text and "слово2999" in text
+    assert text.count("слово1500 ") == 1
