@@ -411,6 +411,9 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
             for row in sorted(by_cell[cell], key=lambda r: r[-1]):
                 _add_row(totals, row[:-1])
         _write_cells(totals, replace=False)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Statistics of the new roll-ups, so that the first readings are planned on them.
+        db.session.execute(text("ANALYZE rating_rollup, rating_item_rollup"))
     commit()
     return {"audits": counted, "cells": len(cells)}
 
@@ -485,9 +488,48 @@ def _edge_totals(
 ) -> dict[Cell, CellTotals]:
     """The roll-up rows of the days of the months a range of days covers only in part,
     summed from those days' counted audits the way the roll-ups are (`CellTotals`)."""
+    conditions = _edge_conditions(period, filters, branch_ids)
+    if conditions is None:
+        return {}
+    totals: dict[Cell, CellTotals] = {}
+    for row in db.session.execute(_cell_rows(and_(*conditions))):
+        _add_row(totals, row)
+    return totals
+
+
+def _edge_scores(
+    period: Period, filters: Filters, branch_ids: Iterable[int] | None = None
+) -> dict[int, Moments]:
+    """Branch -> moments of the audit scores of the edge days (see `_edge_totals`), summed by
+    the database from the counted audits' scores: the audit part needs no score detail."""
+    conditions = _edge_conditions(period, filters, branch_ids)
+    if conditions is None:
+        return {}
+    query = (
+        select(
+            RatingAudit.branch_id,
+            func.count(RatingAudit.score),
+            func.sum(RatingAudit.score),
+            func.sum(RatingAudit.score * RatingAudit.score),
+        )
+        .where(*conditions)
+        .group_by(RatingAudit.branch_id)
+    )
+    return {
+        branch_id: Moments(int(n), float(total or 0.0), float(total_sq or 0.0))
+        for branch_id, n, total, total_sq in db.session.execute(query).all()
+        if n
+    }
+
+
+def _edge_conditions(
+    period: Period, filters: Filters, branch_ids: Iterable[int] | None
+) -> list[ColumnElement[bool]] | None:
+    """Conditions on `RatingAudit` for the days of the edge months a range of days covers in
+    part (None when the period is whole months)."""
     spans = period.partial_days
     if not spans:
-        return {}
+        return None
     conditions: list[ColumnElement[bool]] = [
         RatingAudit.month.in_(sorted({arith.month_start(first) for first, _ in spans})),
         or_(*(RatingAudit.visit_date.between(first, last) for first, last in spans)),
@@ -505,10 +547,7 @@ def _edge_totals(
         branch_conditions.append(Branch.region_id == filters.region_id)
     if branch_conditions:
         conditions.append(RatingAudit.branch_id.in_(select(Branch.id).where(*branch_conditions)))
-    totals: dict[Cell, CellTotals] = {}
-    for row in db.session.execute(_cell_rows(and_(*conditions))):
-        _add_row(totals, row)
-    return totals
+    return conditions
 
 
 def _part_name(kind: str, slug: str, key: str, channel: str) -> tuple[str, str]:
@@ -626,6 +665,10 @@ def branch_moments(
         (branch_id, key): Moments(int(n or 0), float(total or 0.0), float(total_sq or 0.0))
         for branch_id, key, n, total, total_sq in db.session.execute(query).all()
     }
+    if part_kind == "audit":
+        for branch_id, moments in _edge_scores(period, filters, branch_ids).items():
+            result[(branch_id, "")] = result.get((branch_id, ""), Moments()) + moments
+        return result
     for (branch_id, _), cell in _edge_totals(period, filters, branch_ids).items():
         for (slug, _channel, kind, key), v in cell.parts.items():
             if kind == part_kind:
