@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
-from auditapp import demo
+from auditapp import clock, demo
 from auditapp.adapters.checklist_yaml import ChecklistFormatError, load_checklist_file
 from auditapp.domain.scoring import AnswerError, score_audit
 from auditapp.services import checklists, imports
@@ -30,7 +29,7 @@ def demo_command() -> None:
     if demo.has_data():
         click.echo("The database already holds a network; the demo was not loaded again.")
         return
-    logins = demo.load_demo(date.today())
+    logins = demo.load_demo(clock.now().date())
     click.echo("Demo loaded. Sign in at http://127.0.0.1:5000 with:")
     click.echo(f"  {'login':<16} {'password':<26} {'role':<10} scope")
     for item in logins:
@@ -103,7 +102,9 @@ def import_staff_command(path: Path) -> None:
     """Import staff from PATH."""
     try:
         result = imports.import_staff(
-            path.read_text(encoding="utf-8"), current_app.config["MAX_IMPORT_ROWS"], date.today()
+            path.read_text(encoding="utf-8"),
+            current_app.config["MAX_IMPORT_ROWS"],
+            clock.now().date(),
         )
     except ServiceError as error:
         _fail(error)

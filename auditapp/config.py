@@ -61,6 +61,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
         # A little above the 40 MB photo limit, so an oversized photo gets the clearer message.
         "MAX_CONTENT_LENGTH": 42 * 1024 * 1024,
+        # JSON bodies (drafts, submissions, a checklist's YAML sent for import) are small; only
+        # photos need the 42 MB above. A bigger JSON body is refused before it is parsed.
+        "MAX_JSON_BYTES": 4 * 1024 * 1024,
         "MAX_IMPORT_ROWS": 20000,
         "DISPUTE_WINDOW_DAYS": 14,
         "ARGON2_TIME_COST": 3,

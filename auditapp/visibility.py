@@ -59,10 +59,11 @@ BRANCH_HISTORY_ACTIONS: Final = frozenset(
 _HISTORY_BASE: Final = frozenset(
     {"at", "actor_role", "action", "field", "old_value", "new_value", "reason"}
 )
-#: History fields per audience: only QA and the shopper see who acted (as a user id).
+#: History fields per audience: only QA sees who acted (as a user id); the shopper sees the role
+#: (their own actions and "reviewer"), never which reviewer, as the audit hides ``reviewed_by``.
 HISTORY_FIELDS: Final[dict[Audience, frozenset[str]]] = {
     "qa": _HISTORY_BASE | {"actor_id"},
-    "shopper": _HISTORY_BASE | {"actor_id"},
+    "shopper": _HISTORY_BASE,
     "branch": _HISTORY_BASE,
 }
 

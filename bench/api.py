@@ -365,15 +365,15 @@ def prepare_fieldwork(
         branch_ids = list(db.session.execute(sa.select(Branch.id).order_by(Branch.id)).scalars())
         wave = waves.create_wave(
             admin,
-            {
-                "name": "Текущая волна",
-                "checklist_version_id": version.id,
-                "starts_on": date.today() - timedelta(days=10),
-                "ends_on": date.today() + timedelta(days=20),
-                "visits_per_branch": 1,
-                "day_parts": [],
-                "branch_ids": branch_ids,
-            },
+            waves.WavePlan(
+                name="Текущая волна",
+                checklist_version_id=version.id,
+                starts_on=date.today() - timedelta(days=10),
+                ends_on=date.today() + timedelta(days=20),
+                visits_per_branch=1,
+                day_parts=[],
+                branch_ids=branch_ids,
+            ),
         )
         wave_id = wave.id
         shopper_ids = [
@@ -717,13 +717,13 @@ def give_open_assignments(app: Flask, sizes: Sizes, logins: list[str]) -> None:
                 branch_id = free[(n * sizes.bundle_assignments + k) % len(free)]
                 waves.add_assignment(
                     wave.id,
-                    {
-                        "branch_id": branch_id,
-                        "shopper_id": user.id,
-                        "window_start": wave.starts_on,
-                        "window_end": wave.ends_on,
-                        "day_part": None,
-                    },
+                    waves.NewAssignment(
+                        branch_id=branch_id,
+                        shopper_id=user.id,
+                        window_start=wave.starts_on,
+                        window_end=wave.ends_on,
+                        day_part=None,
+                    ),
                 )
         db.session.remove()
 

@@ -482,7 +482,7 @@ def gunicorn(kind: str, url: str, tmp: Path) -> Iterator[int]:
             f"--bind=127.0.0.1:{port}",
             f"--chdir={ROOT}",
             "--log-level=warning",
-            "bench.api:http_app()",
+            "bench.api_http:http_app()",
         ],
         env=env,
     )

@@ -104,26 +104,26 @@ def build_database(tmp: Path) -> str:
         admin = db.session.get(User, network.users["admin"])
         wave = waves.create_wave(
             admin,
-            {
-                "name": "Бенчмарк",
-                "checklist_version_id": version.id,
-                "starts_on": date.today() - timedelta(days=3),
-                "ends_on": date.today() + timedelta(days=20),
-                "visits_per_branch": 2,
-                "day_parts": [],
-                "branch_ids": list(network.branches.values()),
-            },
+            waves.WavePlan(
+                name="Бенчмарк",
+                checklist_version_id=version.id,
+                starts_on=date.today() - timedelta(days=3),
+                ends_on=date.today() + timedelta(days=20),
+                visits_per_branch=2,
+                day_parts=[],
+                branch_ids=list(network.branches.values()),
+            ),
         )
         for code in ("N1", "N2", "S1", "S2"):
             waves.add_assignment(
                 wave.id,
-                {
-                    "branch_id": network.branches[code],
-                    "shopper_id": network.users["shopper"],
-                    "window_start": wave.starts_on,
-                    "window_end": wave.ends_on,
-                    "day_part": None,
-                },
+                waves.NewAssignment(
+                    branch_id=network.branches[code],
+                    shopper_id=network.users["shopper"],
+                    window_start=wave.starts_on,
+                    window_end=wave.ends_on,
+                    day_part=None,
+                ),
             )
         db.engine.dispose()
     return url

@@ -250,25 +250,25 @@ def released_large_audit(app: Any) -> tuple[int, ApiClient]:
     admin = db.session.execute(db.select(User).where(User.login == "admin")).scalar_one()
     wave = waves.create_wave(
         admin,
-        {
-            "name": "Бенч",
-            "checklist_version_id": version.id,
-            "starts_on": date.today() - timedelta(days=5),
-            "ends_on": date.today() + timedelta(days=5),
-            "visits_per_branch": 1,
-            "day_parts": [],
-            "branch_ids": [branch.id],
-        },
+        waves.WavePlan(
+            name="Бенч",
+            checklist_version_id=version.id,
+            starts_on=date.today() - timedelta(days=5),
+            ends_on=date.today() + timedelta(days=5),
+            visits_per_branch=1,
+            day_parts=[],
+            branch_ids=[branch.id],
+        ),
     )
     assignment = waves.add_assignment(
         wave.id,
-        {
-            "branch_id": branch.id,
-            "shopper_id": shopper_id,
-            "window_start": wave.starts_on,
-            "window_end": wave.ends_on,
-            "day_part": None,
-        },
+        waves.NewAssignment(
+            branch_id=branch.id,
+            shopper_id=shopper_id,
+            window_start=wave.starts_on,
+            window_end=wave.ends_on,
+            day_part=None,
+        ),
     ).id
 
     def signed_in(login: str) -> ApiClient:

@@ -158,15 +158,15 @@ def fieldwork(app: Flask, network: Network) -> Fieldwork:
     assert admin is not None
     wave = waves.create_wave(
         admin,
-        {
-            "name": "Ноябрь",
-            "checklist_version_id": version.id,
-            "starts_on": date.today() - timedelta(days=10),
-            "ends_on": date.today() + timedelta(days=10),
-            "visits_per_branch": 2,
-            "day_parts": [],
-            "branch_ids": [network.branches[c] for c in ("N1", "N2", "S2")],
-        },
+        waves.WavePlan(
+            name="Ноябрь",
+            checklist_version_id=version.id,
+            starts_on=date.today() - timedelta(days=10),
+            ends_on=date.today() + timedelta(days=10),
+            visits_per_branch=2,
+            day_parts=[],
+            branch_ids=[network.branches[c] for c in ("N1", "N2", "S2")],
+        ),
     )
     assignments = {}
     for key, login, branch in (
@@ -176,13 +176,13 @@ def fieldwork(app: Flask, network: Network) -> Fieldwork:
     ):
         assignment = waves.add_assignment(
             wave.id,
-            {
-                "branch_id": network.branches[branch],
-                "shopper_id": network.users[login],
-                "window_start": wave.starts_on,
-                "window_end": wave.ends_on,
-                "day_part": None,
-            },
+            waves.NewAssignment(
+                branch_id=network.branches[branch],
+                shopper_id=network.users[login],
+                window_start=wave.starts_on,
+                window_end=wave.ends_on,
+                day_part=None,
+            ),
         )
         assignments[key] = assignment.id
     return Fieldwork(version.id, wave.id, assignments)

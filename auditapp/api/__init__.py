@@ -27,6 +27,7 @@ from werkzeug.routing import IntegerConverter
 from auditapp.extensions import csrf
 from auditapp.schemas.common import MAX_ID, ErrorSchema
 from auditapp.services.errors import ServiceError
+from auditapp.services.transactions import rollback
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_PREFIX = "/api/"
@@ -205,6 +206,12 @@ def load_json_body(raw: bytes) -> Any:
     return value
 
 
+def _json_too_large(limit: int) -> Response:
+    """413 for a JSON body above ``MAX_JSON_BYTES`` (only photos may be large)."""
+    message = f"A JSON body may be at most {limit // 1024} KB."
+    return error_response(413, "too_large", message, {"json": [message]})
+
+
 def _refuse_hostile_json() -> Response | None:
     """Check every JSON body sent to the API before anything parses it.
 
@@ -215,7 +222,12 @@ def _refuse_hostile_json() -> Response | None:
     """
     if not request.path.startswith(API_PREFIX) or not request.is_json:
         return None
+    limit = current_app.config["MAX_JSON_BYTES"]
+    if (request.content_length or 0) > limit:
+        return _json_too_large(limit)
     raw = request.get_data(cache=True)
+    if len(raw) > limit:  # a chunked body gives no length up front
+        return _json_too_large(limit)
     if not raw.strip():
         return None  # no body: the view says which fields are missing
     try:
@@ -259,6 +271,9 @@ def _cache_headers(response: Response) -> Response:
 
 
 def _handle_service_error(error: ServiceError) -> Response:
+    """A refused use case leaves nothing behind: what it wrote before refusing is rolled back
+    here, once for every service (services never roll back their callers' work)."""
+    rollback()
     return error_response(error.status, error.code, error.message, error.fields)
 
 

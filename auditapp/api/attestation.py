@@ -34,6 +34,7 @@ from auditapp.schemas.attestation import (
     RuleSetCreateSchema,
     RuleSetPageSchema,
     RuleSetSchema,
+    SheetListArgs,
     SheetPageSchema,
     SheetSchema,
     VersionSchema,
@@ -129,11 +130,14 @@ def close_period(payload: dict[str, Any], period_id: int) -> Any:
 
 @blp.route("/attestation/periods/<int:period_id>/sheets")
 @require(*SHEET_READERS)
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(SheetListArgs, location="query")
 @blp.response(200, SheetPageSchema)
 def list_sheets(args: dict[str, Any], period_id: int) -> Any:
-    """The sheets the caller may read (an employee: their own)."""
-    return service.list_sheets(current_user, period_id, args["page"], args["per_page"])
+    """The sheets the caller may read (an employee: their own); ``branch_id``: only the staff
+    placed in that branch during the period."""
+    return service.list_sheets(
+        current_user, period_id, args["page"], args["per_page"], args.get("branch_id")
+    )
 
 
 @blp.route("/attestation/periods/<int:period_id>/sheets/<int:staff_id>")

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Response, jsonify, request, send_file
 from flask_login import current_user
-from werkzeug.datastructures import FileStorage
 
 from auditapp import access, visibility
 from auditapp.api import Blueprint, require
@@ -33,6 +32,7 @@ from auditapp.schemas.audits import (
     DisputeCreateSchema,
     DisputePageSchema,
     DisputePhotoUploadSchema,
+    DisputeQuery,
     DisputeResolveSchema,
     DisputeSchema,
     DistributeSchema,
@@ -50,11 +50,11 @@ from auditapp.schemas.audits import (
     WavePageSchema,
     WaveSchema,
 )
-from auditapp.schemas.common import PageArgs
+from auditapp.schemas.common import PageQuery
 from auditapp.services import audits as audit_service
 from auditapp.services import photos as photo_service
 from auditapp.services import waves as wave_service
-from auditapp.services.errors import Invalid
+from auditapp.services.pagination import Page
 
 blp = Blueprint("audits", __name__, description="Waves, assignments, audits and disputes")
 
@@ -92,21 +92,14 @@ def _one_of_two_views(hq_view: type, branch_view: type) -> dict[str, Any]:
     }
 
 
-def _uploaded_bytes(upload: FileStorage) -> bytes:
-    data = upload.read()
-    if not data:
-        raise Invalid("Empty photo.", fields={"file": ["The file is empty."]})
-    return data
-
-
 # Waves and assignments (HQ) ----------------------------------------------------------------
 
 
 @blp.route("/waves")
 @require(*HQ)
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(PageQuery, location="query")
 @blp.response(200, WavePageSchema)
-def list_waves(args: dict[str, Any]) -> Any:
+def list_waves(args: Page) -> Any:
     """Waves, newest first."""
     return wave_service.list_waves(args)
 
@@ -115,9 +108,9 @@ def list_waves(args: dict[str, Any]) -> Any:
 @require("admin")
 @blp.arguments(WaveSchema)
 @blp.response(201, WaveOutSchema)
-def create_wave(fields: dict[str, Any]) -> Any:
+def create_wave(plan: wave_service.WavePlan) -> Any:
     """Plan a wave: period, checklist version, branches, visits per branch, day parts."""
-    return wave_service.create_wave(current_user, fields)
+    return wave_service.create_wave(current_user, plan)
 
 
 @blp.route("/waves/<int:wave_id>")
@@ -132,9 +125,9 @@ def get_wave(wave_id: int) -> Any:
 @require("admin")
 @blp.arguments(AssignmentCreateSchema)
 @blp.response(201, AssignmentSchema)
-def add_assignment(fields: dict[str, Any], wave_id: int) -> Any:
+def add_assignment(new: wave_service.NewAssignment, wave_id: int) -> Any:
     """Assign a shopper to a branch by hand."""
-    return wave_service.add_assignment(wave_id, fields)
+    return wave_service.add_assignment(wave_id, new)
 
 
 @blp.route("/waves/<int:wave_id>/distribute", methods=["POST"])
@@ -160,7 +153,7 @@ def release_wave(wave_id: int) -> Any:
 @require(*HQ, "shopper")
 @blp.arguments(AssignmentQuery, location="query")
 @blp.response(200, AssignmentPageSchema)
-def list_assignments(filters: dict[str, Any]) -> Any:
+def list_assignments(filters: wave_service.AssignmentFilters) -> Any:
     """Assignments: HQ sees all, a shopper their own."""
     return wave_service.list_assignments(current_user, filters)
 
@@ -189,7 +182,9 @@ def delete_assignment(assignment_id: int) -> None:
 @blp.response(200, BundleSchema)
 def bundle() -> Any:
     """Everything the phone caches for offline work, in one payload (with an ETag)."""
-    response = jsonify(audit_service.shopper_bundle(current_user))
+    response = Response(
+        audit_service.shopper_bundle_json(current_user), mimetype="application/json"
+    )
     response.add_etag()
     response.headers["Cache-Control"] = "private, no-cache"
     return response.make_conditional(request)
@@ -199,9 +194,9 @@ def bundle() -> Any:
 @require("shopper")
 @blp.arguments(DraftSchema)
 @blp.response(200, AuditSchema)
-def save_draft(payload: dict[str, Any], client_uuid: uuid.UUID) -> Any:
+def save_draft(draft: audit_service.Draft, client_uuid: uuid.UUID) -> Any:
     """Save answers so far (partial answers allowed); the UUID is made by the phone."""
-    return audit_service.save_draft(current_user, client_uuid, payload)
+    return audit_service.save_draft(current_user, client_uuid, draft)
 
 
 @blp.route("/audits/<uuid:client_uuid>/submit", methods=["POST"])
@@ -209,10 +204,10 @@ def save_draft(payload: dict[str, Any], client_uuid: uuid.UUID) -> Any:
 @blp.arguments(SubmitSchema)
 @blp.response(201, AuditSchema)
 @blp.alt_response(200, schema=AuditSchema, description="A retry of the same submission")
-def submit(payload: dict[str, Any], client_uuid: uuid.UUID) -> Any:
+def submit(submission: audit_service.Submission, client_uuid: uuid.UUID) -> Any:
     """Submit the report. Retrying with the same content returns the stored result (200);
     other content under the same UUID is 409. 201 is sent only after the commit."""
-    audit, created = audit_service.submit(current_user, client_uuid, payload)
+    audit, created = audit_service.submit(current_user, client_uuid, submission)
     return audit, (201 if created else 200)
 
 
@@ -221,12 +216,10 @@ def submit(payload: dict[str, Any], client_uuid: uuid.UUID) -> Any:
 @blp.arguments(PhotoUploadSchema, location="multipart")
 @blp.response(201, PhotoQASchema)
 @blp.alt_response(200, schema=PhotoQASchema, description="A retry of the same upload")
-def upload_photo(fields: dict[str, Any], client_uuid: uuid.UUID) -> Any:
+def upload_photo(upload: photo_service.EvidencePhoto, client_uuid: uuid.UUID) -> Any:
     """Upload a photo for an item (multipart: file, assignment_id, item_id, photo_uuid).
     Acknowledged once the original is stored; the resized copies follow ("processing")."""
-    photo, created = photo_service.upload_evidence(
-        current_user, client_uuid, fields, _uploaded_bytes(fields.pop("file"))
-    )
+    photo, created = photo_service.upload_evidence(current_user, client_uuid, upload)
     return visibility.photo_view(current_user, photo), (201 if created else 200)
 
 
@@ -246,7 +239,7 @@ def withdraw_photo(client_uuid: uuid.UUID, photo_uuid: uuid.UUID) -> Any:
 @require(*AUDIT_READERS)
 @blp.arguments(AuditQuery, location="query")
 @blp.doc(responses=_one_of_two_views(AuditPageSchema, BranchAuditPageSchema))
-def list_audits(filters: dict[str, Any]) -> Any:
+def list_audits(filters: audit_service.AuditFilters) -> Any:
     """Audits in the caller's scope (branch roles: released only, without shopper identity)."""
     page = audit_service.list_audits(current_user, filters)
     schema = _AUDIT_LIST if access.sees_shopper_identity(current_user) else _BRANCH_AUDIT_LIST
@@ -283,42 +276,42 @@ def photo_file(photo_id: int, variant: str) -> Response:
 
 @blp.route("/review/queue")
 @require(*HQ)
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(PageQuery, location="query")
 @blp.response(200, QueuePageSchema)
-def review_queue(args: dict[str, Any]) -> Any:
+def review_queue(args: Page) -> Any:
     """Submitted audits, oldest first, with red flags."""
     return audit_service.review_queue(current_user, args)
 
 
-def _review(action: str, audit_id: int, args: dict[str, Any]) -> Any:
-    return audit_service.review(current_user, audit_id, action, args["comment"], args["version"])
+def _review(action: str, audit_id: int, decision: audit_service.Decision) -> Any:
+    return audit_service.review(current_user, audit_id, action, decision)
 
 
 @blp.route("/audits/<int:audit_id>/approve", methods=["POST"])
 @require(*HQ)
 @blp.arguments(ReviewSchema)
 @blp.response(200, AuditSchema)
-def approve(args: dict[str, Any], audit_id: int) -> Any:
+def approve(decision: audit_service.Decision, audit_id: int) -> Any:
     """Approve a submitted audit (409 if someone else changed it since your version)."""
-    return _review("approve", audit_id, args)
+    return _review("approve", audit_id, decision)
 
 
 @blp.route("/audits/<int:audit_id>/return", methods=["POST"])
 @require(*HQ)
 @blp.arguments(ReviewSchema)
 @blp.response(200, AuditSchema)
-def return_audit(args: dict[str, Any], audit_id: int) -> Any:
+def return_audit(decision: audit_service.Decision, audit_id: int) -> Any:
     """Return a submitted audit to the shopper with comments for fixing."""
-    return _review("return", audit_id, args)
+    return _review("return", audit_id, decision)
 
 
 @blp.route("/audits/<int:audit_id>/reject", methods=["POST"])
 @require(*HQ)
 @blp.arguments(ReviewSchema)
 @blp.response(200, AuditSchema)
-def reject(args: dict[str, Any], audit_id: int) -> Any:
+def reject(decision: audit_service.Decision, audit_id: int) -> Any:
     """Reject an audit (it never counts)."""
-    return _review("reject", audit_id, args)
+    return _review("reject", audit_id, decision)
 
 
 @blp.route("/audits/<int:audit_id>/release", methods=["POST"])
@@ -338,11 +331,9 @@ def release(args: dict[str, Any], audit_id: int) -> Any:
 @blp.arguments(DisputePhotoUploadSchema, location="multipart")
 @blp.response(201, PhotoSchema)
 @blp.alt_response(200, schema=PhotoSchema, description="A retry of the same upload")
-def upload_dispute_photo(fields: dict[str, Any], audit_id: int) -> Any:
+def upload_dispute_photo(upload: photo_service.DisputePhoto, audit_id: int) -> Any:
     """A photo backing a dispute (multipart: file, item_id, photo_uuid)."""
-    photo, created = photo_service.upload_dispute_photo(
-        current_user, audit_id, fields, _uploaded_bytes(fields.pop("file"))
-    )
+    photo, created = photo_service.upload_dispute_photo(current_user, audit_id, upload)
     return visibility.photo_view(current_user, photo), (201 if created else 200)
 
 
@@ -350,32 +341,25 @@ def upload_dispute_photo(fields: dict[str, Any], audit_id: int) -> Any:
 @require("manager")
 @blp.arguments(DisputeCreateSchema)
 @blp.response(201, DisputeSchema)
-def raise_dispute(fields: dict[str, Any], audit_id: int) -> Any:
+def raise_dispute(claim: audit_service.Claim, audit_id: int) -> Any:
     """Dispute an item of a released audit of your branch, within the dispute window."""
-    return audit_service.raise_dispute(current_user, audit_id, fields)
+    return audit_service.raise_dispute(current_user, audit_id, claim)
 
 
 @blp.route("/disputes")
-@require(*HQ)
-@blp.arguments(PageArgs, location="query")
+@require(*HQ, "director", "manager")
+@blp.arguments(DisputeQuery, location="query")
 @blp.response(200, DisputePageSchema)
-def open_disputes(args: dict[str, Any]) -> Any:
-    """Open disputes, oldest first."""
-    return audit_service.open_disputes(args)
+def open_disputes(args: audit_service.DisputeFilter) -> Any:
+    """Disputes of the audits the caller may see, oldest first: open ones by default
+    (``status=any`` for all, e.g. a manager following their branch's disputes)."""
+    return audit_service.open_disputes(current_user, args)
 
 
 @blp.route("/disputes/<int:dispute_id>/resolve", methods=["POST"])
 @require(*HQ)
 @blp.arguments(DisputeResolveSchema)
 @blp.response(200, DisputeSchema)
-def resolve_dispute(args: dict[str, Any], dispute_id: int) -> Any:
+def resolve_dispute(ruling: audit_service.Ruling, dispute_id: int) -> Any:
     """Uphold (the answer changes, the score is recomputed, both go to the history) or reject."""
-    return audit_service.resolve_dispute(
-        current_user,
-        dispute_id,
-        args["decision"] == "uphold",
-        args["reason"],
-        args.get("new_value"),
-        "new_value" in args,
-        args["version"],
-    )
+    return audit_service.resolve_dispute(current_user, dispute_id, ruling)

@@ -12,6 +12,7 @@ from auditapp.schemas.audits import (
     ChecklistImportSchema,
     ChecklistPageSchema,
     ChecklistQuery,
+    ChecklistValidationSchema,
     ChecklistVersionDetailSchema,
 )
 from auditapp.services import checklists
@@ -43,3 +44,13 @@ def get_version(version_id: int) -> Any:
 def import_version(args: dict[str, Any]) -> Any:
     """Validate and store a checklist YAML (problems listed as FILE:LINE: field: message)."""
     return checklists.import_checklist(args["yaml"], args["filename"])
+
+
+@blp.route("/checklists/validate", methods=["POST"])
+@require("admin")
+@blp.arguments(ChecklistImportSchema)
+@blp.response(200, ChecklistValidationSchema)
+def validate_version(args: dict[str, Any]) -> Any:
+    """Validate a checklist YAML without storing it: 422 lists the problems as
+    FILE:LINE: field: message (as an import does); 200 says what an import would do."""
+    return checklists.validate_checklist(args["yaml"], args["filename"])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from auditapp import clock
 from auditapp.api import require
 from auditapp.schemas.common import ImportResultSchema, PageArgs
 from auditapp.schemas.network import (
@@ -81,7 +81,7 @@ def list_regions(args: dict[str, Any]) -> dict[str, Any]:
 @require("admin")
 @blp.arguments(RegionSchema)
 @blp.response(201, RegionSchema)
-def create_region(fields: dict[str, Any]) -> Any:
+def create_region(fields: network_service.RegionFields) -> Any:
     """Create a region."""
     return network_service.create_region(fields)
 
@@ -98,7 +98,7 @@ def get_region(region_id: int) -> Any:
 @require("admin")
 @blp.arguments(RegionPatchSchema)
 @blp.response(200, RegionSchema)
-def update_region(fields: dict[str, Any], region_id: int) -> Any:
+def update_region(fields: network_service.RegionChanges, region_id: int) -> Any:
     """Change a region."""
     return network_service.update_region(current_user, region_id, fields)
 
@@ -118,7 +118,7 @@ def delete_region(region_id: int) -> None:
 @require(*READERS)
 @blp.arguments(BranchQuery, location="query")
 @blp.response(200, BranchPageSchema)
-def list_branches(filters: dict[str, Any]) -> dict[str, Any]:
+def list_branches(filters: network_service.BranchFilters) -> dict[str, Any]:
     """Branches in the caller's scope; filters narrow, never widen."""
     return network_service.list_branches(current_user, filters)
 
@@ -127,7 +127,7 @@ def list_branches(filters: dict[str, Any]) -> dict[str, Any]:
 @require("admin")
 @blp.arguments(BranchSchema)
 @blp.response(201, BranchSchema)
-def create_branch(fields: dict[str, Any]) -> Any:
+def create_branch(fields: network_service.BranchFields) -> Any:
     """Create a branch."""
     return network_service.create_branch(fields)
 
@@ -157,7 +157,7 @@ def get_branch(branch_id: int) -> Any:
 @require("admin")
 @blp.arguments(BranchPatchSchema)
 @blp.response(200, BranchSchema)
-def update_branch(fields: dict[str, Any], branch_id: int) -> Any:
+def update_branch(fields: network_service.BranchChanges, branch_id: int) -> Any:
     """Change a branch (deactivate with active=false)."""
     return network_service.update_branch(current_user, branch_id, fields)
 
@@ -177,7 +177,7 @@ def delete_branch(branch_id: int) -> None:
 @require(*READERS)
 @blp.arguments(StaffQuery, location="query")
 @blp.response(200, StaffPageSchema)
-def list_staff(filters: dict[str, Any]) -> dict[str, Any]:
+def list_staff(filters: network_service.StaffFilters) -> dict[str, Any]:
     """Staff in the caller's scope."""
     return network_service.list_staff(current_user, filters)
 
@@ -186,7 +186,7 @@ def list_staff(filters: dict[str, Any]) -> dict[str, Any]:
 @require("admin")
 @blp.arguments(StaffSchema)
 @blp.response(201, StaffSchema)
-def create_staff(fields: dict[str, Any]) -> Any:
+def create_staff(fields: network_service.StaffFields) -> Any:
     """Create a staff member placed at a branch."""
     return network_service.create_staff(fields)
 
@@ -201,7 +201,9 @@ def import_staff() -> Any:
     Columns: employee_code, full_name, position, branch_code, hired_on; optional left_on,
     moved_on (first day at the new branch; default today).
     """
-    return imports.import_staff(_csv_text(), current_app.config["MAX_IMPORT_ROWS"], date.today())
+    return imports.import_staff(
+        _csv_text(), current_app.config["MAX_IMPORT_ROWS"], clock.now().date()
+    )
 
 
 @blp.route("/staff/<int:staff_id>")
@@ -216,7 +218,7 @@ def get_staff(staff_id: int) -> Any:
 @require("admin")
 @blp.arguments(StaffPatchSchema)
 @blp.response(200, StaffSchema)
-def update_staff(fields: dict[str, Any], staff_id: int) -> Any:
+def update_staff(fields: network_service.StaffChanges, staff_id: int) -> Any:
     """Change a staff member (set left_on when they leave)."""
     return network_service.update_staff(current_user, staff_id, fields)
 

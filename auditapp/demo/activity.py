@@ -287,16 +287,16 @@ class Year:
         )
         wave = waves.create_wave(
             self.admin,
-            {
-                "name": f"{localize(checklist.title, 'ru')} — "
+            waves.WavePlan(
+                name=f"{localize(checklist.title, 'ru')} — "
                 f"{MONTHS_RU[month.month - 1]} {month.year}",
-                "checklist_version_id": row.id,
-                "starts_on": month,
-                "ends_on": month_start(month, 1) - timedelta(days=1),
-                "visits_per_branch": plan.visits,
-                "day_parts": list(plan.day_parts),
-                "branch_ids": [b.id for b in branches],
-            },
+                checklist_version_id=row.id,
+                starts_on=month,
+                ends_on=month_start(month, 1) - timedelta(days=1),
+                visits_per_branch=plan.visits,
+                day_parts=list(plan.day_parts),
+                branch_ids=[b.id for b in branches],
+            ),
         )
         assignments, unfilled = waves.auto_distribute(wave.id, [s.id for s in self.shoppers])
         assert not unfilled, unfilled
@@ -461,15 +461,15 @@ class Year:
         partial = {i.id: visit.answers[i.id] for i in items[:cut] if i.id in visit.answers}
         self._plan_photos(visit, partial, {})
         ended = visit.end if rng.random() < 0.5 else None
-        payload = {
-            "assignment_id": visit.assignment.id,
-            "answers": partial,
-            "comment": visit.comment,
-            "visit_started_at": visit.start,
-            "visit_ended_at": ended,
-        }
+        draft = audits.Draft(
+            assignment_id=visit.assignment.id,
+            answers=partial,
+            comment=visit.comment,
+            visit_started_at=visit.start,
+            visit_ended_at=ended,
+        )
         saved = min(visit.end + timedelta(minutes=rng.uniform(1, 20)), self.cutoff)
-        self.timeline.at(saved, lambda: audits.save_draft(visit.shopper, visit.audit_uuid, payload))
+        self.timeline.at(saved, lambda: audits.save_draft(visit.shopper, visit.audit_uuid, draft))
 
     def _plan_photos(
         self, visit: Visit, answers: dict[str, Any], first_answers: dict[str, Any]
@@ -530,8 +530,7 @@ class Year:
         photo, _ = photos.upload_evidence(
             visit.shopper,
             visit.audit_uuid,
-            {"assignment_id": visit.assignment.id, "item_id": item_id, "photo_uuid": photo_uuid},
-            content,
+            photos.EvidencePhoto(visit.assignment.id, item_id, photo_uuid, content),
         )
         visit.audit_id = photo.audit_id
         self.earlier_photos[(visit.shopper.id, item_id)] = content
@@ -581,17 +580,17 @@ class Year:
         device_lag = timedelta(seconds=self.rng.randint(1, 40))
 
         def submit() -> None:
-            payload = {
-                "assignment_id": visit.assignment.id,
-                "answers": dict(answers),
-                "comment": visit.comment,
-                "visit_started_at": visit.start,
-                "visit_ended_at": visit.end,
-                "device_submitted_at": when - device_lag,
-                "geo": visit.geo,
-                "staff": self._staff(visit, answers),
-            }
-            audit, _ = audits.submit(visit.shopper, visit.audit_uuid, payload)
+            submission = audits.Submission(
+                assignment_id=visit.assignment.id,
+                answers=dict(answers),
+                comment=visit.comment,
+                visit_started_at=visit.start,
+                visit_ended_at=visit.end,
+                device_submitted_at=when - device_lag,
+                geo=audits.Geo(**visit.geo) if visit.geo else None,
+                staff=self._staff(visit, answers),
+            )
+            audit, _ = audits.submit(visit.shopper, visit.audit_uuid, submission)
             visit.audit_id = audit.id
 
         self.timeline.at(when, submit)
@@ -603,13 +602,13 @@ class Year:
             assert visit.audit_id is not None
             # QA acts on the version it has just read, as the API requires.
             version = audits.get_audit(self.reviewer, visit.audit_id).version
-            audits.review(self.reviewer, visit.audit_id, action, comment, version)
+            audits.review(self.reviewer, visit.audit_id, action, audits.Decision(version, comment))
 
         self.timeline.at(when, review)
 
     # Staff served ------------------------------------------------------------------------
 
-    def _staff(self, visit: Visit, answers: dict[str, Any]) -> list[dict[str, Any]]:
+    def _staff(self, visit: Visit, answers: dict[str, Any]) -> list[audits.StaffServed]:
         """Who served the shopper in each role the answers touch: a member placed at the
         branch that day, or a description when nobody fits or the name was not seen."""
         rng = self.rng
@@ -636,13 +635,10 @@ class Year:
             positions = ROLE_POSITIONS.get(role, (role,))
             present = [member for member, position in placed if position in positions]
             if present and rng.random() < 0.93:
-                entry = {"staff_role": role, "staff_member_id": rng.choice(present)}
-                served.append({**entry, "description": ""})
+                served.append(audits.StaffServed(role, staff_member_id=rng.choice(present)))
             else:
                 description = ROLE_DESCRIPTIONS.get(role, UNKNOWN_STAFF)
-                served.append(
-                    {"staff_role": role, "staff_member_id": None, "description": description}
-                )
+                served.append(audits.StaffServed(role, description=description))
         return served
 
     # Release and disputes ------------------------------------------------------------------
@@ -711,7 +707,14 @@ class Year:
     ) -> None:
         """The manager raises the dispute; its resolution, if any, goes on the timeline."""
         version = audits.get_audit(manager, audit_id).version
-        dispute = audits.raise_dispute(manager, audit_id, {**fields, "version": version})
+        claim = audits.Claim(
+            item_id=fields["item_id"],
+            reason=fields["reason"],
+            version=version,
+            requested_value=fields["requested_value"],
+            value_requested=True,
+        )
+        dispute = audits.raise_dispute(manager, audit_id, claim)
         if resolution is None:
             return
         when, uphold, reason = resolution
@@ -719,7 +722,7 @@ class Year:
 
         def resolve() -> None:
             seen = audits.get_audit(self.reviewer, audit_id).version
-            audits.resolve_dispute(self.reviewer, dispute_id, uphold, reason, None, False, seen)
+            audits.resolve_dispute(self.reviewer, dispute_id, audits.Ruling(uphold, reason, seen))
 
         self.timeline.at(when, resolve)
 

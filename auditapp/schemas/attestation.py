@@ -310,6 +310,12 @@ class ObjectionSchema(ResponseSchema):
     staff_member = fields.Nested(StaffRefSchema)
 
 
+class SheetListArgs(PageArgs):
+    """``?branch_id=`` lists only the staff placed in that branch during the period."""
+
+    branch_id = Id()
+
+
 class ObjectionArgs(PageArgs):
     """``?unanswered=true`` lists only those waiting for an answer."""
 

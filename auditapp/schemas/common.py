@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+
+from auditapp.services.pagination import Page
 
 # Ids and versions are 32-bit integer columns: a larger number could only be "not found", and
 # must not reach the database, which would refuse it with an error instead.
@@ -61,6 +63,14 @@ class PageArgs(ApiSchema):
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class PageQuery(PageArgs):
+    """``?page=&per_page=`` loaded as the services' ``Page``."""
+
+    @post_load
+    def _page(self, data: dict[str, Any], **_: Any) -> Page:
+        return Page(**data)
 
 
 class PageMeta(ApiSchema):

@@ -23,8 +23,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, insert, or_, select, true
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from auditapp import access, clock, visibility
 from auditapp.domain import attestation as rules_arith
@@ -61,6 +59,7 @@ from auditapp.models import (
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
+from auditapp.services.transactions import commit
 
 HQ_WRITERS = ("admin",)
 # "Every active employee must be attested at least once a year."
@@ -148,11 +147,7 @@ def create_rule_set_version(user: User, command: RuleSetCommand) -> AttestationR
         created_by_id=user.id,
     )
     db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("Another version of this rule set was saved at the same time.") from None
+    commit(Conflict("Another version of this rule set was saved at the same time."))
     return row
 
 
@@ -212,7 +207,7 @@ def create_period(user: User, command: PeriodCommand) -> AttestationPeriod:
         created_by_id=user.id,
     )
     db.session.add(period)
-    db.session.commit()
+    commit()
     return period
 
 
@@ -226,7 +221,7 @@ def set_period_rule_set(
         raise Conflict("The period is closed: its sheets are frozen.")
     get_rule_set(rule_set_id)
     period.rule_set_id = rule_set_id
-    _commit_versioned()
+    commit(_changed_meanwhile())
     return period
 
 
@@ -259,7 +254,7 @@ def close_period(user: User, period_id: int, version: int) -> AttestationPeriod:
     period.status = "closed"
     period.closed_at = frozen_at
     period.closed_by_id = user.id
-    _commit_versioned()
+    commit(_changed_meanwhile())
     return period
 
 
@@ -270,12 +265,9 @@ def _check_version(current: int, given: int) -> None:
         )
 
 
-def _commit_versioned() -> None:
-    try:
-        db.session.commit()
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
-        raise Conflict("Changed by someone else at the same time; read it again.") from None
+def _changed_meanwhile() -> Conflict:
+    """What a commit that lost to a concurrent change answers."""
+    return Conflict("Changed by someone else at the same time; read it again.")
 
 
 # Who is attested in a period ----------------------------------------------------------------
@@ -673,14 +665,27 @@ def _visible_photos(user: User, audit_ids: Sequence[int]) -> dict[tuple[int, str
     return found
 
 
-def list_sheets(user: User, period_id: int, page: int, per_page: int) -> dict[str, Any]:
-    """Summaries of the sheets ``user`` may read in a period, by employee code."""
+def list_sheets(
+    user: User, period_id: int, page: int, per_page: int, branch_id: int | None = None
+) -> dict[str, Any]:
+    """Summaries of the sheets ``user`` may read in a period, by employee code; with
+    ``branch_id``, only the staff placed in that branch during the period."""
     period = get_period(period_id)
     query = (
         select(StaffMember)
         .where(_staff_in_period(period), _sheet_scope(user, period))
         .order_by(StaffMember.employee_code, StaffMember.id)
     )
+    if branch_id is not None:
+        query = query.where(
+            exists(
+                select(StaffPlacement.id).where(
+                    StaffPlacement.staff_member_id == StaffMember.id,
+                    StaffPlacement.branch_id == branch_id,
+                    _placed_during(period),
+                )
+            )
+        )
     found = paginate(query, page, per_page)
     members: list[StaffMember] = found["items"]
     ids = [m.id for m in members]
@@ -790,7 +795,7 @@ def enter_internal_score(
         entered_by_id=user.id,
     )
     db.session.add(entry)
-    db.session.commit()
+    commit()
     return entry
 
 
@@ -842,7 +847,7 @@ def respond(user: User, period_id: int, staff_id: int, kind: str, comment: str) 
             by_id=user.id,
         )
     )
-    db.session.commit()
+    commit()
     return get_sheet(user, period.id, staff.id)
 
 
@@ -899,7 +904,7 @@ def answer_objection(user: User, response_id: int, answer: str, version: int) ->
     response.answer = answer
     response.answered_by_id = user.id
     response.answered_at = clock.now()
-    _commit_versioned()
+    commit(_changed_meanwhile())
     db.session.refresh(response)
     return {
         **_response_json(response),
@@ -1177,7 +1182,7 @@ def create_award(user: User, period_id: int, command: AwardCommand) -> Award:
         awarded_by_id=user.id,
     )
     db.session.add(award)
-    db.session.commit()
+    commit()
     return award
 
 

@@ -38,6 +38,7 @@ from auditapp.models.types import UTCDateTime
 from auditapp.services import users as user_service
 from auditapp.services.credentials import hash_password, verify_password
 from auditapp.services.errors import Invalid, ServiceError
+from auditapp.services.transactions import commit
 
 DEFAULT_THROTTLE: dict[str, int] = {
     "pair_free": 5,
@@ -177,7 +178,7 @@ def record_failure(login: str, address: str) -> None:
             (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < now),
         )
     )
-    db.session.commit()
+    commit()
 
 
 def _clear_pair(login: str, address: str) -> None:
@@ -195,7 +196,7 @@ def sign_in(login: str, password: str, address: str) -> User | None:
         record_failure(login, address)
         return None
     _clear_pair(login, address)
-    db.session.commit()
+    commit()
     return user
 
 
@@ -206,7 +207,7 @@ def sign_out_everywhere(user: User) -> None:
         .where(User.id == user.id)
         .values(session_generation=User.session_generation + 1)
     )
-    db.session.commit()
+    commit()
     db.session.refresh(user)
 
 
@@ -234,5 +235,5 @@ def change_own_password(
     user.password_hash = hash_password(fields["new_password"])
     user_service.revoke_sessions(user, keep_token_id=keep_token_id)
     _clear_pair(user.login, address)
-    db.session.commit()
+    commit()
     return user

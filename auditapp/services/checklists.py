@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from auditapp.adapters.checklist_yaml import ChecklistFormatError, load_checklist_text
@@ -22,6 +21,7 @@ from auditapp.extensions import db
 from auditapp.models import Audit, ChecklistVersion, Wave
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
+from auditapp.services.transactions import commit, rollback
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,46 @@ def is_used(version_id: int) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class ValidationOutcome:
+    """A valid file and what importing it would do: ``create``, ``update`` (an unused
+    version), ``unchanged``, or ``refuse`` (the version is used by audits or waves and the
+    file differs: it needs the next version number)."""
+
+    slug: str
+    version: int
+    title: dict[str, str]
+    sections: int
+    items: int
+    would: str
+
+
+def validate_checklist(text: str, source_name: str) -> ValidationOutcome:
+    """Validate a checklist file without storing it (a malformed file is an Invalid listing
+    ``FILE:LINE: field: msg``, as for an import)."""
+    checklist = parse(text, source_name)
+    digest = definition_hash(checklist_to_dict(checklist))
+    row = db.session.execute(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.slug == checklist.slug)
+        .where(ChecklistVersion.version == checklist.version)
+    ).scalar_one_or_none()
+    if row is None:
+        would = "create"
+    elif row.content_hash == digest:
+        would = "unchanged"
+    else:
+        would = "refuse" if is_used(row.id) else "update"
+    return ValidationOutcome(
+        slug=checklist.slug,
+        version=checklist.version,
+        title=dict(checklist.title),
+        sections=len(checklist.sections),
+        items=sum(len(section.items) for section in checklist.sections),
+        would=would,
+    )
+
+
 def import_checklist(text: str, source_name: str) -> ImportOutcome:
     """Validate and store one checklist file; idempotent for an unchanged file."""
     checklist = parse(text, source_name)
@@ -73,10 +113,10 @@ def import_checklist(text: str, source_name: str) -> ImportOutcome:
         .with_for_update()
     ).scalar_one_or_none()
     if row is not None and row.content_hash == digest:
-        db.session.rollback()
+        rollback()  # nothing to write: let go of the row lock now
         return ImportOutcome(checklist.slug, checklist.version, "unchanged", row.id)
     if row is not None and is_used(row.id):
-        db.session.rollback()
+        rollback()  # let go of the row lock: the CLI goes on with the next file
         raise Conflict(
             f"{checklist.slug} version {checklist.version} is already used by audits or waves "
             f"and cannot change; give the changed file version {checklist.version + 1}.",
@@ -94,16 +134,14 @@ def import_checklist(text: str, source_name: str) -> ImportOutcome:
     row.source_yaml = text
     row.source_name = source_name
     row.content_hash = digest
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        # The same new version was imported concurrently; importing again settles it.
-        db.session.rollback()
-        raise Conflict(
+    # The same new version imported concurrently clashes; importing again settles it.
+    commit(
+        Conflict(
             f"{checklist.slug} version {checklist.version} was imported at the same moment; "
             "import again to see whether the two are the same.",
             code="checklist_import_race",
-        ) from error
+        )
+    )
     return ImportOutcome(checklist.slug, checklist.version, action, row.id)
 
 
@@ -113,6 +151,7 @@ def import_checklist(text: str, source_name: str) -> ImportOutcome:
 # reads neither.
 _PARSED: dict[tuple[int, str], Checklist] = {}
 _DEFINITIONS: dict[tuple[int, str], dict[str, Any]] = {}
+_DEFINITION_JSON: dict[tuple[int, str], str] = {}
 
 
 def definition_of(row: ChecklistVersion) -> dict[str, Any]:
@@ -126,6 +165,19 @@ def definition_of(row: ChecklistVersion) -> dict[str, Any]:
             _DEFINITIONS.clear()
         _DEFINITIONS[key] = row.definition
     return _DEFINITIONS[key]
+
+
+def definition_json(row: ChecklistVersion) -> str:
+    """The definition as JSON text, encoded once per content: the shopper's bundle carries it
+    on every sync, and encoding the hotel checklist (102 KB) cost more than the rest of it."""
+    key = (row.id, row.content_hash)
+    if key not in _DEFINITION_JSON:
+        if len(_DEFINITION_JSON) > 512:
+            _DEFINITION_JSON.clear()
+        _DEFINITION_JSON[key] = json.dumps(
+            definition_of(row), ensure_ascii=False, separators=(",", ":")
+        )
+    return _DEFINITION_JSON[key]
 
 
 def checklist_of(row: ChecklistVersion) -> Checklist:

@@ -24,6 +24,7 @@ from auditapp.extensions import db
 from auditapp.models import Branch, Region, StaffMember
 from auditapp.services.errors import Invalid
 from auditapp.services.network import place_staff
+from auditapp.services.transactions import commit
 
 # The same rules as the API's (auditapp/domain/network.py), as the row schemas' validators.
 CODE = validate.Regexp(CODE_PATTERN, error=CODE_RULE)
@@ -184,7 +185,7 @@ def import_branches(text: str, max_rows: int) -> ImportResult:
             setattr(branch, name, value)
         result.updated += changed
         result.unchanged += not changed
-    db.session.commit()
+    commit()
     return result
 
 
@@ -235,7 +236,6 @@ def import_staff(text: str, max_rows: int, today: date) -> ImportResult:
             try:
                 place_staff(staff, branch, row["moved_on"] or today, row["position"])
             except Invalid as error:
-                db.session.rollback()
                 problem = {"row": row_number, "column": "moved_on", "message": error.message}
                 raise _fail([problem]) from error
             changed = True
@@ -248,5 +248,5 @@ def import_staff(text: str, max_rows: int, today: date) -> ImportResult:
             changed = True
         result.updated += changed
         result.unchanged += not changed
-    db.session.commit()
+    commit()
     return result

@@ -7,10 +7,9 @@ the role; these functions enforce the data rules).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from auditapp import access
@@ -18,19 +17,104 @@ from auditapp.extensions import db
 from auditapp.models import Branch, Region, StaffMember, StaffPlacement, User
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
+from auditapp.services.transactions import commit
+
+# What the API loads for each write, as the model's own column values: a new row gets every
+# column (``...Fields``), a partial update only those given (``...Changes``), which a
+# dataclass could only say with a sentinel per field.
+
+
+class RegionFields(TypedDict):
+    """A new region."""
+
+    code: str
+    name: str
+
+
+class RegionChanges(TypedDict, total=False):
+    """The region fields to change."""
+
+    code: str
+    name: str
+
+
+class BranchFields(TypedDict):
+    """A new branch."""
+
+    region_id: int
+    code: str
+    name: str
+    kind: str
+    city: str
+    address: str
+    timezone: str
+    latitude: float | None
+    longitude: float | None
+    active: bool
+
+
+class BranchChanges(TypedDict, total=False):
+    """The branch fields to change."""
+
+    region_id: int
+    code: str
+    name: str
+    kind: str
+    city: str
+    address: str
+    timezone: str
+    latitude: float | None
+    longitude: float | None
+    active: bool
+
+
+class StaffFields(TypedDict):
+    """A new staff member and the branch they start at."""
+
+    employee_code: str
+    full_name: str
+    position: str
+    branch_id: int
+    hired_on: date
+    left_on: date | None
+
+
+class StaffChanges(TypedDict, total=False):
+    """A staff member's own fields to change (moves go through ``move_staff``)."""
+
+    employee_code: str
+    full_name: str
+    position: str
+    hired_on: date
+    left_on: date | None
+
+
+class _Page(TypedDict):
+    page: int
+    per_page: int
+
+
+class BranchFilters(_Page, total=False):
+    """Filters of the branch list (each optional)."""
+
+    region_id: int
+    kind: str
+    city: str
+    active: bool
+    q: str
+
+
+class StaffFilters(_Page, total=False):
+    """Filters of the staff list (each optional)."""
+
+    branch_id: int
+    position: str
+    q: str
 
 
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def _commit(conflict_message: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise Conflict(conflict_message) from error
 
 
 # Regions -----------------------------------------------------------------------------------
@@ -52,20 +136,20 @@ def get_region(user: User, region_id: int) -> Region:
     return region
 
 
-def create_region(fields: dict[str, Any]) -> Region:
+def create_region(fields: RegionFields) -> Region:
     """A new region; codes are unique."""
     region = Region(**fields)
     db.session.add(region)
-    _commit(f"A region with code {fields['code']!r} already exists.")
+    commit(Conflict(f"A region with code {fields['code']!r} already exists."))
     return region
 
 
-def update_region(user: User, region_id: int, fields: dict[str, Any]) -> Region:
+def update_region(user: User, region_id: int, fields: RegionChanges) -> Region:
     """Change the given fields of a region."""
     region = get_region(user, region_id)
     for name, value in fields.items():
         setattr(region, name, value)
-    _commit("A region with that code already exists.")
+    commit(Conflict("A region with that code already exists."))
     return region
 
 
@@ -75,13 +159,13 @@ def delete_region(user: User, region_id: int) -> None:
     if db.session.execute(select(Branch.id).where(Branch.region_id == region.id)).first():
         raise Conflict("The region has branches; move or delete them first.")
     db.session.delete(region)
-    db.session.commit()
+    commit()
 
 
 # Branches ----------------------------------------------------------------------------------
 
 
-def list_branches(user: User, filters: dict[str, Any]) -> dict[str, Any]:
+def list_branches(user: User, filters: BranchFilters) -> dict[str, Any]:
     """The branches ``user`` may see, filtered; a filter never widens the scope."""
     query = select(Branch).options(selectinload(Branch.region)).where(access.branch_filter(user))
     for name in ("region_id", "kind", "active"):
@@ -112,23 +196,23 @@ def _check_region(region_id: int) -> None:
         raise Invalid("Unknown region.", fields={"region_id": [f"No region {region_id}."]})
 
 
-def create_branch(fields: dict[str, Any]) -> Branch:
+def create_branch(fields: BranchFields) -> Branch:
     """A new branch in an existing region."""
     _check_region(fields["region_id"])
     branch = Branch(**fields)
     db.session.add(branch)
-    _commit(f"A branch with code {fields['code']!r} already exists.")
+    commit(Conflict(f"A branch with code {fields['code']!r} already exists."))
     return branch
 
 
-def update_branch(user: User, branch_id: int, fields: dict[str, Any]) -> Branch:
+def update_branch(user: User, branch_id: int, fields: BranchChanges) -> Branch:
     """Change the given fields of a branch."""
     branch = get_branch(user, branch_id)
     if "region_id" in fields:
         _check_region(fields["region_id"])
     for name, value in fields.items():
         setattr(branch, name, value)
-    _commit("A branch with that code already exists.")
+    commit(Conflict("A branch with that code already exists."))
     return branch
 
 
@@ -136,13 +220,7 @@ def delete_branch(user: User, branch_id: int) -> None:
     """Delete a branch nothing refers to; otherwise deactivate it instead (409 says so)."""
     branch = get_branch(user, branch_id)
     db.session.delete(branch)
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise Conflict(
-            "The branch has history (staff, audits); set active=false instead."
-        ) from error
+    commit(Conflict("The branch has history (staff, audits); set active=false instead."))
 
 
 # Staff -------------------------------------------------------------------------------------
@@ -156,7 +234,7 @@ def _staff_query(user: User) -> Any:
     )
 
 
-def list_staff(user: User, filters: dict[str, Any]) -> dict[str, Any]:
+def list_staff(user: User, filters: StaffFilters) -> dict[str, Any]:
     """Staff members ``user`` may see; ``branch_id`` filters by current placement."""
     query = _staff_query(user)
     if "branch_id" in filters:
@@ -201,12 +279,11 @@ def _check_dates(hired_on: date, left_on: date | None) -> None:
         raise Invalid("Left before hired.", fields={"left_on": ["Must not be before hired_on."]})
 
 
-def create_staff(fields: dict[str, Any]) -> StaffMember:
+def create_staff(fields: StaffFields) -> StaffMember:
     """A new staff member, placed at a branch from the hiring date."""
-    fields = dict(fields)
-    branch = _check_branch(fields.pop("branch_id"))
+    branch = _check_branch(fields["branch_id"])
     _check_dates(fields["hired_on"], fields.get("left_on"))
-    staff = StaffMember(**fields)
+    staff = StaffMember(**{k: v for k, v in fields.items() if k != "branch_id"})
     staff.placements.append(
         StaffPlacement(
             branch=branch,
@@ -216,11 +293,11 @@ def create_staff(fields: dict[str, Any]) -> StaffMember:
         )
     )
     db.session.add(staff)
-    _commit(f"A staff member with code {fields['employee_code']!r} already exists.")
+    commit(Conflict(f"A staff member with code {fields['employee_code']!r} already exists."))
     return staff
 
 
-def update_staff(user: User, staff_id: int, fields: dict[str, Any]) -> StaffMember:
+def update_staff(user: User, staff_id: int, fields: StaffChanges) -> StaffMember:
     """Change a staff member's own fields; leaving closes the current placement."""
     staff = get_staff(user, staff_id)
     for name, value in fields.items():
@@ -234,7 +311,7 @@ def update_staff(user: User, staff_id: int, fields: dict[str, Any]) -> StaffMemb
                 fields={"left_on": [f"Must not be before {current.started_on.isoformat()}."]},
             )
         current.ended_on = staff.left_on
-    _commit("A staff member with that code already exists.")
+    commit(Conflict("A staff member with that code already exists."))
     return staff
 
 
@@ -248,7 +325,7 @@ def move_staff(
     """Move a staff member: the current placement ends the day before ``on``; history is kept."""
     staff = get_staff(user, staff_id)
     place_staff(staff, _check_branch(branch_id), on, position)
-    db.session.commit()
+    commit()
     return staff
 
 

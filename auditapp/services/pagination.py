@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func
 
 from auditapp.extensions import db
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of a list: numbered from 1, ``per_page`` items each."""
+
+    page: int = 1
+    per_page: int = 50
 
 
 def paginate(query: Select[Any], page: int, per_page: int) -> dict[str, Any]:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
 from auditapp import clock, jobs, visibility
 from auditapp.adapters.images import (
@@ -28,11 +27,15 @@ from auditapp.adapters.images import (
     process_photo,
 )
 from auditapp.adapters.storage import PhotoStorage, photo_key, storage_from_config
+from auditapp.domain.checklist import Checklist
 from auditapp.domain.vocabulary import OPEN_STATUSES
 from auditapp.extensions import db
 from auditapp.models import Audit, AuditHistory, AuditPhoto, User
 from auditapp.services.audits import checklist_for, ensure_draft, get_audit
+from auditapp.services.audits.drafts import own_assignment, own_audit_by_uuid
+from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
+from auditapp.services.transactions import Clash, commit
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic"}
 # Bumped whenever process_photo makes different copies, so browsers fetch the new ones.
@@ -48,8 +51,8 @@ def storage() -> PhotoStorage:
     return cached
 
 
-def _check_item(audit: Audit, item_id: str) -> None:
-    if not checklist_for(audit).has_item(item_id):
+def _check_item(checklist: Checklist, item_id: str) -> None:
+    if not checklist.has_item(item_id):
         raise Invalid(
             "Unknown item.", fields={"item_id": [f"No item {item_id!r} in this checklist."]}
         )
@@ -63,30 +66,72 @@ def _inspect(data: bytes) -> PhotoInfo:
         raise Invalid(str(error), fields={"file": [str(error)]}, code="photo_rejected") from error
 
 
-def _same_upload(photo: AuditPhoto, audit_id: int, item_id: str, sha256: str) -> bool:
+def _same_upload(photo: AuditPhoto, audit_id: int | None, item_id: str, sha256: str) -> bool:
     """A retry carries the same photo id, audit, item and bytes; anything else is a clash."""
     return photo.audit_id == audit_id and photo.item_id == item_id and photo.sha256 == sha256
 
 
-def _store_original(
-    audit: Audit, user: User, photo_uuid: uuid.UUID, item_id: str, data: bytes, purpose: str
-) -> tuple[AuditPhoto, bool]:
+@dataclass(frozen=True)
+class EvidencePhoto:
+    """A shopper's photo for an item of the report with this assignment."""
+
+    assignment_id: int
+    item_id: str
+    photo_uuid: uuid.UUID
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DisputePhoto:
+    """A manager's photo for the item they dispute."""
+
+    item_id: str
+    photo_uuid: uuid.UUID
+    data: bytes = field(repr=False)
+
+
+def _photo_differs() -> Conflict:
+    return Conflict("This photo id was already used for another file.", code="photo_differs")
+
+
+def _earlier_upload(
+    photo_uuid: uuid.UUID, audit_id: int | None, item_id: str, info: PhotoInfo
+) -> AuditPhoto | None:
+    """The photo already recorded under this id if this is a retry of its upload, else None;
+    the id used for anything else is a 409."""
     existing = db.session.execute(
         select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
     ).scalar_one_or_none()
-    info = _inspect(data)
-    if existing is not None:
-        if _same_upload(existing, audit.id, item_id, info.sha256):
-            return existing, False
-        raise Conflict("This photo id was already used for another file.", code="photo_differs")
+    if existing is None:
+        return None
+    if _same_upload(existing, audit_id, item_id, info.sha256):
+        return existing
+    raise _photo_differs()
+
+
+def _new_photo(
+    user: User,
+    photo_uuid: uuid.UUID,
+    item_id: str,
+    data: bytes,
+    info: PhotoInfo,
+    purpose: str,
+    *,
+    timezone: str,
+    audit_id: int | None,
+) -> AuditPhoto:
+    """Store the original durably and make its row (not yet in the session, no audit yet).
+
+    Nothing is written to the database here: the file goes to storage before the use case's
+    first write, so the transaction (and, on SQLite, the write lock) lasts only for the rows.
+    """
     key = photo_key("originals", info.sha256, _EXTENSIONS[info.format])
     storage().put(key, data)  # durable before we say so
     captured_at = info.captured_at
     if captured_at is not None and (info.captured_at_is_local or captured_at.tzinfo is None):
-        captured_at = captured_at.replace(tzinfo=ZoneInfo(audit.branch.timezone))
+        captured_at = captured_at.replace(tzinfo=ZoneInfo(timezone))
     photo = AuditPhoto(
         client_uuid=photo_uuid,
-        audit_id=audit.id,
         item_id=item_id,
         purpose=purpose,
         status="processing",
@@ -102,58 +147,76 @@ def _store_original(
         uploaded_by_id=user.id,
     )
     if purpose == "evidence":
-        earlier = db.session.execute(
-            select(AuditPhoto.id)
-            .where(
-                AuditPhoto.sha256 == info.sha256,
-                AuditPhoto.audit_id != audit.id,
-                AuditPhoto.purpose == "evidence",
-            )
-            .order_by(AuditPhoto.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if earlier is not None:
-            photo.reused_from_photo_id = earlier
+        earlier = select(AuditPhoto.id).where(
+            AuditPhoto.sha256 == info.sha256, AuditPhoto.purpose == "evidence"
+        )
+        if audit_id is not None:
+            earlier = earlier.where(AuditPhoto.audit_id != audit_id)
+        reused = db.session.execute(earlier.order_by(AuditPhoto.id).limit(1)).scalar_one_or_none()
+        if reused is not None:
+            photo.reused_from_photo_id = reused
             photo.reuse_kind = "identical"
+    return photo
+
+
+def _record(photo: AuditPhoto, audit: Audit, info: PhotoInfo) -> tuple[AuditPhoto, bool]:
+    """Attach the new photo to its audit and commit the use case; then queue the re-encoding.
+    The same photo id raced in from a retry meanwhile: answer as for a retry."""
+    photo.audit_id = audit.id
     db.session.add(photo)
     try:
-        db.session.commit()
-    except IntegrityError:
-        # The same photo id raced in from a retry: answer as for a retry.
-        db.session.rollback()
+        commit()
+    except Clash:
         raced = db.session.execute(
-            select(AuditPhoto).where(AuditPhoto.client_uuid == photo_uuid)
-        ).scalar_one()
-        if _same_upload(raced, audit.id, item_id, info.sha256):
+            select(AuditPhoto).where(AuditPhoto.client_uuid == photo.client_uuid)
+        ).scalar_one_or_none()
+        if raced is None:
+            raise
+        if _same_upload(raced, audit.id, photo.item_id, info.sha256):
             return raced, False
-        raise Conflict(
-            "This photo id was already used for another file.", code="photo_differs"
-        ) from None
+        raise _photo_differs() from None
+    schedule_processing(photo.id)
+    db.session.refresh(photo)  # the job may already have run (inline queue)
     return photo, True
 
 
 def upload_evidence(
-    user: User, audit_uuid: uuid.UUID, fields: dict[str, Any], data: bytes
+    user: User, audit_uuid: uuid.UUID, upload: EvidencePhoto
 ) -> tuple[AuditPhoto, bool]:
-    """A shopper's photo for an item, before or during the final submit; retried safely."""
-    _inspect(data)  # a refused file creates nothing, not even the draft
-    audit = ensure_draft(user, audit_uuid, fields["assignment_id"])
-    existing = db.session.execute(
-        select(AuditPhoto).where(AuditPhoto.client_uuid == fields["photo_uuid"])
-    ).scalar_one_or_none()
-    if audit.status not in OPEN_STATUSES and existing is None:
+    """A shopper's photo for an item, before or during the final submit; retried safely. The
+    report's draft is made in the same transaction: a refused upload leaves no draft."""
+    info = _inspect(upload.data)  # a refused file creates nothing, not even the draft
+    audit = own_audit_by_uuid(user, audit_uuid)
+    if audit is not None:
+        if audit.assignment_id != upload.assignment_id:
+            raise Conflict("This report belongs to another assignment.", code="uuid_taken")
+        version, status, timezone = audit.checklist_version, audit.status, audit.branch.timezone
+    else:
+        assignment = own_assignment(user, upload.assignment_id)
+        version, status = assignment.wave.checklist_version, "in_progress"
+        timezone = assignment.branch.timezone
+    audit_id = audit.id if audit is not None else None
+    retry = _earlier_upload(upload.photo_uuid, audit_id, upload.item_id, info)
+    if retry is not None:
+        return retry, False
+    if status not in OPEN_STATUSES:
         raise Conflict(
-            f"The report is {audit.status}; photos can no longer be added.",
-            code="transition_refused",
+            f"The report is {status}; photos can no longer be added.", code="transition_refused"
         )
-    _check_item(audit, fields["item_id"])
-    photo, created = _store_original(
-        audit, user, fields["photo_uuid"], fields["item_id"], data, "evidence"
+    _check_item(checklist_of(version), upload.item_id)
+    photo = _new_photo(
+        user,
+        upload.photo_uuid,
+        upload.item_id,
+        upload.data,
+        info,
+        "evidence",
+        timezone=timezone,
+        audit_id=audit_id,
     )
-    if created:
-        schedule_processing(photo.id)
-        db.session.refresh(photo)  # the job may already have run (inline queue)
-    return photo, created
+    # The first write: the draft, made now if this is the report's first photo.
+    audit = ensure_draft(user, audit_uuid, upload.assignment_id)
+    return _record(photo, audit, info)
 
 
 def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) -> AuditPhoto:
@@ -189,25 +252,33 @@ def withdraw_evidence(user: User, audit_uuid: uuid.UUID, photo_uuid: uuid.UUID) 
                 reason="Withdrawn by the shopper while fixing the report.",
             )
         )
-    db.session.commit()
+    commit()
     return photo
 
 
 def upload_dispute_photo(
-    user: User, audit_id: int, fields: dict[str, Any], data: bytes
+    user: User, audit_id: int, upload: DisputePhoto
 ) -> tuple[AuditPhoto, bool]:
     """A manager's photo backing a dispute of a released audit of their branch."""
     audit = get_audit(user, audit_id)
     if audit.status != "released":
         raise Conflict("Only released audits can be disputed.", code="transition_refused")
-    _check_item(audit, fields["item_id"])
-    photo, created = _store_original(
-        audit, user, fields["photo_uuid"], fields["item_id"], data, "dispute"
+    _check_item(checklist_for(audit), upload.item_id)
+    info = _inspect(upload.data)
+    retry = _earlier_upload(upload.photo_uuid, audit.id, upload.item_id, info)
+    if retry is not None:
+        return retry, False
+    photo = _new_photo(
+        user,
+        upload.photo_uuid,
+        upload.item_id,
+        upload.data,
+        info,
+        "dispute",
+        timezone=audit.branch.timezone,
+        audit_id=audit.id,
     )
-    if created:
-        schedule_processing(photo.id)
-        db.session.refresh(photo)  # the job may already have run (inline queue)
-    return photo, created
+    return _record(photo, audit, info)
 
 
 def schedule_processing(photo_id: int) -> None:
@@ -229,7 +300,7 @@ def process(photo_id: int) -> AuditPhoto | None:
         photo.status = "failed"
         photo.error = str(error)
         photo.processed_at = clock.now()
-        db.session.commit()
+        commit()
         return photo
     display_key = photo_key("display", photo.sha256, "jpg")
     thumb_key = photo_key("thumbs", photo.sha256, "jpg")
@@ -242,7 +313,7 @@ def process(photo_id: int) -> AuditPhoto | None:
         _flag_near_duplicate(photo)
     photo.status = "ready"
     photo.processed_at = clock.now()
-    db.session.commit()
+    commit()
     return photo
 
 

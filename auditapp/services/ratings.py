@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, delete, false, func, insert, or_, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from auditapp import access
 from auditapp.domain import ratings as arith
@@ -41,6 +40,7 @@ from auditapp.models import (
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, NotFound
 from auditapp.services.pagination import paginate
+from auditapp.services.transactions import commit, flush
 
 # A select of any columns (SQLAlchemy types a select by its column tuple).
 AnySelect = Select[*tuple[Any, ...]]
@@ -264,14 +264,9 @@ def _counted_row(audit: Audit) -> RatingAudit:
 
 
 def _flush() -> None:
-    """Write the caller's pending changes; a concurrent edit of the audit is a conflict."""
-    try:
-        db.session.flush()
-    except StaleDataError as error:
-        db.session.rollback()
-        raise Conflict(
-            "The audit changed meanwhile; reload it and try again.", code="stale_version"
-        ) from error
+    """Write the caller's pending changes; a concurrent edit of the audit is a conflict (the
+    caller's transaction is left for the use case to end)."""
+    flush(Conflict("The audit changed meanwhile; reload it and try again.", code="stale_version"))
 
 
 def record_released(audits: Iterable[Audit]) -> None:
@@ -362,7 +357,7 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
             totals = {}
         _add_row(totals, row)
     _write_cells(totals, replace=False)
-    db.session.commit()
+    commit()
     return {"audits": counted, "cells": len(cells)}
 
 

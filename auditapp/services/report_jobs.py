@@ -26,6 +26,7 @@ from auditapp.services import photos as photo_service
 from auditapp.services import ratings as rating_service
 from auditapp.services import reports
 from auditapp.services.errors import Conflict, NotFound
+from auditapp.services.transactions import commit, rollback
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def request_bundle(user: User, period_id: int, branch_id: int, lang: str) -> Rep
 
 def _queue(job: ReportJob) -> ReportJob:
     db.session.add(job)
-    db.session.commit()
+    commit()
     enqueue("build_report", str(job.id))
     db.session.refresh(job)
     return job
@@ -112,7 +113,7 @@ def build(job_id: str) -> None:
     if job is None or job.status in ("ready", "failed"):
         return
     job.status = "running"
-    db.session.commit()
+    commit()
     try:
         user = db.session.get(User, job.requested_by_id)
         if user is None or not user.active:
@@ -121,13 +122,13 @@ def build(job_id: str) -> None:
         key = f"reports/{job.id.hex}.pdf"
         photo_service.storage().put(key, document.content)
     except Exception as error:  # a failed job says why; the worker stays up
-        db.session.rollback()
+        rollback()
         job = db.session.get(ReportJob, uuid.UUID(job_id))
         assert job is not None
         job.status = "failed"
         job.error = str(error)[:2000] or type(error).__name__
         job.finished_at = now()
-        db.session.commit()
+        commit()
         log.exception("report job %s failed", job_id)
         return
     job.status = "ready"
@@ -135,7 +136,7 @@ def build(job_id: str) -> None:
     job.filename = document.filename
     job.byte_size = len(document.content)
     job.finished_at = now()
-    db.session.commit()
+    commit()
 
 
 def get_job(user: User, job_id: uuid.UUID) -> ReportJob:

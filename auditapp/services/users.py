@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
 from auditapp import clock
 from auditapp.extensions import db
@@ -15,6 +14,7 @@ from auditapp.models import ApiToken, Branch, Region, StaffMember, User
 from auditapp.services.credentials import hash_password, new_token, verify_password
 from auditapp.services.errors import Conflict, Invalid, NotFound
 from auditapp.services.pagination import paginate
+from auditapp.services.transactions import commit
 
 # Which binding each role needs: directors regions, managers branches, employees a staff member.
 _BINDINGS = {"director": "region_ids", "manager": "branch_ids", "employee": "staff_member_id"}
@@ -85,11 +85,7 @@ def create_user(fields: dict[str, Any]) -> User:
     _apply_bindings(user, bindings)
     _check_role_bindings(user)
     db.session.add(user)
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise Conflict(f"The login {fields['login']!r} is taken.") from error
+    commit(Conflict(f"The login {fields['login']!r} is taken."))
     return user
 
 
@@ -112,7 +108,7 @@ def update_user(user_id: int, fields: dict[str, Any]) -> User:
     _check_role_bindings(user)
     if sign_out:
         revoke_sessions(user)
-    db.session.commit()
+    commit()
     return user
 
 
@@ -123,7 +119,7 @@ def deactivate_user(user_id: int, actor: User) -> User:
         raise Conflict("You cannot deactivate yourself.")
     user.active = False
     revoke_sessions(user)
-    db.session.commit()
+    commit()
     return user
 
 
@@ -151,7 +147,7 @@ def authenticate(login: str, password: str) -> User | None:
     if user is None or not ok or not user.active:
         return None
     user.last_login_at = clock.now()
-    db.session.commit()
+    commit()
     return user
 
 
@@ -175,7 +171,7 @@ def create_token(user: User, name: str, expires_in_days: int | None) -> tuple[Ap
         user_id=user.id, name=name, token_hash=digest, prefix=token[:10], expires_at=expires
     )
     db.session.add(api_token)
-    db.session.commit()
+    commit()
     return api_token, token
 
 
@@ -192,5 +188,5 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
         raise NotFound(f"Token {token_id} not found.")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
-        db.session.commit()
+        commit()
     return token

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from auditapp import access
@@ -23,7 +23,41 @@ from auditapp.models import (
 )
 from auditapp.services.checklists import get_version
 from auditapp.services.errors import Conflict, Invalid, NotFound
-from auditapp.services.pagination import paginate
+from auditapp.services.pagination import Page, paginate
+from auditapp.services.transactions import commit
+
+
+@dataclass(frozen=True)
+class WavePlan:
+    """A wave to plan: its period, checklist version, branches and visits."""
+
+    name: str
+    checklist_version_id: int
+    starts_on: date
+    ends_on: date
+    branch_ids: list[int]
+    visits_per_branch: int = 1
+    day_parts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NewAssignment:
+    """A hand-made assignment: a shopper, a branch of the wave, a window within the wave."""
+
+    branch_id: int
+    shopper_id: int
+    window_start: date
+    window_end: date
+    day_part: str | None = None
+
+
+@dataclass(frozen=True)
+class AssignmentFilters(Page):
+    """Which assignments to list (each filter optional), and which page."""
+
+    wave_id: int | None = None
+    branch_id: int | None = None
+    shopper_id: int | None = None
 
 
 def due_at(branch: Branch, window_end: date) -> datetime:
@@ -32,12 +66,12 @@ def due_at(branch: Branch, window_end: date) -> datetime:
     return local_end.replace(tzinfo=ZoneInfo(branch.timezone)).astimezone(ZoneInfo("UTC"))
 
 
-def create_wave(actor: User, fields: dict[str, Any]) -> Wave:
+def create_wave(actor: User, plan: WavePlan) -> Wave:
     """A wave over existing active branches of the kinds its checklist applies to."""
-    version = get_version(fields["checklist_version_id"])
-    if fields["ends_on"] < fields["starts_on"]:
+    version = get_version(plan.checklist_version_id)
+    if plan.ends_on < plan.starts_on:
         raise Invalid("The wave ends before it starts.", fields={"ends_on": ["Before starts_on."]})
-    ids = set(fields["branch_ids"])
+    ids = set(plan.branch_ids)
     branches = list(db.session.execute(select(Branch).where(Branch.id.in_(ids))).scalars())
     problems = [f"No branch {i}." for i in sorted(ids - {b.id for b in branches})]
     problems += [
@@ -49,17 +83,17 @@ def create_wave(actor: User, fields: dict[str, Any]) -> Wave:
     if problems:
         raise Invalid("Some branches cannot be in this wave.", fields={"branch_ids": problems})
     wave = Wave(
-        name=fields["name"],
+        name=plan.name,
         checklist_version_id=version.id,
-        starts_on=fields["starts_on"],
-        ends_on=fields["ends_on"],
-        visits_per_branch=fields["visits_per_branch"],
-        day_parts=list(fields.get("day_parts") or []),
+        starts_on=plan.starts_on,
+        ends_on=plan.ends_on,
+        visits_per_branch=plan.visits_per_branch,
+        day_parts=list(plan.day_parts),
         created_by_id=actor.id,
         branches=sorted(branches, key=lambda b: b.code),
     )
     db.session.add(wave)
-    db.session.commit()
+    commit()
     return wave
 
 
@@ -71,10 +105,10 @@ def get_wave(wave_id: int) -> Wave:
     return wave
 
 
-def list_waves(filters: dict[str, Any]) -> dict[str, Any]:
+def list_waves(filters: Page) -> dict[str, Any]:
     """Waves, newest first."""
     query = select(Wave).order_by(Wave.starts_on.desc(), Wave.id.desc())
-    return paginate(query, filters["page"], filters["per_page"])
+    return paginate(query, filters.page, filters.per_page)
 
 
 def _employed_pairs(shopper_ids: list[int], wave: Wave) -> set[tuple[int, int]]:
@@ -105,16 +139,16 @@ def _check_shoppers(ids: list[int], field: str) -> list[User]:
     return shoppers
 
 
-def add_assignment(wave_id: int, fields: dict[str, Any]) -> Assignment:
+def add_assignment(wave_id: int, new: NewAssignment) -> Assignment:
     """Assign by hand, under the same rules as the automatic distribution."""
     wave = get_wave(wave_id)
-    branch = next((b for b in wave.branches if b.id == fields["branch_id"]), None)
+    branch = next((b for b in wave.branches if b.id == new.branch_id), None)
     if branch is None:
         raise Invalid("Branch not in wave.", fields={"branch_id": ["Not part of this wave."]})
-    _check_shoppers([fields["shopper_id"]], "shopper_id")
-    if (fields["shopper_id"], branch.id) in _employed_pairs([fields["shopper_id"]], wave):
+    _check_shoppers([new.shopper_id], "shopper_id")
+    if (new.shopper_id, branch.id) in _employed_pairs([new.shopper_id], wave):
         raise Conflict("The shopper works at this branch.", code="shopper_employed_here")
-    start, end = fields["window_start"], fields["window_end"]
+    start, end = new.window_start, new.window_end
     if not (wave.starts_on <= start <= end <= wave.ends_on):
         raise Invalid(
             "The window must lie within the wave.",
@@ -123,20 +157,16 @@ def add_assignment(wave_id: int, fields: dict[str, Any]) -> Assignment:
     assignment = Assignment(
         wave=wave,
         branch=branch,
-        shopper_id=fields["shopper_id"],
+        shopper_id=new.shopper_id,
         window_start=start,
         window_end=end,
-        day_part=fields.get("day_part"),
+        day_part=new.day_part,
         due_at=due_at(branch, end),
     )
     db.session.add(assignment)
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise Conflict(
-            "This shopper already visits this branch in this wave.", code="duplicate_visit"
-        ) from error
+    commit(
+        Conflict("This shopper already visits this branch in this wave.", code="duplicate_visit")
+    )
     return assignment
 
 
@@ -180,11 +210,7 @@ def auto_distribute(wave_id: int, shopper_ids: list[int]) -> tuple[list[Assignme
         )
         db.session.add(assignment)
         created.append(assignment)
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise Conflict("Assignments changed meanwhile; run the distribution again.") from error
+    commit(Conflict("Assignments changed meanwhile; run the distribution again."))
     made = [a.id for a in created]
     reloaded = db.session.execute(
         select(Assignment)
@@ -195,18 +221,21 @@ def auto_distribute(wave_id: int, shopper_ids: list[int]) -> tuple[list[Assignme
     return list(reloaded), list(plan.unfilled)
 
 
-def list_assignments(user: User, filters: dict[str, Any]) -> dict[str, Any]:
+def list_assignments(user: User, filters: AssignmentFilters) -> dict[str, Any]:
     """HQ: all (filterable by wave, branch, shopper); a shopper: their own."""
     query = (
         select(Assignment)
         .where(access.assignment_filter(user))
         .options(selectinload(Assignment.branch), selectinload(Assignment.audit))
     )
-    for name in ("wave_id", "branch_id", "shopper_id"):
-        if name in filters:
-            query = query.where(getattr(Assignment, name) == filters[name])
+    if filters.wave_id is not None:
+        query = query.where(Assignment.wave_id == filters.wave_id)
+    if filters.branch_id is not None:
+        query = query.where(Assignment.branch_id == filters.branch_id)
+    if filters.shopper_id is not None:
+        query = query.where(Assignment.shopper_id == filters.shopper_id)
     query = query.order_by(Assignment.window_start, Assignment.id)
-    return paginate(query, filters["page"], filters["per_page"])
+    return paginate(query, filters.page, filters.per_page)
 
 
 def get_assignment(user: User, assignment_id: int) -> Assignment:
@@ -227,4 +256,4 @@ def delete_assignment(assignment_id: int) -> None:
     if assignment.audit is not None:
         raise Conflict("The shopper has started this visit; it cannot be withdrawn.")
     db.session.delete(assignment)
-    db.session.commit()
+    commit()

@@ -2,12 +2,14 @@
 // connection. A new deployment changes VERSION: the new worker installs the new shell, takes
 // over and deletes the old caches. Drafts, photos and the outbox live in IndexedDB, which no
 // version change touches. API responses are never cached here.
-const VERSION = "2026.11.29-1";
+const VERSION = "2026.11.30-1";
 const SHELL = `auditapp-shell-${VERSION}`;
 const SHELL_FILES = [
   "/",
   "/manifest.webmanifest",
   "/pwa/app.css",
+  "/pwa/office.css",
+  "/pwa/hq.css",
   "/pwa/icon.svg",
   "/pwa/icon-192.png",
   "/pwa/icon-512.png",
@@ -23,6 +25,16 @@ const SHELL_FILES = [
   "/pwa/js/ui.js",
   "/pwa/js/routes.js",
   "/pwa/js/office/index.js",
+  "/pwa/js/office/charts.js",
+  "/pwa/js/office/data.js",
+  "/pwa/js/office/manager.js",
+  "/pwa/js/office/audit.js",
+  "/pwa/js/office/employee.js",
+  "/pwa/js/office/director.js",
+  "/pwa/js/office/reviewqueue.js",
+  "/pwa/js/office/admin.js",
+  // uPlot (vendor/uPlot-*) is not precached: only the office screens import it, when a trend is
+  // drawn, and those screens need the network anyway; the shopper's phone never downloads it.
   "/pwa/js/screens/assignments.js",
   "/pwa/js/screens/audits.js",
   "/pwa/js/screens/login.js",

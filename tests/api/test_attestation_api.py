@@ -58,29 +58,29 @@ def served_audit(
     shopper_id = ratings.shoppers[count % len(ratings.shoppers)]
     assignment = waves.add_assignment(
         _wave(ratings, count // len(ratings.shoppers)),
-        {
-            "branch_id": branch_id,
-            "shopper_id": shopper_id,
-            "window_start": date(2020, 1, 1),
-            "window_end": date(2030, 12, 31),
-            "day_part": None,
-        },
+        waves.NewAssignment(
+            branch_id=branch_id,
+            shopper_id=shopper_id,
+            window_start=date(2020, 1, 1),
+            window_end=date(2030, 12, 31),
+            day_part=None,
+        ),
     )
     shopper = db.session.get(User, shopper_id)
     assert shopper is not None
     audit, _ = audits.submit(
         shopper,
         uuid.uuid4(),
-        {
-            "assignment_id": assignment.id,
-            "answers": given,
-            "visit_started_at": visit_at,
-            "visit_ended_at": visit_at + timedelta(minutes=20),
-            "staff": staff,
-        },
+        audits.Submission(
+            assignment_id=assignment.id,
+            answers=given,
+            visit_started_at=visit_at,
+            visit_ended_at=visit_at + timedelta(minutes=20),
+            staff=[audits.StaffServed(**s) for s in staff],
+        ),
     )
     reviewer = ratings.user("reviewer")
-    audits.review(reviewer, audit.id, "approve", "", version_of(audit.id))
+    audits.review(reviewer, audit.id, "approve", audits.Decision(version_of(audit.id)))
     audits.release(reviewer, audit.id, version_of(audit.id))
     return audit.id
 

@@ -110,3 +110,25 @@ def test_nul_check_survives_deep_values_on_its_own() -> None:
     assert _has_nul(deep)
     assert not _has_nul({"a": [{"b": ["c"]}]})
     assert _has_nul({"k\x00": 1})
+
+
+def test_a_json_body_above_the_cap_is_413_and_creates_nothing(
+    as_user: Any, fieldwork: Fieldwork
+) -> None:
+    """Only photos may be large: a 5 MB JSON draft is refused before parsing, naming the cap."""
+    from auditapp.extensions import db
+    from auditapp.models import Audit
+
+    shopper = as_user("shopper")
+    assignment = fieldwork.assignments["shopper_n1"]
+    audit_uuid = uuid.uuid4()
+    padding = "я" * (5 * 1024 * 1024 // 2)  # two bytes each in UTF-8
+    body = f'{{"assignment_id": {assignment}, "answers": {{}}, "comment": "{padding}"}}'
+    response = shopper.put(
+        f"/api/v1/audits/{audit_uuid}/draft", data=body, content_type="application/json"
+    )
+    assert response.status_code == 413
+    error = response.get_json()["error"]
+    assert error["code"] == "too_large"
+    assert "4096 KB" in error["fields"]["json"][0]
+    assert db.session.query(Audit).filter_by(client_uuid=audit_uuid).count() == 0

@@ -329,3 +329,15 @@ def test_the_branch_view_object_has_no_shopper_identity_metadata_or_flags(
     assert isinstance(qa.flags, list)
     assert {p["id"] for p in qa.photos} == set(photo_ids.values())
     db.session.rollback()
+
+
+def test_the_shopper_sees_who_acted_by_role_never_by_reviewer_id(
+    as_user: Any, fieldwork: Fieldwork
+) -> None:
+    """The audit hides ``reviewed_by`` from the shopper; its history must not give it away."""
+    audit_id, _, _ = _released_audit_with_dispute_photo(as_user, fieldwork)
+    history = as_user("shopper").get(f"/api/v1/audits/{audit_id}").get_json()["history"]
+    assert {h["actor_role"] for h in history} >= {"shopper", "reviewer"}
+    assert all("actor_id" not in h for h in history)
+    qa_history = as_user("reviewer").get(f"/api/v1/audits/{audit_id}").get_json()["history"]
+    assert all("actor_id" in h for h in qa_history)

@@ -284,7 +284,7 @@ def test_new_service_worker_version_mid_visit_keeps_the_draft(
     # Deploy a new version of the shell while the shopper is mid-visit.
     for name in ("sw.js", "js/main.js"):
         path = server.pwa_dir / name
-        path.write_text(path.read_text().replace("2026.11.29-1", "2099.01.01-2"))
+        path.write_text(path.read_text().replace("2026.11.30-1", "2099.01.01-2"))
     page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
     page.wait_for_selector("#banners button", timeout=30_000)
     browser.check_screen(page, "update-ready")

@@ -29,9 +29,9 @@ def _token(app: Flask, login: str) -> str:
     return str(api.post("/api/v1/auth/tokens", json={"name": "phone"}).get_json()["token"])
 
 
-def _hammer(app: Flask, token: str, call: Any) -> list[int]:
-    """Run ``call(client, headers)`` from THREADS threads released at the same moment."""
-    barrier = threading.Barrier(THREADS)
+def _hammer(app: Flask, token: str, call: Any, threads: int = THREADS) -> list[int]:
+    """Run ``call(client, headers)`` from ``threads`` threads released at the same moment."""
+    barrier = threading.Barrier(threads)
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -43,10 +43,10 @@ def _hammer(app: Flask, token: str, call: Any) -> list[int]:
         with lock:
             statuses.append(status)
 
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    for thread in threads:
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
         thread.start()
-    for thread in threads:
+    for thread in workers:
         thread.join(timeout=120)
     return statuses
 
@@ -117,11 +117,51 @@ def test_concurrent_first_uploads_create_one_draft_and_one_photo(
     assert db.session.execute(sa.select(sa.func.count(AuditPhoto.id))).scalar_one() == 1
 
 
+def test_concurrent_first_photos_of_a_new_report_share_one_draft(
+    app: Flask, fieldwork: Fieldwork
+) -> None:
+    """Different photos arriving together for a report nobody has created yet: the draft is
+    made inside each upload's transaction, and the uploads that find it being made yield to
+    it instead of failing, so every photo is stored, under one audit. (Fewer threads than the
+    connection pool: each upload also re-encodes its photo inline, holding a connection.)"""
+    uploads = 8
+    token = _token(app, "shopper")
+    assignment = fieldwork.assignments["shopper_s2"]
+    audit_uuid = str(uuid.uuid4())
+    counter = iter(range(uploads))
+    lock = threading.Lock()
+
+    def upload(client: Any, headers: dict[str, str]) -> int:
+        with lock:
+            number = next(counter)
+        form = {
+            "assignment_id": str(assignment),
+            "item_id": "receipt",
+            "photo_uuid": str(uuid.uuid4()),
+            "file": (io.BytesIO(jpeg_bytes(100 + number)), "r.jpg"),
+        }
+        return int(
+            client.post(
+                f"/api/v1/audits/{audit_uuid}/photos",
+                data=form,
+                headers=headers,
+                content_type="multipart/form-data",
+            ).status_code
+        )
+
+    statuses = _hammer(app, token, upload, uploads)
+    db.session.expire_all()
+    assert statuses == [201] * uploads
+    assert db.session.execute(sa.select(sa.func.count(Audit.id))).scalar_one() == 1
+    photos = db.session.execute(sa.select(AuditPhoto.audit_id)).scalars().all()
+    assert len(photos) == uploads and len(set(photos)) == 1
+
+
 def test_failed_commit_leaves_nothing_half_done(
     app: Flask, fieldwork: Fieldwork, monkeypatch: Any
 ) -> None:
     """A crash after the audit row is written but before commit leaves no trace."""
-    from auditapp.services import audits
+    from auditapp.services.audits import submission as submission_service
 
     token = _token(app, "shopper")
     assignment = fieldwork.assignments["shopper_n1"]
@@ -143,7 +183,7 @@ def test_failed_commit_leaves_nothing_half_done(
     def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(audits, "_store_score", crash)
+    monkeypatch.setattr(submission_service, "store_score", crash)
     response = client.post(
         f"/api/v1/audits/{audit_uuid}/submit", json=submission(assignment), headers=headers
     )

@@ -61,15 +61,15 @@ def _wave(ratings: Ratings, index: int) -> int:
     while len(ratings.waves) <= index:
         wave = waves.create_wave(
             ratings.user("admin"),
-            {
-                "name": f"Волна {len(ratings.waves) + 1}",
-                "checklist_version_id": ratings.version_id,
-                "starts_on": date(2020, 1, 1),
-                "ends_on": date(2030, 12, 31),
-                "visits_per_branch": 1,
-                "day_parts": [],
-                "branch_ids": sorted(ratings.network.branches.values()),
-            },
+            waves.WavePlan(
+                name=f"Волна {len(ratings.waves) + 1}",
+                checklist_version_id=ratings.version_id,
+                starts_on=date(2020, 1, 1),
+                ends_on=date(2030, 12, 31),
+                visits_per_branch=1,
+                day_parts=[],
+                branch_ids=sorted(ratings.network.branches.values()),
+            ),
         )
         ratings.waves.append(wave.id)
     return ratings.waves[index]
@@ -101,35 +101,37 @@ def audit_at(
     wave_id = _wave(ratings, count // len(ratings.shoppers))
     assignment = waves.add_assignment(
         wave_id,
-        {
-            "branch_id": branch_id,
-            "shopper_id": shopper_id,
-            "window_start": date(2020, 1, 1),
-            "window_end": date(2030, 12, 31),
-            "day_part": None,
-        },
+        waves.NewAssignment(
+            branch_id=branch_id,
+            shopper_id=shopper_id,
+            window_start=date(2020, 1, 1),
+            window_end=date(2030, 12, 31),
+            day_part=None,
+        ),
     )
     shopper = db.session.get(User, shopper_id)
     assert shopper is not None
     audit, _ = audits.submit(
         shopper,
         uuid.uuid4(),
-        {
-            "assignment_id": assignment.id,
-            "answers": given if given is not None else answers(),
-            "visit_started_at": visit_at,
-            "visit_ended_at": visit_at + timedelta(minutes=20),
-            "staff": [],
-        },
+        audits.Submission(
+            assignment_id=assignment.id,
+            answers=given if given is not None else answers(),
+            visit_started_at=visit_at,
+            visit_ended_at=visit_at + timedelta(minutes=20),
+            staff=[],
+        ),
     )
     reviewer = ratings.user("reviewer")
     if until in ("approved", "released"):
-        audits.review(reviewer, audit.id, "approve", "", version_of(audit.id))
+        audits.review(reviewer, audit.id, "approve", audits.Decision(version_of(audit.id)))
     if until == "released":
         audits.release(reviewer, audit.id, version_of(audit.id))
     if until in ("rejected", "returned"):
         action = "reject" if until == "rejected" else "return"
-        audits.review(reviewer, audit.id, action, "Не засчитано", version_of(audit.id))
+        audits.review(
+            reviewer, audit.id, action, audits.Decision(version_of(audit.id), "Не засчитано")
+        )
     return audit.id
 
 
@@ -149,21 +151,18 @@ def uphold(ratings: Ratings, audit_id: int, manager: str, item_id: str, value: A
     dispute = audits.raise_dispute(
         ratings.user(manager),
         audit_id,
-        {
-            "item_id": item_id,
-            "reason": "Было иначе",
-            "requested_value": value,
-            "version": version_of(audit_id),
-        },
+        audits.Claim(
+            value_requested=True,
+            item_id=item_id,
+            reason="Было иначе",
+            requested_value=value,
+            version=version_of(audit_id),
+        ),
     )
     audits.resolve_dispute(
         ratings.user("reviewer"),
         dispute.id,
-        True,
-        "Подтверждено",
-        None,
-        False,
-        version_of(audit_id),
+        audits.Ruling(True, "Подтверждено", version_of(audit_id)),
     )
 
 
@@ -322,21 +321,18 @@ def random_history(ratings: Ratings, seed: int, count: int = 40) -> None:
             dispute = audits.raise_dispute(
                 ratings.user(managers[branch]),
                 audit_id,
-                {
-                    "item_id": "greeted",
-                    "reason": "Не согласны",
-                    "requested_value": True,
-                    "version": version_of(audit_id),
-                },
+                audits.Claim(
+                    value_requested=True,
+                    item_id="greeted",
+                    reason="Не согласны",
+                    requested_value=True,
+                    version=version_of(audit_id),
+                ),
             )
             audits.resolve_dispute(
                 ratings.user("reviewer"),
                 dispute.id,
-                False,
-                "Отклонено",
-                None,
-                False,
-                version_of(audit_id),
+                audits.Ruling(False, "Отклонено", version_of(audit_id)),
             )
     net.update_branch(
         ratings.user("admin"),

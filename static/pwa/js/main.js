@@ -16,7 +16,7 @@ import { renderOutbox } from "./screens/outbox.js";
 import { home, homeOf, menuEntry, menuFor, resolve, route } from "./routes.js";
 import "./office/index.js";
 
-export const APP_VERSION = "2026.11.29-1";
+export const APP_VERSION = "2026.11.30-1";
 const view = document.getElementById("view");
 const banners = { session: null, update: null, space: null, persist: null };
 
