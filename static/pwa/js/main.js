@@ -34,6 +34,11 @@ function setBanner(name, node) {
   mount(document.getElementById("banners"), Object.values(banners).filter(Boolean));
 }
 
+/** A menu entry is current on its own route and the routes under it (#/branch/7?period=…). */
+function isCurrent(href, current) {
+  return current === href || current.startsWith(`${href}/`) || current.startsWith(`${href}?`);
+}
+
 async function renderChrome() {
   document.getElementById("brand").textContent = t("title");
   document.title = t("title");
@@ -55,7 +60,7 @@ async function renderChrome() {
   if (!app.me) return;
   const current = location.hash || "#/";
   const link = (entry) => h("a", {
-    href: entry.href, "aria-current": current === entry.href ? "page" : null,
+    href: entry.href, "aria-current": isCurrent(entry.href, current) ? "page" : null,
   }, t(entry.label), entry.count && count ? h("span", { class: "count" }, ` (${count})`) : null);
   mount(tabs,
     menuFor(app.me.role).map(link),
@@ -122,10 +127,18 @@ async function onSignedIn(me) {
     try { await refreshFromServer(); } catch { /* offline: the cached bundle serves */ }
     await sync.syncNow();
   }
+  checkStorage();
   render();
 }
 
+/** The storage banners concern the shopper's unsent reports only (office roles keep nothing
+ * on the device); drawn in the current language, again after a language switch. */
 async function checkStorage() {
+  if (!isShopper()) {
+    setBanner("persist", null);
+    setBanner("space", null);
+    return;
+  }
   if (!navigator.storage) return;
   try {
     const persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
@@ -158,6 +171,7 @@ function watchUpdates() {
 async function boot() {
   document.getElementById("lang").addEventListener("click", () => {
     setLang(getLang() === "ru" ? "en" : "ru");
+    checkStorage();
     render();
   });
   window.addEventListener("hashchange", render);
