@@ -691,6 +691,9 @@ def checklist_order(checklist: Checklist, item_ids: set[str]) -> list[str]:
 
 
 def _period_text(period: Period) -> str:
+    """The period as the API names it: months, or a range of days."""
+    if period.from_day is not None and period.to_day is not None:
+        return f"{period.from_day:%Y-%m-%d}..{period.to_day:%Y-%m-%d}"
     first, last = period.first, period.last
     return f"{first:%Y-%m}" if first == last else f"{first:%Y-%m}..{last:%Y-%m}"
 

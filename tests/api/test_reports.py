@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +248,28 @@ def test_branch_scorecard_for_managers_and_directors(
         f"/api/v1/ratings/branches/{branch}/scorecard.pdf?period={month}&lang=en",
     )
     assert "Branch scorecard: N1" in pdf_text(english.data)
+
+
+def test_a_scorecard_for_a_range_of_days_names_the_days(
+    as_user: Any, fieldwork: Fieldwork, network: Network
+) -> None:
+    """A period of days (``YYYY-MM-DD..YYYY-MM-DD``) is printed and named as those days, not
+    as the months they fall in."""
+    audit_id = released_audit(as_user, fieldwork)
+    started = audit_detail(as_user("reviewer"), audit_id)["visit_started_at"]
+    day = date.fromisoformat(started[:10])  # ±3 days covers the branch's time zone
+    first, last = day - timedelta(days=3), day + timedelta(days=3)
+    period = f"{first:%Y-%m-%d}..{last:%Y-%m-%d}"
+    response = fetch(
+        as_user("manager_n1"),
+        f"/api/v1/ratings/branches/{network.branches['N1']}/scorecard.pdf?period={period}&lang=ru",
+    )
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="scorecard-N1-{first:%Y-%m-%d}_{last:%Y-%m-%d}-ru.pdf"'
+    )
+    text = pdf_text(response.data)
+    assert f"Период: {period}" in text
+    assert "Рейтинг: 50.0" in text and "n = 1 визитов" in text
 
 
 @pytest.mark.parametrize(
