@@ -126,10 +126,14 @@ class Moments:
 
 def merge(parts: Iterable[Moments]) -> Moments:
     """The moments of the union of disjoint sets."""
-    result = Moments()
+    # Summed field by field in the same order as ``+`` would: the same floats, without a
+    # Moments object per part.
+    n, total, total_sq = 0, 0.0, 0.0
     for part in parts:
-        result = result + part
-    return result
+        n += part.n
+        total += part.total
+        total_sq += part.total_sq
+    return Moments(n, total, total_sq)
 
 
 @dataclass(frozen=True)
@@ -154,14 +158,22 @@ def stats(moments: Moments, min_visits: int = DEFAULT_MIN_VISITS) -> Stats:
     n = moments.n
     if n == 0:
         return Stats(0, None, None, None, None, too_few_visits=True)
+    mean, sd, low, high = _summary(moments)
+    return Stats(n, mean, sd, low, high, too_few_visits=n < min_visits)
+
+
+def _summary(moments: Moments) -> tuple[float, float | None, float | None, float | None]:
+    """Mean, sd, interval low and high of moments with n > 0: what ``stats`` reports, without
+    building a ``Stats`` (a ranking of thousands reads these for every entry)."""
+    n = moments.n
     mean = moments.total / n
     if n < 2:
-        return Stats(n, mean, None, None, None, too_few_visits=n < min_visits)
+        return mean, None, None, None
     # max(): rounding can make the centred sum of squares a hair negative for equal scores.
     variance = max(0.0, (moments.total_sq - moments.total * mean) / (n - 1))
     sd = math.sqrt(variance)
     half = t_quantile_975(n - 1) * sd / math.sqrt(n)
-    return Stats(n, mean, sd, mean - half, mean + half, too_few_visits=n < min_visits)
+    return mean, sd, mean - half, mean + half
 
 
 @dataclass(frozen=True)
@@ -259,7 +271,7 @@ def shrinkage(per_branch: Mapping[K, Moments]) -> Shrinkage:
     rated = {key: mom for key, mom in per_branch.items() if mom.n > 0}
     total = merge(rated.values())
     m = total.total / total.n if total.n else None
-    variances = [v for mom in rated.values() if (v := stats(mom).variance) is not None]
+    variances = [sd * sd for mom in rated.values() if (sd := _summary(mom)[1]) is not None]
     if not variances or len(rated) < 2:
         return Shrinkage(m, 0.0, math.fsum(variances) / len(variances) if variances else None, None)
     within = math.fsum(variances) / len(variances)
@@ -333,6 +345,71 @@ def rank(
         )
         for key in order
     ]
+
+
+def competition_rank(key: K, means: Mapping[K, float]) -> int | None:
+    """``key``'s rank in ``competition_ranks(means)`` without ranking the others (None if absent):
+    1 + the number of entries with a higher mean at the tie precision."""
+    if key not in means:
+        return None
+    own = round(means[key], TIE_DECIMALS)
+    return 1 + sum(1 for value in means.values() if round(value, TIE_DECIMALS) > own)
+
+
+def place(
+    key: K,
+    per_entry: Mapping[K, Moments],
+    network_mean: float | None,
+    shrink: Shrinkage,
+    min_visits: int = DEFAULT_MIN_VISITS,
+) -> Ranked[K] | None:
+    """``key``'s entry of ``rank(per_entry, ...)``, in one pass over the others and no sort.
+
+    The same numbers as the full ranking (rank, rank range, significance, shrunk rank) for one
+    entry, for a caller that needs one branch's place among thousands; None when ``key`` has
+    no audit.
+    """
+    own = per_entry.get(key)
+    if own is None or own.n == 0:
+        return None
+    own_stats = stats(own, min_visits)
+    own_shrunk = shrunk_mean(own, shrink)
+    if own_stats.mean is None or own_shrunk is None:  # pragma: no cover - n > 0 gives both
+        return None
+    mean = round(own_stats.mean, TIE_DECIMALS)
+    shrunk = round(own_shrunk, TIE_DECIMALS)
+    interval = (
+        (own_stats.ci_low, own_stats.ci_high)
+        if own_stats.ci_low is not None and own_stats.ci_high is not None
+        else None
+    )
+    total = higher = higher_shrunk = above = below = 0
+    for moments in per_entry.values():
+        if moments.n == 0:
+            continue
+        total += 1
+        other_mean, _, other_low, other_high = _summary(moments)
+        if round(other_mean, TIE_DECIMALS) > mean:
+            higher += 1
+        other_shrunk = shrunk_mean(moments, shrink)
+        if other_shrunk is not None and round(other_shrunk, TIE_DECIMALS) > shrunk:
+            higher_shrunk += 1
+        if interval is not None and other_low is not None and other_high is not None:
+            if other_low > interval[1]:
+                above += 1
+            if other_high < interval[0]:
+                below += 1
+    best, worst = (1, total) if interval is None else (1 + above, total - below)
+    return Ranked(
+        key=key,
+        stats=own_stats,
+        rank=1 + higher,
+        rank_best=best,
+        rank_worst=worst,
+        significance=significance(own_stats, network_mean),
+        shrunk_mean=own_shrunk,
+        shrunk_rank=1 + higher_shrunk,
+    )
 
 
 @dataclass(frozen=True)

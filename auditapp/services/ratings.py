@@ -846,8 +846,7 @@ def branch_rating(
         prior = {b: m for b, m in before.items() if members is None or b in members}
         place = _place_of(branch_id, current, network_mean, shrink, options)
         if place is not None:
-            prior_ranks = arith.competition_ranks({b: m.total / m.n for b, m in prior.items()})
-            old = prior_ranks.get(branch_id)
+            old = arith.competition_rank(branch_id, {b: m.total / m.n for b, m in prior.items()})
             place["previous_rank"] = old
             place["rank_change"] = None if old is None else old - place["rank"]
         places[scope] = place
@@ -873,18 +872,14 @@ def _place_of(
     shrink: arith.Shrinkage,
     options: Options,
 ) -> dict[str, Any] | None:
-    """The branch's rank, rank range and shrunk rank among ``moments`` (None if unrated)."""
-    if branch_id not in moments:
-        return None
-    entry = next(
-        e
-        for e in arith.rank(moments, network_mean, shrink, options.min_visits)
-        if e.key == branch_id
-    )
-    return _rank_dict(entry, len(moments))
+    """The branch's rank, rank range and shrunk rank among ``moments`` (None if unrated):
+    its entry of the full ranking, found in one pass without ranking every branch."""
+    entry = arith.place(branch_id, moments, network_mean, shrink, options.min_visits)
+    return None if entry is None else _rank_dict(entry, len(moments))
 
 
-def _branch_ref(branch: Branch) -> dict[str, Any]:
+def _branch_ref(branch: Any) -> dict[str, Any]:
+    """A branch (ORM object or row) as ``BranchRefSchema``."""
     return {
         "id": branch.id,
         "code": branch.code,
@@ -906,11 +901,16 @@ def _rank_dict(entry: arith.Ranked[Any], total: int) -> dict[str, Any]:
     }
 
 
-def _branches_of(branch_ids: Iterable[int]) -> dict[int, Branch]:
+def _branches_of(branch_ids: Iterable[int]) -> dict[int, Any]:
+    """Branch id -> a row with what ``_branch_ref`` reads (columns, not ORM objects: a ranking
+    page may name 5,000 branches)."""
     ids = list(branch_ids)
     if not ids:
         return {}
-    return {b.id: b for b in db.session.execute(select(Branch).where(Branch.id.in_(ids))).scalars()}
+    query = select(Branch.id, Branch.code, Branch.name, Branch.kind, Branch.region_id).where(
+        Branch.id.in_(ids)
+    )
+    return {row.id: row for row in db.session.execute(query)}
 
 
 def group_rating(

@@ -279,3 +279,73 @@ def test_decline_window_longer_than_the_series(as_user: Any, rated: Ratings) -> 
     path = f"/api/v1/ratings/branches/{n1}/trend?months=12&until=2026-03&decline_points=0"
     assert _get(as_user("admin"), f"{path}&decline_window=13")["decline"] is None
     assert _get(as_user("admin"), f"{path}&decline_window=1")["decline"]["drop"] == 10.0
+
+
+def _json_schema(node: Any) -> Any:
+    """An OpenAPI 3.0 schema as JSON Schema: ``nullable: true`` becomes a ``null`` type."""
+    if isinstance(node, list):
+        return [_json_schema(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _json_schema(v) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable") and "type" in node:
+        out["type"] = [node["type"], "null"]
+    return out
+
+
+def _leaves(value: Any, path: str = "") -> list[tuple[str, Any, type]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in sorted(value.items()) for leaf in _leaves(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{path}[{i}]")]
+    return [(path, value, type(value))]
+
+
+@pytest.mark.parametrize("region", [None, "N"])
+def test_branch_ranking_json_is_the_documented_schema_dump(
+    app: Flask, as_user: Any, client: Any, rated: Ratings, region: str | None
+) -> None:
+    """The ranking is sent without a marshmallow pass (5,000 entries): its JSON is still what
+    the schema would dump (same keys, numbers, types) and valid against the OpenAPI document."""
+    import jsonschema
+
+    from auditapp.domain.ratings import month_period
+    from auditapp.models import User
+    from auditapp.schemas.ratings import BranchRankingSchema
+    from auditapp.services import ratings as service
+
+    query = "period=2026-03&per_page=5000"
+    region_id = rated.network.regions[region] if region else None
+    if region_id is not None:
+        query += f"&region_id={region_id}"
+    body = _get(as_user("admin"), f"/api/v1/ratings/rankings/branches?{query}")
+    assert len(body["entries"]) == (2 if region else 3)
+    with app.test_request_context():
+        from auditapp.extensions import db
+
+        admin = db.session.get(User, rated.network.users["admin"])
+        assert admin is not None
+        ranking = service.branch_ranking(
+            admin,
+            month_period(MARCH.date().replace(day=1)),
+            service.Filters(None, None, None, region_id),
+            service.Options.from_config(),
+            1,
+            5000,
+        )
+        dumped = app.json.loads(app.json.dumps(BranchRankingSchema().dump(ranking)))
+    # Same keys, values and JSON types (an int stays an int, a float a float, None null).
+    assert _leaves(body) == _leaves(dumped)
+    assert body["period"]["first_month"] == "2026-03-01"
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    response = document["paths"]["/api/v1/ratings/rankings/branches"]["get"]["responses"]["200"]
+    schema = {
+        **_json_schema(response["content"]["application/json"]["schema"]),
+        "components": _json_schema(document["components"]),
+    }
+    jsonschema.Draft202012Validator(schema).validate(body)
+    # The validation has teeth: a wrong type in an entry is refused.
+    broken = {**body, "entries": [{**body["entries"][0], "rank": "first"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(broken)

@@ -94,6 +94,36 @@ def test_competition_ranking_with_ties() -> None:
     }
 
 
+def test_one_branch_place_with_ties_and_intervals() -> None:
+    # a: 80, 90 -> mean 85, interval 85 +- 12.706 * 7.071 / 1.414 = [21.47, 148.53]
+    # b: 85 -> mean 85 (tie with a), no interval; c: 84, 85, 86 -> mean 85 (tie), interval
+    # 85 +- 4.303 * 1 / 1.732 = [82.52, 87.48]; d: 60, 62, 64 -> 62, [57.03, 66.97];
+    # e: 40, 42, 44 -> 42, [37.03, 46.97]; f: no audit (not ranked).
+    moments = {
+        "a": Moments.of([80.0, 90.0]),
+        "b": Moments.of([85.0]),
+        "c": Moments.of([84.0, 85.0, 86.0]),
+        "d": Moments.of([60.0, 62.0, 64.0]),
+        "e": Moments.of([40.0, 42.0, 44.0]),
+        "f": Moments(),
+    }
+    shrink = r.shrinkage(moments)
+    full = {e.key: e for e in r.rank(moments, 70.0, shrink)}
+    places = {key: r.place(key, moments, 70.0, shrink) for key in moments}
+    assert places == {**full, "f": None}
+    # By hand: three tie at 1, then 4 and 5 (competition ranking).
+    assert {k: (p.rank if p else None) for k, p in places.items()} == {
+        "a": 1, "b": 1, "c": 1, "d": 4, "e": 5, "f": None,
+    }  # fmt: skip
+    # c: d and e lie wholly below -> 1..3; d: c above, e below -> 2..4; e: c, d above -> 3..5;
+    # a's wide interval overlaps every other; b has none -> 1..5.
+    ranges = {k: (p.rank_best, p.rank_worst) for k, p in places.items() if p}
+    assert ranges == {"a": (1, 5), "b": (1, 5), "c": (1, 3), "d": (2, 4), "e": (3, 5)}
+    assert [places[k].significance for k in "cde"] == ["above", "below", "below"]  # type: ignore[union-attr]
+    assert r.competition_rank("d", {"a": 85.0, "b": 85.0, "d": 62.0}) == 3
+    assert r.competition_rank("z", {"a": 85.0}) is None
+
+
 def test_float_noise_is_still_a_tie() -> None:
     assert r.competition_ranks({"a": 0.1 + 0.2, "b": 0.3}) == {"a": 1, "b": 1}
 

@@ -99,3 +99,29 @@ def test_interval_contains_the_mean(values: list[float]) -> None:
     s = r.stats(Moments.of(values))
     if s.ci_low is not None and s.ci_high is not None and s.mean is not None:
         assert s.ci_low - 1e-9 <= s.mean <= s.ci_high + 1e-9
+
+
+# Few distinct scores: ties of means, of shrunk means and touching intervals are common.
+tied_branches = st.dictionaries(
+    st.text("abcdefgh", min_size=1, max_size=2),
+    st.lists(st.sampled_from([40.0, 60.0, 70.0, 80.0, 100.0]), max_size=5),
+    max_size=12,
+)
+
+
+@settings(deadline=None)
+@given(st.one_of(branches, tied_branches), st.sampled_from([None, 55.0, 70.0]))
+def test_one_place_equals_its_entry_in_the_full_ranking(
+    data: dict[str, list[float]], network_mean: float | None
+) -> None:
+    """``place`` (one pass, for a scorecard) gives every number the full ranking gives."""
+    moments = {key: Moments.of(values) for key, values in data.items()}
+    shrink = r.shrinkage(moments)
+    full = {e.key: e for e in r.rank(moments, network_mean, shrink)}
+    for key in moments:
+        assert r.place(key, moments, network_mean, shrink) == full.get(key)
+    assert r.place("not-a-branch", moments, network_mean, shrink) is None
+    means = {e.key: e.stats.mean for e in full.values() if e.stats.mean is not None}
+    ranks = r.competition_ranks(means)
+    for key in means:
+        assert r.competition_rank(key, means) == ranks[key]
