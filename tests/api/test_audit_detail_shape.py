@@ -1,8 +1,9 @@
 """The audit detail, role by role, for a rich audit (photos, staff served by name, history, a
 dispute): the answer is what the documented marshmallow shape makes of the redacted view
-(``AuditDetailSchema`` / ``BranchAuditDetailSchema``, the path the view used before its fast
-dumper), it validates against the OpenAPI document, and it holds exactly the fields the role
-table gives each audience."""
+(``AuditDetailSchema`` / ``BranchAuditDetailSchema``: the path the view used before its fast
+dumper), also of the view made from the ORM collections (the detail reads narrow rows); it
+validates against the OpenAPI document and holds exactly the fields the role table gives each
+audience."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import jsonschema
 import pytest
 from flask import Flask
 
+from auditapp import visibility
 from auditapp.extensions import db
 from auditapp.models import User
 from auditapp.schemas.audits import AuditDetailSchema, BranchAuditDetailSchema
@@ -115,6 +117,11 @@ def test_the_detail_is_the_documented_shape_of_the_redacted_view(
     expected = json.loads(app.json.dumps(schema.dump(view)))
     assert body == expected
     assert response.get_data() == app.json.response(expected).get_data()
+    # ... and the view made from the audit's ORM collections (the detail reads narrow rows).
+    orm_view = visibility.audit_view(
+        user, audit_service.get_audit(user, audit_id), audit_service.flags_of
+    )
+    assert json.loads(app.json.dumps(schema.dump(orm_view))) == expected
     db.session.rollback()
 
     # Valid against the documented response, closed to fields the document does not name.
