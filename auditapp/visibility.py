@@ -24,9 +24,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from sqlalchemy import Row
+
 from auditapp import access
 from auditapp.domain.review import RedFlag
 from auditapp.models import Audit, AuditHistory, AuditPhoto, User
+
+#: A photo or history entry: the ORM object, or a row of (at least) the columns named below.
+PhotoLike = AuditPhoto | Row[Any]
+HistoryLike = AuditHistory | Row[Any]
 
 Audience = Literal["qa", "shopper", "branch"]
 
@@ -51,6 +57,10 @@ PHOTO_FIELDS: Final[dict[Audience, tuple[frozenset[str], frozenset[str]]]] = {
     "branch": (_PHOTO_BASE, _PHOTO_BASE),
 }
 
+#: What the views read of a photo: a service may load only these columns (rows with these
+#: attributes) instead of whole ORM objects.
+PHOTO_COLUMNS: Final = tuple(sorted(_PHOTO_QA | {"uploaded_by_id"}))
+
 #: History entries the branch side sees: release and what followed it. QA's exchanges with the
 #: shopper before release (returns, fixes, comments, withdrawn photos) stay between them.
 BRANCH_HISTORY_ACTIONS: Final = frozenset(
@@ -66,6 +76,8 @@ HISTORY_FIELDS: Final[dict[Audience, frozenset[str]]] = {
     "shopper": _HISTORY_BASE,
     "branch": _HISTORY_BASE,
 }
+#: What the views read of a history entry (as ``PHOTO_COLUMNS``).
+HISTORY_COLUMNS: Final = tuple(sorted(HISTORY_FIELDS["qa"]))
 
 #: Audit attributes the branch side never reads: who the shopper was, where their phone was,
 #: what the phone said and QA's exchanges with the shopper.
@@ -141,13 +153,13 @@ class HistoryView(Redacted):
     __slots__ = ()
 
 
-def photo_fields(user: User, photo: AuditPhoto) -> frozenset[str]:
+def photo_fields(user: User, photo: PhotoLike) -> frozenset[str]:
     """The photo fields ``user`` may see of ``photo`` (one's own upload shows its receipt)."""
     own, others = PHOTO_FIELDS[audience_of(user)]
     return own if photo.uploaded_by_id == user.id else others
 
 
-def shows_photo(audience: Audience, photo: AuditPhoto) -> bool:
+def shows_photo(audience: Audience, photo: PhotoLike) -> bool:
     """A photo the shopper withdrew is not evidence: only QA and the shopper still see it."""
     return audience != "branch" or photo.status != "withdrawn"
 
@@ -161,17 +173,17 @@ def serves_photo_file(user: User, photo: AuditPhoto, variant: str) -> bool:
     return variant != "original" and photo.status != "withdrawn"
 
 
-def photo_view(user: User, photo: AuditPhoto) -> PhotoView:
+def photo_view(user: User, photo: PhotoLike) -> PhotoView:
     """``photo`` with only the fields ``user`` may see."""
     return PhotoView({name: getattr(photo, name) for name in sorted(photo_fields(user, photo))})
 
 
-def history_view(audience: Audience, entry: AuditHistory) -> HistoryView:
+def history_view(audience: Audience, entry: HistoryLike) -> HistoryView:
     """A history entry with only the fields ``audience`` may see."""
     return HistoryView({name: getattr(entry, name) for name in sorted(HISTORY_FIELDS[audience])})
 
 
-def shows_history_entry(audience: Audience, entry: AuditHistory) -> bool:
+def shows_history_entry(audience: Audience, entry: HistoryLike) -> bool:
     """The branch sees what happened from release on; the others see the whole history."""
     return audience != "branch" or entry.action in BRANCH_HISTORY_ACTIONS
 
@@ -230,17 +242,23 @@ def _flags_for(
 
 
 def audit_view(
-    user: User, audit: Audit, flags: Callable[[Audit], Sequence[RedFlag]] | None = None
+    user: User,
+    audit: Audit,
+    flags: Callable[[Audit], Sequence[RedFlag]] | None = None,
+    photos: Sequence[PhotoLike] | None = None,
+    history: Sequence[HistoryLike] | None = None,
 ) -> AuditView:
     """One audit with its photos and history redacted for ``user``, and its red flags (from
-    ``flags``, computed only when ``user`` may see them)."""
+    ``flags``, computed only when ``user`` may see them). ``photos`` and ``history`` are the
+    audit's own, already loaded as rows of ``PHOTO_COLUMNS`` / ``HISTORY_COLUMNS`` (by default
+    its ORM collections)."""
     audience = audience_of(user)
+    photos = audit.photos if photos is None else photos
+    history = audit.history if history is None else history
     return AuditView(
         audit,
         audience,
-        photos=[photo_view(user, p) for p in audit.photos if shows_photo(audience, p)],
-        history=[
-            history_view(audience, h) for h in audit.history if shows_history_entry(audience, h)
-        ],
+        photos=[photo_view(user, p) for p in photos if shows_photo(audience, p)],
+        history=[history_view(audience, h) for h in history if shows_history_entry(audience, h)],
         flags=_flags_for(user, audit, flags),
     )

@@ -51,6 +51,7 @@ from auditapp.schemas.audits import (
     WaveSchema,
 )
 from auditapp.schemas.common import PageQuery
+from auditapp.schemas.dumping import compiled
 from auditapp.services import audits as audit_service
 from auditapp.services import photos as photo_service
 from auditapp.services import waves as wave_service
@@ -63,17 +64,16 @@ AUDIT_READERS = ROLES
 
 # Built once: a schema instance copies its fields (and nested schemas) when it is made, which
 # cost more than the dump itself on every request. Dumping keeps no state in the instance.
-_AUDIT_DETAIL = AuditDetailSchema()
-_BRANCH_AUDIT_DETAIL = BranchAuditDetailSchema()
 _AUDIT_LIST = AuditSchema(many=True)
 _BRANCH_AUDIT_LIST = BranchAuditSchema(many=True)
 
 
 def _audit_detail_json(view: visibility.AuditView) -> dict[str, Any]:
-    """One audit, already redacted for the caller; the schema names only the shape."""
+    """One audit, already redacted for the caller; the schema names only the shape (compiled
+    to a plain function: marshmallow's dump cost a third of the request)."""
     if not access.sees_shopper_identity(current_user):
-        return dict(_BRANCH_AUDIT_DETAIL.dump(view))
-    return dict(_AUDIT_DETAIL.dump(view))
+        return compiled(BranchAuditDetailSchema)(view)
+    return compiled(AuditDetailSchema)(view)
 
 
 def _one_of_two_views(hq_view: type, branch_view: type) -> dict[str, Any]:

@@ -4,16 +4,17 @@ red flags, and the reviewers' queue."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import defaultload, joinedload, selectinload
 
 from auditapp import access, visibility
 from auditapp.domain.review import PhotoFacts, RedFlag, VisitFacts, red_flags
 from auditapp.extensions import db
-from auditapp.models import Assignment, Audit, AuditStaff, User
+from auditapp.models import Assignment, Audit, AuditHistory, AuditPhoto, AuditStaff, User
 from auditapp.services.errors import NotFound
 from auditapp.services.pagination import Page, paginate
 
@@ -61,9 +62,9 @@ def _detail_statement() -> Select[Audit]:
     """The audit with what its detail and red flags read of the branch, assignment, checklist
     version and shopper, in one statement; built once (its loader options cost about as much
     to build as the statement takes to run)."""
-    # Each collection (photos, staff served with their names, disputes, history) comes in one
-    # simple SELECT when read: for a single audit that costs less than selectinload's IN-list
-    # machinery (measured with bench/api.py --http), in as many statements.
+    # Staff served (with their names) and disputes come in one simple SELECT each when read:
+    # for a single audit that costs less than selectinload's IN-list machinery (measured with
+    # bench/api.py --http); photos and history as narrow rows (``audit_view``).
     return select(Audit).options(
         joinedload(Audit.branch, innerjoin=True),
         joinedload(Audit.assignment, innerjoin=True),
@@ -83,13 +84,42 @@ def get_audit(user: User, audit_id: int) -> Audit:
     return audit
 
 
+@functools.cache
+def _photos_statement() -> Select[Any]:
+    """An audit's photos: only the columns the views read (rows, not ORM objects)."""
+    columns = [getattr(AuditPhoto, name) for name in visibility.PHOTO_COLUMNS]
+    return (
+        select(*columns).where(AuditPhoto.audit_id == bindparam("audit_id")).order_by(AuditPhoto.id)
+    )
+
+
+@functools.cache
+def _history_statement() -> Select[Any]:
+    """An audit's history: only the columns the views read (rows, not ORM objects)."""
+    columns = [getattr(AuditHistory, name) for name in visibility.HISTORY_COLUMNS]
+    return (
+        select(*columns)
+        .where(AuditHistory.audit_id == bindparam("audit_id"))
+        .order_by(AuditHistory.id)
+    )
+
+
 def audit_view(user: User, audit_id: int) -> visibility.AuditView:
-    """One audit in the caller's scope, redacted for the caller's role (red flags for QA)."""
-    return visibility.audit_view(user, get_audit(user, audit_id), flags_of)
+    """One audit in the caller's scope, redacted for the caller's role (red flags for QA).
+
+    Its photos and history come as narrow rows (no ORM objects: they cost most of a detail
+    request); the view is the same."""
+    audit = get_audit(user, audit_id)
+    photos = db.session.execute(_photos_statement(), {"audit_id": audit.id}).all()
+    history = db.session.execute(_history_statement(), {"audit_id": audit.id}).all()
+    return visibility.audit_view(
+        user, audit, lambda a: flags_of(a, photos), photos=photos, history=history
+    )
 
 
-def flags_of(audit: Audit) -> list[RedFlag]:
-    """The red flags of an audit, from what is stored now (photos may still be processing)."""
+def flags_of(audit: Audit, photos: Sequence[visibility.PhotoLike] | None = None) -> list[RedFlag]:
+    """The red flags of an audit, from what is stored now (photos may still be processing);
+    ``photos`` when they are already loaded (by default the audit's collection)."""
     branch = audit.branch
     location = (
         (branch.latitude, branch.longitude)
@@ -116,7 +146,7 @@ def flags_of(audit: Audit) -> list[RedFlag]:
             branch_location=location,
             photos=[
                 PhotoFacts(p.id, p.item_id, p.captured_at, p.reuse_kind)
-                for p in audit.photos
+                for p in (audit.photos if photos is None else photos)
                 if p.purpose == "evidence" and p.status != "withdrawn"
             ],
         )
