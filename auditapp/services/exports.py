@@ -561,8 +561,14 @@ def _row_blocks(
         return
     # The answer columns are visible to every audience: the check is made once, and the rows
     # are then read as plain tuples (no view per audit).
-    hidden = visibility.hidden_fields(user)
-    assert not hidden & {"answers", "score_detail", "visit_started_at", "channel"}
+    hidden = visibility.hidden_fields(user) & {
+        "answers",
+        "score_detail",
+        "visit_started_at",
+        "channel",
+    }
+    if hidden:  # a guard, not an assert: it must hold with -O too
+        raise PermissionError(f"the answers export reads fields hidden from this user: {hidden}")
     yield from _answer_rows(_audit_rows(user, filters, _ANSWER_SOURCE), lookups, lang)
 
 
