@@ -431,14 +431,6 @@ class RowTable(Flowable):
             )
         return parts
 
-    def _clipped(self, text: str, width: float, font: str, size: float) -> str:
-        """``text`` cut with "…" to fit ``width`` points."""
-        if stringWidth(text, font, size) <= width:
-            return text
-        while text and stringWidth(text + "…", font, size) > width:
-            text = text[:-1]
-        return text + "…"
-
     def draw(self) -> None:
         """Backgrounds, grid, then the text: the header and one text object per row."""
         canvas = self.canv
@@ -494,9 +486,19 @@ class RowTable(Flowable):
             text.setFont(FONT, self.FONT_SIZE)
             for left, space, cell in zip(lefts, room, row, strict=False):
                 text.setTextOrigin(left + pad, y)
-                text.textOut(self._clipped(cell, space, FONT, self.FONT_SIZE))
+                text.textOut(_fitted(cell, space, FONT, self.FONT_SIZE))
             canvas.drawText(text)
             y -= row_height
+
+
+@lru_cache(maxsize=65536)
+def _fitted(text: str, width: float, font: str, size: float) -> str:
+    """``text`` cut with "…" to fit ``width`` points (kept: a heat-map repeats few values)."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _rgb(colour: Any) -> str:
