@@ -117,6 +117,11 @@ def audience_of(user: User) -> Audience:
     return "branch"
 
 
+def hidden_fields(user: User) -> frozenset[str]:
+    """The audit attributes ``user``'s view leaves out (for readers of plain columns)."""
+    return _HIDDEN[audience_of(user)]
+
+
 def sees_red_flags(user: User) -> bool:
     """Red flags and reuse verdicts are QA's judgement: HQ admins and reviewers only."""
     return audience_of(user) == "qa"

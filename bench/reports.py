@@ -34,7 +34,9 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
+import os
 import platform
 import random
 import statistics
@@ -100,6 +102,10 @@ def export_worker(url: str, tmp: str) -> None:
     api = ApiClient(FlaskClient(app, app.response_class, use_cookies=True))
     assert api.login("admin", PASSWORD).status_code == 200
     before = _status("VmRSS")
+    profile_to = os.environ.get("BENCH_PROFILE")  # a file for cProfile's statistics
+    profiler = cProfile.Profile() if profile_to else None
+    if profiler is not None:
+        profiler.enable()
     started, cpu = time.perf_counter(), time.process_time()
     response = api.get("/api/v1/exports/answers?lang=en")
     chunks = iter(response.response)
@@ -111,6 +117,9 @@ def export_worker(url: str, tmp: str) -> None:
         lines += chunk.count(b"\n")
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     response.close()
+    if profiler is not None and profile_to:
+        profiler.disable()
+        profiler.dump_stats(profile_to)
     print(
         json.dumps(
             {

@@ -28,7 +28,9 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.pdfutils import readJPEGInfo
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -358,3 +360,147 @@ def trend_chart(
 def _clip(text: str, length: int) -> str:
     """``text`` cut to ``length`` characters with an ellipsis."""
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+class RowTable(Flowable):
+    """A long plain-text table drawn row by row with canvas text calls: a grid, a bold header
+    on grey repeated on every page, optional background colours per cell.
+
+    reportlab's ``Table`` measures every cell as a flowable (several times when it splits over
+    pages): for the network comparison's ~100,000 cells that was most of the render time. Here
+    the column widths are fixed, every row is one line of 8 pt text (clipped with "…" to its
+    column), each row is one text object written in reading order, and a page break splits the
+    flowable by rows. Header cells may wrap (at most a few lines).
+    """
+
+    FONT_SIZE: Final = 8.0
+    HEAD_SIZE: Final = 7.5
+    PAD: Final = 3.0
+    ROW_HEIGHT: Final = FONT_SIZE * 1.2 + 2 * PAD
+
+    def __init__(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        fills: Sequence[Sequence[Any]] | None = None,
+        *,
+        _prepared: tuple[list[list[str]], float] | None = None,
+    ) -> None:
+        """``rows`` of text cells under ``header`` in columns of ``widths`` points; ``fills``
+        (one list per row, a colour or None per cell) paints cell backgrounds."""
+        super().__init__()
+        register_fonts()
+        self.header = list(header)
+        self.rows = rows
+        self.widths = [float(w) for w in widths]
+        self.fills = fills
+        self.width = sum(self.widths)
+        if _prepared is None:
+            lines = [
+                simpleSplit(text, FONT_BOLD, self.HEAD_SIZE, width - 2 * self.PAD) or [""]
+                for text, width in zip(self.header, self.widths, strict=True)
+            ]
+            leading = self.HEAD_SIZE * 1.2
+            _prepared = (lines, max(len(cell) for cell in lines) * leading + 2 * self.PAD)
+        self._head_lines, self.head_height = _prepared
+        self.height = self.head_height + len(rows) * self.ROW_HEIGHT
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        """The whole table's size (it splits by rows when the page is shorter)."""
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        """The rows that fit under the header in ``available_height``, then the rest (with the
+        header again); nothing when not even one row fits."""
+        fit = int((available_height - self.head_height) // self.ROW_HEIGHT)
+        if fit < 1:
+            return []
+        if fit >= len(self.rows):
+            return [self]
+        parts: list[Flowable] = []
+        for start, stop in ((0, fit), (fit, len(self.rows))):
+            parts.append(
+                RowTable(
+                    self.header,
+                    self.rows[start:stop],
+                    self.widths,
+                    None if self.fills is None else self.fills[start:stop],
+                    _prepared=(self._head_lines, self.head_height),
+                )
+            )
+        return parts
+
+    def draw(self) -> None:
+        """Backgrounds, grid, then the text: the header and one text object per row."""
+        canvas = self.canv
+        widths, pad, row_height = self.widths, self.PAD, self.ROW_HEIGHT
+        lefts = [sum(widths[:index]) for index in range(len(widths))]
+        top = self.height
+        code: list[str] = []
+        # Backgrounds as raw operators (one short string per cell, no state objects).
+        code.append(
+            f"{_rgb(LIGHT_GREY)} rg 0 {top - self.head_height:.2f} {self.width:.2f} "
+            f"{self.head_height:.2f} re f"
+        )
+        if self.fills is not None:
+            colour_ops: dict[Any, str] = {}
+            for index, fills in enumerate(self.fills):
+                y = top - self.head_height - (index + 1) * row_height
+                for left, width, colour in zip(lefts, widths, fills, strict=False):
+                    if colour is None:
+                        continue
+                    op = colour_ops.get(colour)
+                    if op is None:
+                        op = colour_ops[colour] = f"{_rgb(colour)} rg"
+                    code.append(f"{op} {left:.2f} {y:.2f} {width:.2f} {row_height:.2f} re f")
+        # The grid: one path of every horizontal and vertical line.
+        bottom = 0.0
+        path = [f"{_rgb(GREY)} RG 0.25 w"]
+        for y in [top, top - self.head_height] + [
+            top - self.head_height - n * row_height for n in range(1, len(self.rows) + 1)
+        ]:
+            path.append(f"0 {y:.2f} m {self.width:.2f} {y:.2f} l")
+        for x in [*lefts, self.width]:
+            path.append(f"{x:.2f} {bottom:.2f} m {x:.2f} {top:.2f} l")
+        path.append("S")
+        canvas.saveState()
+        canvas._code.append(" ".join(code))
+        canvas._code.append(" ".join(path))
+        canvas.restoreState()
+
+        canvas.setFillColor(colors.black)
+        head = canvas.beginText()
+        head.setFont(FONT_BOLD, self.HEAD_SIZE, self.HEAD_SIZE * 1.2)
+        for left, lines in zip(lefts, self._head_lines, strict=True):
+            for number, line in enumerate(lines):
+                head.setTextOrigin(
+                    left + pad, top - pad - self.HEAD_SIZE - number * self.HEAD_SIZE * 1.2
+                )
+                head.textOut(line)
+        canvas.drawText(head)
+        room = [width - 2 * pad for width in widths]
+        y = top - self.head_height - pad - self.FONT_SIZE
+        for row in self.rows:
+            text = canvas.beginText()
+            text.setFont(FONT, self.FONT_SIZE)
+            for left, space, cell in zip(lefts, room, row, strict=False):
+                text.setTextOrigin(left + pad, y)
+                text.textOut(_fitted(cell, space, FONT, self.FONT_SIZE))
+            canvas.drawText(text)
+            y -= row_height
+
+
+@lru_cache(maxsize=65536)
+def _fitted(text: str, width: float, font: str, size: float) -> str:
+    """``text`` cut with "…" to fit ``width`` points (kept: a heat-map repeats few values)."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _rgb(colour: Any) -> str:
+    """A colour as PDF operands ("r g b")."""
+    return f"{colour.red:.3f} {colour.green:.3f} {colour.blue:.3f}"

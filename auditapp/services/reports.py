@@ -862,7 +862,6 @@ def _section_titles(keys: set[str], lang: str) -> dict[str, str]:
 
 # The region / network comparison (built by a background job) -------------------------------
 
-_HEAT_ROWS: Final = 45  # rows per table block: many small tables split cheaply over pages
 _EVERY: Final = 10**9  # "every entry" as a page size
 
 
@@ -959,10 +958,8 @@ def comparison_pdf(
         )
     widths = [14 * pdf.mm, 66 * pdf.mm, 18 * pdf.mm, 30 * pdf.mm, 12 * pdf.mm, 22 * pdf.mm]
     widths.append(pdf.CONTENT_WIDTH - sum(widths))
-    # Blocks that fit a page: reportlab measures a table again after every page it splits off,
-    # so one table of 5,000 rows cost time growing with the square of its length.
-    for start in range(0, max(len(rows), 1), _HEAT_ROWS):
-        story.append(_table([header, *rows[start : start + _HEAT_ROWS]], widths))
+    # One lean flowable for every row (split by rows over the pages), not reportlab's Table.
+    story.append(pdf.RowTable(header, rows, widths))
 
     matrix = rating_service.comparison(user, period, scoped, "section", options)
     columns = list(matrix["columns"])[:12]
@@ -972,19 +969,22 @@ def comparison_pdf(
         story.append(_p(words["none"]))
     name_width = 40 * pdf.mm
     cell_width = (pdf.CONTENT_WIDTH - name_width) / max(len(columns), 1)
-    head = [words["branch"]] + [_p(titles.get(c, c), "small") for c in columns]
-    for start in range(0, len(matrix["rows"]), _HEAT_ROWS):
-        block: list[list[Any]] = [head]
-        colours: list[Any] = []
-        for offset, row in enumerate(matrix["rows"][start : start + _HEAT_ROWS], start=1):
-            cells = row["cells"]
-            values = [cells.get(str(c), {}).get("mean") for c in columns]
-            block.append([row["branch"]["code"]] + [_mean(v) for v in values])
-            colours += [
-                ("BACKGROUND", (index, offset), (index, offset), _heat(value))
-                for index, value in enumerate(values, start=1)
-            ]
-        story.append(_table(block, [name_width] + [cell_width] * len(columns), colours))
+    head = [words["branch"]] + [titles.get(c, c) for c in columns]
+    cells: list[list[str]] = []
+    fills: list[list[Any]] = []
+    colours: dict[str | None, Any] = {}
+    for row in matrix["rows"]:
+        values = [row["cells"].get(str(c), {}).get("mean") for c in columns]
+        cells.append([row["branch"]["code"]] + [_mean(v) for v in values])
+        shades = [None]
+        for value in values:
+            key = None if value is None else f"{value:.1f}"  # one colour object per shown value
+            if key not in colours:
+                colours[key] = _heat(value)
+            shades.append(colours[key])
+        fills.append(shades)
+    if cells:
+        story.append(pdf.RowTable(head, cells, [name_width] + [cell_width] * len(columns), fills))
 
     generated = clock_now()
     # A region may span several time zones: the comparison is stamped in UTC.

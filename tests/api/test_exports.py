@@ -203,3 +203,42 @@ def test_answer_cells_keep_types_and_guard_text() -> None:
     ]
     assert exports._answer("=1+1") == "'=1+1" and exports._answer("@SUM") == "'@SUM"
     assert exports._answer("generic") == "generic"
+
+
+def test_answers_csv_bytes_for_a_branch_manager(as_user: Any, fieldwork: Fieldwork) -> None:
+    """The whole file, byte for byte, written out by hand from the example checklist and the
+    submitted answers (greeting and receipt failed): the export's fast path must not change a
+    byte, and the branch side's file has no shopper column."""
+    from zoneinfo import ZoneInfo
+
+    from auditapp.extensions import db
+    from auditapp.models import Audit
+
+    audit_id = released_audit(as_user, fieldwork)
+    audit = db.session.get(Audit, audit_id)
+    assert audit is not None and audit.visit_started_at is not None
+    local = audit.visit_started_at.astimezone(ZoneInfo("Europe/Moscow")).isoformat("T", "seconds")
+    head = f"{audit_id},N1,coffee-shop-visit,1,visit,{local}"
+    expected = "\ufeff" + "\r\n".join(
+        [
+            "Проверка,Код филиала,Чек-лист,Версия,Канал,Начало визита (местное),Этап,Раздел,"
+            "Название раздела,Пункт,Пункт стандарта,Текст пункта,Критический,Ответ,Н/П,"
+            "Баллы за пункт,Из баллов за пункт",
+            f"{head},pre_purchase,arrival,Встреча гостя,greeted,2.1,"
+            "Сотрудник поздоровался с вами?,0,false,0,0.0,2.0",
+            f"{head},pre_purchase,arrival,Встреча гостя,queue_wait,2.3,"
+            "Сколько секунд вы ждали в очереди?,0,45,0,2.0,2.0",
+            f"{head},purchase,order,Заказ и оплата,receipt,3.4,Вам выдали чек?,1,false,0,0.0,1.0",
+            f"{head},purchase,order,Заказ и оплата,drink_quality,3.2,Оцените вкус напитка,0,4,0,"
+            "2.25,3.0",
+            f"{head},purchase,order,Заказ и оплата,dessert_offer,3.3,"
+            "Вам предложили десерт к напитку?,0,generic,0,0.5,1.0",
+            f"{head},after_sale,farewell,После покупки,table_clean,4.1,Стол был чистым?,0,true,0,"
+            "1.0,1.0",
+            f"{head},after_sale,farewell,После покупки,comment,4.9,Комментарий / Comment,0,"
+            "Всё хорошо,0,,",
+            "",
+        ]
+    )
+    data = as_user("manager_n1").get("/api/v1/exports/answers?format=csv&lang=ru").data
+    assert data.decode("utf-8") == expected

@@ -4,6 +4,7 @@ per width, split over pages like reportlab's own paragraphs."""
 from __future__ import annotations
 
 import io
+import re
 
 import pypdf
 from reportlab.platypus import Paragraph
@@ -43,3 +44,28 @@ def test_a_long_text_splits_over_pages() -> None:
     text = text_of(content)
     assert "слово0 " in text and "слово2999" in text
     assert text.count("слово1500 ") == 1
+
+
+def test_row_table_writes_rows_in_order_with_the_header_on_every_page() -> None:
+    header = ["Место", "Филиал", "Среднее"]
+    rows = [[str(n), f"Ф{n:03d} Филиал на Невском", f"{n / 3:.1f}"] for n in range(1, 121)]
+    table = pdf.RowTable(header, rows, [40, 200, 60], [[None, None, pdf.LIGHT_RED]] * 120)
+    content = pdf.render([table], title="t", footer=lambda p, n: f"стр. {p} из {n}")
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    pages = [" ".join((page.extract_text() or "").split()) for page in reader.pages]
+    assert len(pages) >= 3  # 120 rows of 15.6 pt do not fit one A4 page
+    found: list[int] = []
+    for number, text in enumerate(pages, start=1):
+        assert text.startswith("Место Филиал Среднее"), text[:60]  # the header, every page
+        assert f"стр. {number} из {len(pages)}" in text
+        found += [int(n) for n in re.findall(r"(\d+) Ф\d{3} Филиал на Невском", text)]
+    assert found == list(range(1, 121))  # every row once, in order
+    assert "7 Ф007 Филиал на Невском 2.3" in pages[0]
+
+
+def test_row_table_clips_a_cell_to_its_column() -> None:
+    long_name = "Очень длинное название филиала " * 4
+    table = pdf.RowTable(["Филиал"], [[long_name]], [80])
+    content = pdf.render([table], title="t", footer=lambda p, n: "")
+    text = text_of(content)
+    assert "Очень" in text and "…" in text and long_name.strip() not in text
