@@ -140,6 +140,17 @@ def test_s3_failing(
         proxy.stop()
 
 
+def _wait_for(condition: Any, seconds: float, failure: str | None) -> None:
+    """Poll ``condition`` until it holds; after ``seconds`` fail with ``failure`` (or, when
+    None, simply go on: the caller's own assertions judge what happened)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            assert failure is None, failure
+            return
+        time.sleep(0.05)
+
+
 def test_postgres_restarted_mid_load(
     private_postgres: PrivatePostgres,
     shared_redis: tuple[str, str],
@@ -187,9 +198,13 @@ def test_postgres_restarted_mid_load(
         threads = [threading.Thread(target=shop, args=(s,)) for s in shoppers.values()]
         for thread in threads:
             thread.start()
-        time.sleep(3)
-        private_postgres.stop()  # the database goes away under load ...
-        time.sleep(3)
+        # Not fixed sleeps: on a loaded machine the shoppers may not have started after 3 s, or
+        # every request may slip between the stop and the start. The database goes away once
+        # the load is running (a visit acknowledged) ...
+        _wait_for(lambda: len(report.acknowledged) >= 1, 120, "no visit was acknowledged")
+        private_postgres.stop()
+        # ... stays away until a request has met the outage (or 30 s) ...
+        _wait_for(lambda: any(s.server_errors for s in shoppers.values()), 30, None)
         private_postgres.start()  # ... and comes back
         for thread in threads:
             thread.join()
