@@ -4,7 +4,7 @@ through its screens, and reading what the server stored."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +139,17 @@ def server_audits(assignment_id: int) -> list[Any]:
 def image_of(data: bytes) -> Image.Image:
     """Open image bytes."""
     return Image.open(io.BytesIO(data))
+
+
+def month_start(months_back: int) -> date:
+    """The first day of the month ``months_back`` before this one (UTC): scenario data is
+    dated relative to today, so the tests pass on any day."""
+    today = datetime.now(UTC).date()
+    index = today.year * 12 + today.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def visit_at(months_back: int, day: int) -> datetime:
+    """09:00 UTC on ``day`` of the month ``months_back`` before this one."""
+    first = month_start(months_back)
+    return datetime(first.year, first.month, day, 9, 0, tzinfo=UTC)

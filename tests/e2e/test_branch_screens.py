@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from flask import Flask
 from auditapp.domain.scoring import display
 from tests.api.test_attestation_api import served_audit
 from tests.e2e.conftest import ARTEFACTS, Browser, Server
-from tests.e2e.helpers import sign_in, wait_ready
+from tests.e2e.helpers import month_start, sign_in, visit_at, wait_ready
 from tests.integration.test_ratings_rollups import (
     RATING_CHECKLIST,
     Ratings,
@@ -47,18 +47,6 @@ document.addEventListener('securitypolicyviolation',
   (e) => window.__problems.push('csp: ' + e.violatedDirective + ' ' + e.blockedURI));
 window.addEventListener('error', (e) => window.__problems.push('error: ' + e.message));
 """
-
-
-def _month(months_back: int) -> date:
-    """The first day of the month ``months_back`` before this one (UTC)."""
-    today = datetime.now(UTC).date()
-    index = today.year * 12 + today.month - 1 - months_back
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _visit(months_back: int, day: int) -> datetime:
-    first = _month(months_back)
-    return datetime(first.year, first.month, day, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -130,12 +118,12 @@ def branch_data(app: Flask, network: Network, as_user: Any) -> BranchData:
     ratings = Ratings(network, version.id, [make_user(f"rshopper{i}", "shopper") for i in range(4)])
     barista = [{"staff_role": "barista", "staff_member_id": network.staff["E-N1-a"]}]
     for back in range(6, 1, -1):
-        served_audit(ratings, "N1", _visit(back, 10), answers(), barista)
-    low = _audit_with_photo(ratings, _visit(1, 10), answers(greeted=False), barista)
-    served_audit(ratings, "N1", _visit(1, 12), answers(greeted=False, queue_wait=400), barista)
-    served_audit(ratings, "N2", _visit(1, 11), answers(), [])
-    served_audit(ratings, "S1", _visit(1, 11), answers(), [])
-    served_audit(ratings, "S1", _visit(1, 13), answers(greeted=False), [])
+        served_audit(ratings, "N1", visit_at(back, 10), answers(), barista)
+    low = _audit_with_photo(ratings, visit_at(1, 10), answers(greeted=False), barista)
+    served_audit(ratings, "N1", visit_at(1, 12), answers(greeted=False, queue_wait=400), barista)
+    served_audit(ratings, "N2", visit_at(1, 11), answers(), [])
+    served_audit(ratings, "S1", visit_at(1, 11), answers(), [])
+    served_audit(ratings, "S1", visit_at(1, 13), answers(greeted=False), [])
     admin = as_user("admin")
     rules = {
         "weights": {"individual": 50, "collective": 30, "internal": 20},
@@ -146,14 +134,14 @@ def branch_data(app: Flask, network: Network, as_user: Any) -> BranchData:
         "/api/v1/attestation/rule-sets",
         json={"code": "staff", "name": "Аттестация персонала", "rules": rules},
     ).get_json()
-    last = _month(1)
+    last = month_start(1)
     ends = date(last.year + (last.month == 12), last.month % 12 + 1, 1).toordinal() - 1
     created = admin.post(
         "/api/v1/attestation/periods",
         json={
             "name": "Полугодие",
             "rule_set_id": rule_set["id"],
-            "starts_on": _month(6).isoformat(),
+            "starts_on": month_start(6).isoformat(),
             "ends_on": date.fromordinal(ends).isoformat(),
         },
     )

@@ -25,7 +25,7 @@ from flask import Flask
 
 from auditapp.domain.scoring import display
 from tests.e2e.conftest import ARTEFACTS, Browser, Server
-from tests.e2e.helpers import sign_in, wait_ready
+from tests.e2e.helpers import month_start, sign_in, visit_at, wait_ready
 from tests.integration.test_ratings_rollups import (
     RATING_CHECKLIST,
     Ratings,
@@ -46,17 +46,6 @@ window.addEventListener('error', (e) => window.__problems.push('error: ' + e.mes
 SLUG = "coffee-shop-visit"
 
 
-def _month(months_back: int) -> date:
-    today = datetime.now(UTC).date()
-    index = today.year * 12 + today.month - 1 - months_back
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _visit(months_back: int, day: int) -> datetime:
-    first = _month(months_back)
-    return datetime(first.year, first.month, day, 9, 0, tzinfo=UTC)
-
-
 @dataclass
 class HqData:
     """What the scenario made."""
@@ -67,7 +56,7 @@ class HqData:
     wave_id: int
 
 
-def _submit_short_visit(ratings: Ratings, branch: str) -> tuple[int, int]:
+def _submit_shortvisit_at(ratings: Ratings, branch: str) -> tuple[int, int]:
     """A report of ``branch`` submitted (not reviewed) after a 6-minute visit yesterday;
     returns (audit id, wave id)."""
     from auditapp.extensions import db
@@ -116,7 +105,7 @@ def hq_data(app: Flask, network: Network) -> HqData:
     version = checklists.import_checklist(text, "ratings.yaml")
     ratings = Ratings(network, version.id, [make_user(f"rshopper{i}", "shopper") for i in range(4)])
     for branch in ("N1", "N2"):
-        audit_at(ratings, branch, _visit(2, 10), answers())
+        audit_at(ratings, branch, visit_at(2, 10), answers())
     for branch, day, given in (
         ("N1", 10, answers()),
         ("N1", 12, answers(greeted=False)),
@@ -126,9 +115,9 @@ def hq_data(app: Flask, network: Network) -> HqData:
         ("S2", 11, answers(greeted=False)),
         ("S2", 14, answers(greeted=False, queue_wait=400)),
     ):
-        audit_at(ratings, branch, _visit(1, day), given)
-    queued, wave_id = _submit_short_visit(ratings, "S2")
-    return HqData(network, _month(1).strftime("%Y-%m"), queued, wave_id)
+        audit_at(ratings, branch, visit_at(1, day), given)
+    queued, wave_id = _submit_shortvisit_at(ratings, "S2")
+    return HqData(network, month_start(1).strftime("%Y-%m"), queued, wave_id)
 
 
 def _get(api: Any, path: str) -> Any:
