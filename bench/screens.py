@@ -78,7 +78,7 @@ def run_once(page: Any, period: str, expected: int) -> dict[str, float]:
     page.wait_for_selector("#users tbody tr")
     started = page.evaluate("performance.now()")
     page.evaluate(f"location.hash = '#/ranking?period={period}'")
-    page.wait_for_selector(f"#view [data-rows='{expected}'] #ranking tbody tr", timeout=120_000)
+    page.wait_for_selector(f"#view[data-rows='{expected}'] #ranking tbody tr", timeout=120_000)
     marks = page.evaluate(
         "Object.fromEntries(performance.getEntriesByType('measure')"
         ".filter(m => m.name.startsWith('ranking-'))"

@@ -108,15 +108,11 @@ export async function render() {
   let path = route || "/";
   if (path === "/" && homeOf(app.me.role) !== "#/") path = homeOf(app.me.role).slice(1);
   const found = resolve(path, app.me.role);
-  // Each render draws into a screen element of its own: a slower render of an earlier route
-  // (its fetches still under way) then draws into a detached element, never over this one.
-  const screen = h("div", { class: "screen" });
-  mount(view, screen);
-  if (!found) renderRefusal(screen, "notFound", "notFoundText");
-  else if (!found.allowed) renderRefusal(screen, "notAllowed", "notAllowedText");
-  else await found.route.render(screen, found.params, found.query);
-  const heading = screen.querySelector("h1");
-  if (heading && screen.isConnected && !view.contains(document.activeElement)) {
+  if (!found) renderRefusal(view, "notFound", "notFoundText");
+  else if (!found.allowed) renderRefusal(view, "notAllowed", "notAllowedText");
+  else await found.route.render(view, found.params, found.query);
+  const heading = view.querySelector("h1");
+  if (heading && !view.contains(document.activeElement)) {
     heading.tabIndex = -1;
     heading.focus({ preventScroll: true });
   }

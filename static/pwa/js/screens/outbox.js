@@ -12,7 +12,7 @@ export async function renderOutbox(view) {
     const entries = await store.outboxEntries();
     const drafts = await store.allDrafts();
     const problems = drafts.filter((d) => d.state === "needs_fix" || d.state === "conflict");
-    if (!view.isConnected) return; // another screen took over meanwhile
+    if (view.dataset.screen !== "outbox") return; // another screen took over meanwhile
     const rows = entries.map((entry) => h("li", { class: "card" },
       h("p", {}, h("strong", {}, t(`kind_${entry.kind}`)), " · ", fmtDateTime(entry.created_at)),
       entry.blocked
