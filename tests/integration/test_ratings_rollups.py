@@ -358,7 +358,7 @@ def test_rebuild_reproduces_the_kept_rollups_exactly(ratings: Ratings, seed: int
 
 
 def test_branch_ranges_cover_every_branch_once() -> None:
-    from auditapp.services.ratings import _branch_ranges
+    from auditapp.services.ratings.keeping import _branch_ranges
 
     # 10 audits over 5 cells: 2 per cell; batches of 4 audits = 2 cells.
     ranges = _branch_ranges({1: 1, 3: 2, 4: 1, 9: 1}, audits=10, batch=4)
