@@ -392,12 +392,11 @@ def test_branch_choice_director_scope_and_english(
         as_user("director_n"),
         f"/api/v1/ratings/branches/{branches['N1']}?period={branch_data.period}",
     )
-    # Open N1's address before signing in: signing in on the address the manager left would
-    # draw N2's dashboard first, and a slower N2 could land after N1 (a stale render).
-    page.goto(f"/#/branch/{branches['N1']}?period={branch_data.period}")
-    page.wait_for_selector("#login-name")
+    # Signed in on the address the manager left, the director sees N2 first, then opens N1
+    # (N2's render may still be under way: test_render_order.py).
     sign_in(page, "director_n")
     wait_ready(page)
+    page.goto(f"/#/branch/{branches['N1']}?period={branch_data.period}")
     page.wait_for_selector("h1:has-text('Филиал N1 (N1)')")
     page.wait_for_selector("[data-test=mean]")
     assert _text(page, "[data-test=mean]") == display(rating["rating"]["mean"])

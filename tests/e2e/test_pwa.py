@@ -136,6 +136,15 @@ def test_offline_visit_survives_reload_and_restart_then_drains_once(
     assert reused[0]["reused_from_photo_id"] == photos[0]["id"]
 
 
+def _release_version(pwa_dir: Path) -> str:
+    """The version string of the shell being served: ``VERSION`` in the service worker, the
+    same as ``APP_VERSION`` in main.js (docs/pwa.md: a release changes both)."""
+    found = re.search(r'^const VERSION = "([^"]+)";$', (pwa_dir / "sw.js").read_text(), re.M)
+    assert found, "no VERSION in sw.js"
+    assert f'export const APP_VERSION = "{found[1]}";' in (pwa_dir / "js" / "main.js").read_text()
+    return found[1]
+
+
 def _fill_and_submit(page: Any, browser: Browser, photo: Path, shots: bool = False) -> None:
     fill_example_checklist(page, photo, _shots(browser, page) if shots else None)
     pick(page, "table_clean", "Не применимо")
@@ -282,9 +291,10 @@ def test_new_service_worker_version_mid_visit_keeps_the_draft(
     old = page.locator("#version").inner_text()
 
     # Deploy a new version of the shell while the shopper is mid-visit.
+    release = _release_version(server.pwa_dir)
     for name in ("sw.js", "js/main.js"):
         path = server.pwa_dir / name
-        path.write_text(path.read_text().replace("2026.11.30-1", "2099.01.01-2"))
+        path.write_text(path.read_text().replace(release, "2099.01.01-2"))
     page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
     page.wait_for_selector("#banners button", timeout=30_000)
     browser.check_screen(page, "update-ready")

@@ -5,7 +5,7 @@ import { getLang, setLang, t } from "./i18n.js";
 import { app, loadCached, refreshFromServer } from "./state.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { h, mount } from "./ui.js";
+import { h, isCurrentScreen, mount, openScreen } from "./ui.js";
 import { renderLogin } from "./screens/login.js";
 import { renderAssignments, renderAssignment } from "./screens/assignments.js";
 import { renderAudits } from "./screens/audits.js";
@@ -16,8 +16,9 @@ import { renderOutbox } from "./screens/outbox.js";
 import { home, homeOf, menuEntry, menuFor, resolve, route } from "./routes.js";
 import "./office/index.js";
 
-export const APP_VERSION = "2026.11.30-1";
-const view = document.getElementById("view");
+export const APP_VERSION = "2026.11.30-2";
+/** The view element on show (each render draws a screen that replaces it: ui.openScreen). */
+const shownView = () => document.getElementById("view");
 const banners = { session: null, update: null, space: null, persist: null };
 
 /** True when the signed-in user is a shopper (the only role with a bundle and an outbox). */
@@ -96,23 +97,27 @@ async function signOut() {
   render();
 }
 
-/** Draw the current route. */
+/** Draw the current route into a screen of its own: the screen on show stays until this one
+ * mounts, and once another render has started, this one's output is dropped (ui.mount). */
 export async function render() {
+  const screen = openScreen(shownView());
   await renderChrome();
+  if (!isCurrentScreen(screen)) return; // a newer render reads the address itself
   const route = (location.hash || "#/").slice(1);
-  view.dataset.screen = app.me ? route.split("/")[1]?.split("?")[0] || (isShopper() ? "assignments" : "home") : "login";
+  screen.dataset.screen = app.me ? route.split("/")[1]?.split("?")[0] || (isShopper() ? "assignments" : "home") : "login";
   if (!app.me) {
-    renderLogin(view, { onSignedIn });
+    renderLogin(screen, { onSignedIn });
     return;
   }
   let path = route || "/";
   if (path === "/" && homeOf(app.me.role) !== "#/") path = homeOf(app.me.role).slice(1);
   const found = resolve(path, app.me.role);
-  if (!found) renderRefusal(view, "notFound", "notFoundText");
-  else if (!found.allowed) renderRefusal(view, "notAllowed", "notAllowedText");
-  else await found.route.render(view, found.params, found.query);
-  const heading = view.querySelector("h1");
-  if (heading && !view.contains(document.activeElement)) {
+  if (!found) renderRefusal(screen, "notFound", "notFoundText");
+  else if (!found.allowed) renderRefusal(screen, "notAllowed", "notAllowedText");
+  else await found.route.render(screen, found.params, found.query);
+  if (!isCurrentScreen(screen) || !screen.isConnected) return;
+  const heading = screen.querySelector("h1");
+  if (heading && !screen.contains(document.activeElement)) {
     heading.tabIndex = -1;
     heading.focus({ preventScroll: true });
   }
@@ -180,7 +185,7 @@ async function boot() {
   window.addEventListener("offline", netChanged);
   document.addEventListener("report-sent", async () => {
     try { await refreshFromServer(); } catch { /* the cached bundle stays */ }
-    if (["assignments", "audits"].includes(view.dataset.screen)) render();
+    if (["assignments", "audits"].includes(shownView().dataset.screen)) render();
   });
   sync.onChange(() => { renderChrome(); document.dispatchEvent(new Event("outbox-changed")); });
   api.onAuthLost(() => {

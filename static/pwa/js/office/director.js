@@ -9,7 +9,7 @@ import { addTexts, fmtDate, t } from "../i18n.js";
 import { go } from "../main.js";
 import { home, menuEntry, route } from "../routes.js";
 import { app } from "../state.js";
-import { badge, h, mount } from "../ui.js";
+import { badge, h, isCurrentScreen, mount } from "../ui.js";
 import { barChart, fmtChange, fmtMonth, fmtScore, heatMap, trendChart } from "./charts.js";
 import { checklistBySlug, errorPanel, getJson, periodSelect, qs, sectionTitle } from "./data.js";
 import { branchHref } from "./manager.js";
@@ -319,9 +319,12 @@ export async function renderRanking(view, _params, query) {
     try {
       rows = (await fetchAll("/ratings/rankings/branches", filters, "entries", RANKING_PAGE)).rows;
     } catch (error) {
-      view.append(errorPanel(error));
+      if (isCurrentScreen(view)) view.append(errorPanel(error));
       return;
     }
+    // The rest goes into the drawn table, not through mount(): once another render has started,
+    // leave this screen as it is.
+    if (!isCurrentScreen(view)) return;
     const all = performance.now();
     table.complete(rows);
     view.getBoundingClientRect();

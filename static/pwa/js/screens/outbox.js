@@ -3,16 +3,18 @@
 import { fmtDateTime, t } from "../i18n.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
-import { badge, h, mount } from "../ui.js";
+import { badge, h, isCurrentScreen, mount } from "../ui.js";
 
 /** Draw the outbox. */
 export async function renderOutbox(view) {
   const paint = async () => {
-    if (!view.isConnected || (location.hash || "#/") !== "#/outbox") return;
+    if (!isCurrentScreen(view)) { // another screen took over: stop following the outbox
+      document.removeEventListener("outbox-changed", paint);
+      return;
+    }
     const entries = await store.outboxEntries();
     const drafts = await store.allDrafts();
     const problems = drafts.filter((d) => d.state === "needs_fix" || d.state === "conflict");
-    if (view.dataset.screen !== "outbox") return; // another screen took over meanwhile
     const rows = entries.map((entry) => h("li", { class: "card" },
       h("p", {}, h("strong", {}, t(`kind_${entry.kind}`)), " · ", fmtDateTime(entry.created_at)),
       entry.blocked

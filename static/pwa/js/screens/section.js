@@ -225,7 +225,7 @@ export async function renderSection(view, uuid, index, focusItem) {
       h("button", { type: "button", class: "primary", onclick: () => go(last ? `#/v/${uuid}/review` : `#/v/${uuid}/s/${index + 1}`) },
         last ? t("review") : `${t("next")} →`)));
   if (focusItem) {
-    const target = document.getElementById(`item-${focusItem}`);
+    const target = view.querySelector(`#item-${CSS.escape(focusItem)}`); // this screen's, never another's
     if (target) {
       target.scrollIntoView({ block: "start" });
       (target.querySelector("input:not([type=hidden]), textarea, select, button") || target).focus();
