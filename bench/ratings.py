@@ -54,9 +54,9 @@ from auditapp import create_app  # noqa: E402 - after making the package importa
 from auditapp.domain import ratings as arith  # noqa: E402
 from auditapp.extensions import db  # noqa: E402
 from bench.api import fresh_database  # noqa: E402
-from tests.integration.test_ratings_rollups import RATING_CHECKLIST  # noqa: E402
 from tests.support import (  # noqa: E402
     PASSWORD,
+    RATING_CHECKLIST,
     IsolatedClient,
     _postgres_url,  # noqa: E402
     app_config,

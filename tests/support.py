@@ -1,5 +1,6 @@
 """Helpers shared by the tests and the ``bench/`` scripts: the test app's configuration and
-client, the fixture network, the example checklist's answers, the one test picture, uploads.
+client, the fixture network, the example checklist's answers, the one test picture, uploads,
+and audits taken through the services to any status (ratings, attestation, office screens).
 
 The fixtures that use them are in ``tests/conftest.py``; this module has no fixtures, so a
 script can import it without pytest collecting anything.
@@ -15,11 +16,14 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from PIL import Image, ImageDraw
+
+if TYPE_CHECKING:
+    from auditapp.models import User
 
 PASSWORD = "correct-horse-battery"
 
@@ -318,3 +322,154 @@ def upload_photo(
     return api.post(
         f"/api/v1/audits/{audit_uuid}/photos", data=form, content_type="multipart/form-data"
     )
+
+
+# Released audits anywhere, any day (ratings, attestation, the office screens' scenarios) -----
+
+# The example checklist for every branch kind, without photo rules (photos are not what the
+# ratings are about). Points as in tests/conftest.py: good answers earn 8.75 of 10 = 87.5.
+RATING_CHECKLIST = (
+    EXAMPLE_CHECKLIST.read_text(encoding="utf-8")
+    .replace("applies_to: [restaurant]", "applies_to: [store, restaurant, hotel]")
+    .replace("photo: required", "photo: none")
+    .replace("photo: on_fail", "photo: none")
+)
+
+
+@dataclass
+class Ratings:
+    """A checklist version and the means to release audits anywhere, any day."""
+
+    network: Network
+    version_id: int
+    shoppers: list[int]
+    waves: list[int] = field(default_factory=list)
+    visits: dict[int, int] = field(default_factory=dict)
+
+    def user(self, login: str) -> User:
+        """A fixture user by login."""
+        from auditapp.extensions import db
+        from auditapp.models import User
+
+        found = db.session.get(User, self.network.users[login])
+        assert found is not None
+        return found
+
+
+def ratings_fieldwork(network: Network, shoppers: int = 4) -> Ratings:
+    """Import the checklist and create shoppers; waves are added as visits need them."""
+    from auditapp.services import checklists
+
+    version = checklists.import_checklist(RATING_CHECKLIST, "ratings.yaml")
+    ids = [make_user(f"rshopper{i}", "shopper") for i in range(shoppers)]
+    return Ratings(network, version.id, ids)
+
+
+def ratings_wave(ratings: Ratings, index: int) -> int:
+    """The id of wave ``index`` (0, 1, ...) over every branch, created when first needed."""
+    from auditapp.services import waves
+
+    while len(ratings.waves) <= index:
+        wave = waves.create_wave(
+            ratings.user("admin"),
+            waves.WavePlan(
+                name=f"Волна {len(ratings.waves) + 1}",
+                checklist_version_id=ratings.version_id,
+                starts_on=date(2020, 1, 1),
+                ends_on=date(2030, 12, 31),
+                visits_per_branch=1,
+                day_parts=[],
+                branch_ids=sorted(ratings.network.branches.values()),
+            ),
+        )
+        ratings.waves.append(wave.id)
+    return ratings.waves[index]
+
+
+def answers(**changes: Any) -> dict[str, Any]:
+    """The good answers with some changed."""
+    result = dict(GOOD_ANSWERS)
+    result.update(changes)
+    return result
+
+
+def version_of(audit_id: int) -> int:
+    """The audit's version as the person acting on it has just read it."""
+    from auditapp.extensions import db
+    from auditapp.models import Audit
+
+    audit = db.session.get(Audit, audit_id)
+    assert audit is not None
+    return audit.version
+
+
+def audit_at(
+    ratings: Ratings,
+    branch: str,
+    visit_at: datetime,
+    given: dict[str, Any] | None = None,
+    *,
+    until: str = "released",
+    staff: list[dict[str, Any]] | None = None,
+    photo_item: str | None = None,
+    minutes: int = 20,
+) -> int:
+    """Submit an audit of ``branch`` visited at ``visit_at`` for ``minutes`` and take it to
+    ``until`` (submitted, approved, released, rejected, returned); returns its id.
+
+    The shoppers take the branch's visits in turn, each in the next wave once all have been.
+    ``staff``: who served, as the submit body names them (``staff_role``, ``staff_member_id``);
+    ``photo_item``: an item that gets a photo (uploaded before the submit, as the phone does).
+    """
+    from auditapp.extensions import db
+    from auditapp.models import User
+    from auditapp.services import audits, photos, waves
+
+    branch_id = ratings.network.branches[branch]
+    count = ratings.visits.get(branch_id, 0)
+    ratings.visits[branch_id] = count + 1
+    shopper_id = ratings.shoppers[count % len(ratings.shoppers)]
+    wave_id = ratings_wave(ratings, count // len(ratings.shoppers))
+    assignment = waves.add_assignment(
+        wave_id,
+        waves.NewAssignment(
+            branch_id=branch_id,
+            shopper_id=shopper_id,
+            window_start=date(2020, 1, 1),
+            window_end=date(2030, 12, 31),
+            day_part=None,
+        ),
+    )
+    shopper = db.session.get(User, shopper_id)
+    assert shopper is not None
+    audit_uuid = uuid.uuid4()
+    if photo_item is not None:
+        evidence = photos.EvidencePhoto(
+            assignment_id=assignment.id,
+            item_id=photo_item,
+            photo_uuid=uuid.uuid4(),
+            data=jpeg_bytes(seed=3),
+        )
+        photos.upload_evidence(shopper, audit_uuid, evidence)
+    audit, _ = audits.submit(
+        shopper,
+        audit_uuid,
+        audits.Submission(
+            assignment_id=assignment.id,
+            answers=given if given is not None else answers(),
+            visit_started_at=visit_at,
+            visit_ended_at=visit_at + timedelta(minutes=minutes),
+            staff=[audits.StaffServed(**s) for s in staff or []],
+        ),
+    )
+    reviewer = ratings.user("reviewer")
+    if until in ("approved", "released"):
+        audits.review(reviewer, audit.id, "approve", audits.Decision(version_of(audit.id)))
+    if until == "released":
+        audits.release(reviewer, audit.id, version_of(audit.id))
+    if until in ("rejected", "returned"):
+        action = "reject" if until == "rejected" else "return"
+        audits.review(
+            reviewer, audit.id, action, audits.Decision(version_of(audit.id), "Не засчитано")
+        )
+    return audit.id

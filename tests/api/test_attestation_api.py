@@ -20,69 +20,21 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from auditapp import clock
-from auditapp.extensions import db
-from auditapp.models import User
-from tests.integration.test_ratings_rollups import (
-    Ratings,
-    _wave,
-    answers,
-    ratings_fieldwork,
-    uphold,
-    version_of,
-)
-from tests.support import Network
+from tests.integration.test_ratings_rollups import uphold
+from tests.support import Network, Ratings, answers, audit_at, ratings_fieldwork
 
 RULES = {
     "weights": {"individual": 50, "collective": 30, "internal": 20},
     "min_external_share": 60,
     "min_audits": 3,
 }
-
-
-def served_audit(
-    ratings: Ratings, branch: str, visit_at: datetime, given: dict[str, Any], staff: list[Any]
-) -> int:
-    """Submit, approve and release an audit naming ``staff`` as served; returns its id."""
-    from auditapp.services import audits, waves
-
-    branch_id = ratings.network.branches[branch]
-    count = ratings.visits.get(branch_id, 0)
-    ratings.visits[branch_id] = count + 1
-    shopper_id = ratings.shoppers[count % len(ratings.shoppers)]
-    assignment = waves.add_assignment(
-        _wave(ratings, count // len(ratings.shoppers)),
-        waves.NewAssignment(
-            branch_id=branch_id,
-            shopper_id=shopper_id,
-            window_start=date(2020, 1, 1),
-            window_end=date(2030, 12, 31),
-            day_part=None,
-        ),
-    )
-    shopper = db.session.get(User, shopper_id)
-    assert shopper is not None
-    audit, _ = audits.submit(
-        shopper,
-        uuid.uuid4(),
-        audits.Submission(
-            assignment_id=assignment.id,
-            answers=given,
-            visit_started_at=visit_at,
-            visit_ended_at=visit_at + timedelta(minutes=20),
-            staff=[audits.StaffServed(**s) for s in staff],
-        ),
-    )
-    reviewer = ratings.user("reviewer")
-    audits.review(reviewer, audit.id, "approve", audits.Decision(version_of(audit.id)))
-    audits.release(reviewer, audit.id, version_of(audit.id))
-    return audit.id
 
 
 def at(month: int, day: int = 10) -> datetime:
@@ -113,10 +65,10 @@ def year(app: Flask, network: Network, as_user: Any) -> Year:
     a = network.staff["E-N1-a"]
     barista = [{"staff_role": "barista", "staff_member_id": a}]
     audits = [
-        served_audit(ratings, "N1", at(3), answers(), barista),
-        served_audit(ratings, "N1", at(4), answers(greeted=False), barista),
-        served_audit(ratings, "N1", at(5), answers(), barista),
-        served_audit(ratings, "N2", at(8), answers(), []),
+        audit_at(ratings, "N1", at(3), answers(), staff=barista),
+        audit_at(ratings, "N1", at(4), answers(greeted=False), staff=barista),
+        audit_at(ratings, "N1", at(5), answers(), staff=barista),
+        audit_at(ratings, "N2", at(8), answers()),
     ]
     net.move_staff(
         ratings.user("admin"), network.staff["E-N1-b"], network.branches["N2"], date(2025, 7, 1)

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.integration.test_ratings_rollups import Ratings, audit_at, ratings_fieldwork, version_of
-from tests.support import Network
+from tests.support import Network, Ratings, audit_at, ratings_fieldwork, version_of
 
 MARCH = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 

@@ -8,8 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from tests.integration.test_ratings_rollups import answers, audit_at, ratings_fieldwork
-from tests.support import Network
+from tests.support import Network, answers, audit_at, ratings_fieldwork
 
 MARCH = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 

@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.integration.test_ratings_rollups import Ratings, answers, audit_at, ratings_fieldwork
-from tests.support import Network
+from tests.support import Network, Ratings, answers, audit_at, ratings_fieldwork
 
 MARCH = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 FEB = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)

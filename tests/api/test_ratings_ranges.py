@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.integration.test_ratings_rollups import Ratings, answers, audit_at, ratings_fieldwork
-from tests.support import Network
+from tests.support import Network, Ratings, answers, audit_at, ratings_fieldwork
 
 FIRST_RANGE = "2026-02-15..2026-03-15"
 SECOND_RANGE = "2026-02-15..2026-04-05"

@@ -16,9 +16,8 @@ months is closed, so E-N1-a's sheet waits for acknowledgement.
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +25,17 @@ import pytest
 from flask import Flask
 
 from auditapp.domain.scoring import display
-from tests.api.test_attestation_api import served_audit
 from tests.e2e.conftest import ARTEFACTS, Browser, Server
 from tests.e2e.helpers import month_start, sign_in, visit_at, wait_ready
-from tests.integration.test_ratings_rollups import (
+from tests.support import (
     RATING_CHECKLIST,
+    Network,
     Ratings,
-    _wave,
     answers,
-    version_of,
+    audit_at,
+    jpeg_bytes,
+    make_user,
 )
-from tests.support import Network, jpeg_bytes, make_user
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 360, "height": 740}
@@ -59,54 +58,6 @@ class BranchData:
     attestation_period: int
 
 
-def _audit_with_photo(
-    ratings: Ratings, visit_at: datetime, given: dict[str, Any], staff: list[Any]
-) -> int:
-    """Like ``served_audit`` at N1, with a photo of the receipt item; returns the audit id."""
-    from auditapp.extensions import db
-    from auditapp.models import User
-    from auditapp.services import audits, photos, waves
-
-    branch_id = ratings.network.branches["N1"]
-    count = ratings.visits.get(branch_id, 0)
-    ratings.visits[branch_id] = count + 1
-    shopper = db.session.get(User, ratings.shoppers[count % len(ratings.shoppers)])
-    assert shopper is not None
-    assignment = waves.add_assignment(
-        _wave(ratings, count // len(ratings.shoppers)),
-        waves.NewAssignment(
-            branch_id=branch_id,
-            shopper_id=shopper.id,
-            window_start=date(2020, 1, 1),
-            window_end=date(2030, 12, 31),
-            day_part=None,
-        ),
-    )
-    audit_uuid = uuid.uuid4()
-    evidence = photos.EvidencePhoto(
-        assignment_id=assignment.id,
-        item_id="receipt",
-        photo_uuid=uuid.uuid4(),
-        data=jpeg_bytes(seed=3),
-    )
-    photos.upload_evidence(shopper, audit_uuid, evidence)
-    audit, _ = audits.submit(
-        shopper,
-        audit_uuid,
-        audits.Submission(
-            assignment_id=assignment.id,
-            answers=given,
-            visit_started_at=visit_at,
-            visit_ended_at=visit_at + timedelta(minutes=20),
-            staff=[audits.StaffServed(**s) for s in staff],
-        ),
-    )
-    reviewer = ratings.user("reviewer")
-    audits.review(reviewer, audit.id, "approve", audits.Decision(version_of(audit.id)))
-    audits.release(reviewer, audit.id, version_of(audit.id))
-    return audit.id
-
-
 @pytest.fixture
 def branch_data(app: Flask, network: Network, as_user: Any) -> BranchData:
     from auditapp.services import checklists
@@ -118,12 +69,14 @@ def branch_data(app: Flask, network: Network, as_user: Any) -> BranchData:
     ratings = Ratings(network, version.id, [make_user(f"rshopper{i}", "shopper") for i in range(4)])
     barista = [{"staff_role": "barista", "staff_member_id": network.staff["E-N1-a"]}]
     for back in range(6, 1, -1):
-        served_audit(ratings, "N1", visit_at(back, 10), answers(), barista)
-    low = _audit_with_photo(ratings, visit_at(1, 10), answers(greeted=False), barista)
-    served_audit(ratings, "N1", visit_at(1, 12), answers(greeted=False, queue_wait=400), barista)
-    served_audit(ratings, "N2", visit_at(1, 11), answers(), [])
-    served_audit(ratings, "S1", visit_at(1, 11), answers(), [])
-    served_audit(ratings, "S1", visit_at(1, 13), answers(greeted=False), [])
+        audit_at(ratings, "N1", visit_at(back, 10), answers(), staff=barista)
+    low = audit_at(
+        ratings, "N1", visit_at(1, 10), answers(greeted=False), staff=barista, photo_item="receipt"
+    )
+    audit_at(ratings, "N1", visit_at(1, 12), answers(greeted=False, queue_wait=400), staff=barista)
+    audit_at(ratings, "N2", visit_at(1, 11), answers())
+    audit_at(ratings, "S1", visit_at(1, 11), answers())
+    audit_at(ratings, "S1", visit_at(1, 13), answers(greeted=False))
     admin = as_user("admin")
     rules = {
         "weights": {"individual": 50, "collective": 30, "internal": 20},

@@ -15,9 +15,8 @@ waits in the review queue, visited in 6 minutes (a ``visit_too_short`` flag).
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,14 +25,15 @@ from flask import Flask
 from auditapp.domain.scoring import display
 from tests.e2e.conftest import ARTEFACTS, Browser, Server
 from tests.e2e.helpers import month_start, sign_in, visit_at, wait_ready
-from tests.integration.test_ratings_rollups import (
+from tests.support import (
+    EXAMPLE_CHECKLIST,
     RATING_CHECKLIST,
+    Network,
     Ratings,
-    _wave,
     answers,
     audit_at,
+    make_user,
 )
-from tests.support import EXAMPLE_CHECKLIST, Network, make_user
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 360, "height": 740}
@@ -56,47 +56,10 @@ class HqData:
     wave_id: int
 
 
-def _submit_shortvisit_at(ratings: Ratings, branch: str) -> tuple[int, int]:
-    """A report of ``branch`` submitted (not reviewed) after a 6-minute visit yesterday;
-    returns (audit id, wave id)."""
-    from auditapp.extensions import db
-    from auditapp.models import User
-    from auditapp.services import audits, waves
-
-    branch_id = ratings.network.branches[branch]
-    count = ratings.visits.get(branch_id, 0)
-    ratings.visits[branch_id] = count + 1
-    shopper_id = ratings.shoppers[count % len(ratings.shoppers)]
-    wave_id = _wave(ratings, count // len(ratings.shoppers))
-    assignment = waves.add_assignment(
-        wave_id,
-        waves.NewAssignment(
-            branch_id=branch_id,
-            shopper_id=shopper_id,
-            window_start=date(2020, 1, 1),
-            window_end=date(2030, 12, 31),
-            day_part=None,
-        ),
-    )
-    shopper = db.session.get(User, shopper_id)
-    assert shopper is not None
-    start = datetime.now(UTC) - timedelta(days=1)
-    audit, _ = audits.submit(
-        shopper,
-        uuid.uuid4(),
-        audits.Submission(
-            assignment_id=assignment.id,
-            answers=answers(greeted=False),
-            visit_started_at=start,
-            visit_ended_at=start + timedelta(minutes=6),
-            staff=[],
-        ),
-    )
-    return audit.id, wave_id
-
-
 @pytest.fixture
 def hq_data(app: Flask, network: Network) -> HqData:
+    from auditapp.extensions import db
+    from auditapp.models import Audit
     from auditapp.services import checklists
 
     # The server's fieldwork uses version 1 of the example checklist: this is version 2 (no
@@ -116,8 +79,14 @@ def hq_data(app: Flask, network: Network) -> HqData:
         ("S2", 14, answers(greeted=False, queue_wait=400)),
     ):
         audit_at(ratings, branch, visit_at(1, day), given)
-    queued, wave_id = _submit_shortvisit_at(ratings, "S2")
-    return HqData(network, month_start(1).strftime("%Y-%m"), queued, wave_id)
+    # A report of S2 submitted (not reviewed) after a 6-minute visit yesterday.
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    queued = audit_at(
+        ratings, "S2", yesterday, answers(greeted=False), minutes=6, until="submitted"
+    )
+    audit = db.session.get(Audit, queued)
+    assert audit is not None
+    return HqData(network, month_start(1).strftime("%Y-%m"), queued, audit.assignment.wave_id)
 
 
 def _get(api: Any, path: str) -> Any:

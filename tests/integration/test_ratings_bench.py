@@ -14,8 +14,8 @@ from auditapp import create_app
 from auditapp.extensions import db
 from auditapp.models import Branch
 from bench import ratings as bench
-from tests.integration.test_ratings_rollups import Ratings, audit_at, snapshot
-from tests.support import Network, app_config, make_user
+from tests.integration.test_ratings_rollups import snapshot
+from tests.support import Network, Ratings, app_config, audit_at, make_user
 
 
 def _by_code(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:

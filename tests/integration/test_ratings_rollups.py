@@ -6,8 +6,6 @@ Test data goes through the services: waves, assignments, submission, review, rel
 from __future__ import annotations
 
 import random
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,132 +14,15 @@ from flask import Flask
 from sqlalchemy import select
 
 from auditapp.extensions import db
-from auditapp.models import RatingAudit, RatingItemRollup, RatingRollup, User
-from tests.support import EXAMPLE_CHECKLIST, GOOD_ANSWERS, Network, make_user
-
-# The example checklist for every branch kind, without photo rules (photos are not what these
-# tests are about). Points as in tests/conftest.py: good answers earn 8.75 of 10 = 87.5.
-RATING_CHECKLIST = (
-    EXAMPLE_CHECKLIST.read_text(encoding="utf-8")
-    .replace("applies_to: [restaurant]", "applies_to: [store, restaurant, hotel]")
-    .replace("photo: required", "photo: none")
-    .replace("photo: on_fail", "photo: none")
+from auditapp.models import RatingAudit, RatingItemRollup, RatingRollup
+from tests.support import (
+    Network,
+    Ratings,
+    answers,
+    audit_at,
+    ratings_fieldwork,
+    version_of,
 )
-
-
-@dataclass
-class Ratings:
-    """A checklist version and the means to release audits anywhere, any day."""
-
-    network: Network
-    version_id: int
-    shoppers: list[int]
-    waves: list[int] = field(default_factory=list)
-    visits: dict[int, int] = field(default_factory=dict)
-
-    def user(self, login: str) -> User:
-        """A fixture user by login."""
-        found = db.session.get(User, self.network.users[login])
-        assert found is not None
-        return found
-
-
-def ratings_fieldwork(network: Network, shoppers: int = 4) -> Ratings:
-    """Import the checklist and create shoppers; waves are added as visits need them."""
-    from auditapp.services import checklists
-
-    version = checklists.import_checklist(RATING_CHECKLIST, "ratings.yaml")
-    ids = [make_user(f"rshopper{i}", "shopper") for i in range(shoppers)]
-    return Ratings(network, version.id, ids)
-
-
-def _wave(ratings: Ratings, index: int) -> int:
-    from auditapp.services import waves
-
-    while len(ratings.waves) <= index:
-        wave = waves.create_wave(
-            ratings.user("admin"),
-            waves.WavePlan(
-                name=f"Волна {len(ratings.waves) + 1}",
-                checklist_version_id=ratings.version_id,
-                starts_on=date(2020, 1, 1),
-                ends_on=date(2030, 12, 31),
-                visits_per_branch=1,
-                day_parts=[],
-                branch_ids=sorted(ratings.network.branches.values()),
-            ),
-        )
-        ratings.waves.append(wave.id)
-    return ratings.waves[index]
-
-
-def answers(**changes: Any) -> dict[str, Any]:
-    """The good answers with some changed."""
-    result = dict(GOOD_ANSWERS)
-    result.update(changes)
-    return result
-
-
-def audit_at(
-    ratings: Ratings,
-    branch: str,
-    visit_at: datetime,
-    given: dict[str, Any] | None = None,
-    *,
-    until: str = "released",
-) -> int:
-    """Submit an audit of ``branch`` visited at ``visit_at`` and take it to ``until``
-    (submitted, approved, released, rejected, returned); returns its id."""
-    from auditapp.services import audits, waves
-
-    branch_id = ratings.network.branches[branch]
-    count = ratings.visits.get(branch_id, 0)
-    ratings.visits[branch_id] = count + 1
-    shopper_id = ratings.shoppers[count % len(ratings.shoppers)]
-    wave_id = _wave(ratings, count // len(ratings.shoppers))
-    assignment = waves.add_assignment(
-        wave_id,
-        waves.NewAssignment(
-            branch_id=branch_id,
-            shopper_id=shopper_id,
-            window_start=date(2020, 1, 1),
-            window_end=date(2030, 12, 31),
-            day_part=None,
-        ),
-    )
-    shopper = db.session.get(User, shopper_id)
-    assert shopper is not None
-    audit, _ = audits.submit(
-        shopper,
-        uuid.uuid4(),
-        audits.Submission(
-            assignment_id=assignment.id,
-            answers=given if given is not None else answers(),
-            visit_started_at=visit_at,
-            visit_ended_at=visit_at + timedelta(minutes=20),
-            staff=[],
-        ),
-    )
-    reviewer = ratings.user("reviewer")
-    if until in ("approved", "released"):
-        audits.review(reviewer, audit.id, "approve", audits.Decision(version_of(audit.id)))
-    if until == "released":
-        audits.release(reviewer, audit.id, version_of(audit.id))
-    if until in ("rejected", "returned"):
-        action = "reject" if until == "rejected" else "return"
-        audits.review(
-            reviewer, audit.id, action, audits.Decision(version_of(audit.id), "Не засчитано")
-        )
-    return audit.id
-
-
-def version_of(audit_id: int) -> int:
-    """The audit's version as the person acting on it has just read it."""
-    from auditapp.models import Audit
-
-    audit = db.session.get(Audit, audit_id)
-    assert audit is not None
-    return audit.version
 
 
 def uphold(ratings: Ratings, audit_id: int, manager: str, item_id: str, value: Any) -> None:
