@@ -2,7 +2,7 @@
 // connection. A new deployment changes VERSION: the new worker installs the new shell, takes
 // over and deletes the old caches. Drafts, photos and the outbox live in IndexedDB, which no
 // version change touches. API responses are never cached here.
-const VERSION = "2026.11.30-2";
+const VERSION = "2026.11.30-3";
 const SHELL = `auditapp-shell-${VERSION}`;
 const SHELL_FILES = [
   "/",

@@ -388,3 +388,26 @@ def test_refusals_are_shown_with_what_to_fix(
     page.click("button:has-text('Удалить локальную копию')")
     page.wait_for_selector("h1:has-text('Задания')")
     assert [a.client_uuid for a in server_audits(s2)] == [__import__("uuid").UUID(other_uuid)]
+
+
+def test_skip_link_moves_focus_to_the_screen_and_keeps_the_address(
+    browser: Browser, server: Server, fieldwork: Fieldwork
+) -> None:
+    """Following "skip to content" focuses the screen's heading and leaves the route alone (the
+    address names the screen: "#view" would read as an unknown one)."""
+    browser.open()
+    page = browser.page()
+    page.goto("/")
+    page.wait_for_selector("#login-name")
+    sign_in(page)
+    page.wait_for_selector("ul.list li")
+    wait_ready(page)
+    address = page.evaluate("location.hash")
+    page.evaluate("document.activeElement.blur()")
+    page.focus("a.skip")
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == address
+    assert page.evaluate("document.getElementById('view').contains(document.activeElement)")
+    assert page.evaluate("document.activeElement.tagName") == "H1"
+    page.locator("ul.list a", has_text="(N1)").wait_for()
+    assert page.locator("text=/не найден|not found/i").count() == 0

@@ -16,7 +16,7 @@ import { renderOutbox } from "./screens/outbox.js";
 import { home, homeOf, menuEntry, menuFor, resolve, route } from "./routes.js";
 import "./office/index.js";
 
-export const APP_VERSION = "2026.11.30-2";
+export const APP_VERSION = "2026.11.30-3";
 /** The view element on show (each render draws a screen that replaces it: ui.openScreen). */
 const shownView = () => document.getElementById("view");
 const banners = { session: null, update: null, space: null, persist: null };
@@ -180,6 +180,15 @@ async function boot() {
     render();
   });
   window.addEventListener("hashchange", render);
+  // The skip link moves focus to the screen without touching the address (the address is the
+  // route: "#view" would read as an unknown screen).
+  document.querySelector(".skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    const screen = shownView();
+    const target = screen.querySelector("h1") || screen;
+    target.tabIndex = -1;
+    target.focus();
+  });
   const netChanged = () => { app.online = navigator.onLine; renderChrome(); };
   window.addEventListener("online", netChanged);
   window.addEventListener("offline", netChanged);
