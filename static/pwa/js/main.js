@@ -30,6 +30,12 @@ export function go(route) {
   else location.hash = route;
 }
 
+/** A render that finds nothing to draw sends the user on, unless a newer render has taken over
+ * meanwhile (then the user has already gone elsewhere: a late redirect would undo that). */
+export function redirect(screen, route) {
+  if (isCurrentScreen(screen)) go(route);
+}
+
 function setBanner(name, node) {
   banners[name] = node;
   mount(document.getElementById("banners"), Object.values(banners).filter(Boolean));

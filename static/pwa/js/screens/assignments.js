@@ -1,7 +1,7 @@
 // The assignment list (open visits, returned reports with the reviewer's comment) and one
 // assignment with the button that starts (or continues) the visit.
 import { fmtDate, fmtDateTime, t, tr } from "../i18n.js";
-import { go } from "../main.js";
+import { go, redirect } from "../main.js";
 import { app, assignment, checklistOf, draftOfAssignment, refreshFromServer, startVisit } from "../state.js";
 import * as store from "../store.js";
 import { badge, h, mount } from "../ui.js";
@@ -54,7 +54,7 @@ export async function renderAssignments(view) {
 /** One assignment: where, when, which checklist; start or continue the visit. */
 export async function renderAssignment(view, id) {
   const row = assignment(id);
-  if (!row) { go("#/"); return; }
+  if (!row) { redirect(view, "#/"); return; }
   const draft = await draftOfAssignment(row.id);
   const checklist = checklistOf(row);
   const label = draft ? t("continueVisit") : row.audit?.status === "returned" ? t("fixReport") : t("startVisit");

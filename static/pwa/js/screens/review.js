@@ -2,7 +2,7 @@
 // that jumps to the item; the server's objections (422, 409) with what to fix; the submit
 // button, which freezes the report into the outbox.
 import { fmtDateTime, t, tr } from "../i18n.js";
-import { go } from "../main.js";
+import { go, redirect } from "../main.js";
 import { app, assignment, checklistOf } from "../state.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
@@ -47,7 +47,7 @@ function serverProblems(draft, checklist) {
 /** Draw the review screen of the visit `uuid`. */
 export async function renderReview(view, uuid) {
   const draft = await store.getDraft(uuid);
-  if (!draft) { go("#/"); return; }
+  if (!draft) { redirect(view, "#/"); return; }
   const row = assignment(draft.assignment_id);
   const checklist = checklistOf(row);
   const gaps = missing(checklist, draft.answers, await photoCounts(draft));

@@ -2,7 +2,7 @@
 // guidance on demand, photos per item, and progress per section. Each change is written to
 // IndexedDB at once.
 import { t, tr } from "../i18n.js";
-import { go } from "../main.js";
+import { go, redirect } from "../main.js";
 import { app, assignment, checklistOf, newUuid } from "../state.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
@@ -168,11 +168,11 @@ function thumbItem(src, n, item, onRemove) {
 /** Draw section `index` of the visit `uuid`; `focusItem` scrolls to and focuses that item. */
 export async function renderSection(view, uuid, index, focusItem) {
   const draft = await store.getDraft(uuid);
-  if (!draft) { go("#/"); return; }
+  if (!draft) { redirect(view, "#/"); return; }
   const row = assignment(draft.assignment_id);
   const checklist = checklistOf(row);
   const section = checklist.sections[index];
-  if (!section) { go(`#/v/${uuid}/review`); return; }
+  if (!section) { redirect(view, `#/v/${uuid}/review`); return; }
   const locked = draft.state === "queued";
   const progressText = h("span");
   const progressBar = h("progress", { max: 1, value: 0, "aria-hidden": "true" });

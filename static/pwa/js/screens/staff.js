@@ -1,7 +1,7 @@
 // Who served the shopper, per staff role of the checklist: picked from the branch's staff
 // list (those in the role first) or described when the name is unknown.
 import { fmtDateTime, t } from "../i18n.js";
-import { go } from "../main.js";
+import { go, redirect } from "../main.js";
 import { assignment, checklistOf } from "../state.js";
 import * as store from "../store.js";
 import { h, mount, uid } from "../ui.js";
@@ -9,7 +9,7 @@ import { h, mount, uid } from "../ui.js";
 /** Draw the staff screen of the visit `uuid`. */
 export async function renderStaff(view, uuid) {
   const draft = await store.getDraft(uuid);
-  if (!draft) { go("#/"); return; }
+  if (!draft) { redirect(view, "#/"); return; }
   const row = assignment(draft.assignment_id);
   const checklist = checklistOf(row);
   const staff = row.branch.staff || [];
