@@ -8,13 +8,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, True_, bindparam, select
 from sqlalchemy.orm import defaultload, joinedload, selectinload
 
 from auditapp import access, visibility
 from auditapp.domain.review import PhotoFacts, RedFlag, VisitFacts, red_flags
 from auditapp.extensions import db
-from auditapp.models import Assignment, Audit, AuditHistory, AuditPhoto, AuditStaff, User
+from auditapp.models import (
+    Assignment,
+    Audit,
+    AuditHistory,
+    AuditPhoto,
+    AuditStaff,
+    Branch,
+    ChecklistVersion,
+    Dispute,
+    StaffMember,
+    User,
+)
 from auditapp.services.errors import NotFound
 from auditapp.services.pagination import Page, paginate
 
@@ -105,10 +116,10 @@ def _history_statement() -> Select[Any]:
 
 
 def audit_view(user: User, audit_id: int) -> visibility.AuditView:
-    """One audit in the caller's scope, redacted for the caller's role (red flags for QA).
+    """One audit in the caller's scope, redacted for the caller's role (red flags for QA),
+    over the ORM audit: for outputs that read more of it than the API's detail (PDFs, ZIPs).
 
-    Its photos and history come as narrow rows (no ORM objects: they cost most of a detail
-    request); the view is the same."""
+    Its photos and history come as narrow rows (no ORM objects); the view is the same."""
     audit = get_audit(user, audit_id)
     photos = db.session.execute(_photos_statement(), {"audit_id": audit.id}).all()
     history = db.session.execute(_history_statement(), {"audit_id": audit.id}).all()
@@ -117,7 +128,94 @@ def audit_view(user: User, audit_id: int) -> visibility.AuditView:
     )
 
 
-def flags_of(audit: Audit, photos: Sequence[visibility.PhotoLike] | None = None) -> list[RedFlag]:
+@functools.cache
+def _record_statement() -> Select[Any]:
+    """The audit's own columns and what its detail and red flags read of its branch,
+    assignment, checklist version and shopper, as one row (Core columns: no ORM objects)."""
+    audit, branch = Audit.__table__, Branch.__table__
+    assignment, version, shopper = Assignment.__table__, ChecklistVersion.__table__, User.__table__
+    extra = [
+        branch.c.code.label("_branch_code"),
+        branch.c.timezone.label("_branch_timezone"),
+        branch.c.latitude.label("_branch_latitude"),
+        branch.c.longitude.label("_branch_longitude"),
+        assignment.c.due_at.label("_due_at"),
+        assignment.c.window_start.label("_window_start"),
+        assignment.c.window_end.label("_window_end"),
+        version.c.slug.label("_version_slug"),
+        version.c.version.label("_version_version"),
+        shopper.c.display_name.label("_shopper_name"),
+    ]
+    return (
+        select(*audit.c, *extra)
+        .select_from(
+            audit.join(branch, branch.c.id == audit.c.branch_id)
+            .join(assignment, assignment.c.id == audit.c.assignment_id)
+            .join(version, version.c.id == audit.c.checklist_version_id)
+            .join(shopper, shopper.c.id == audit.c.shopper_id)
+        )
+        .where(audit.c.id == bindparam("audit_id"))
+    )
+
+
+@functools.cache
+def _staff_statement() -> Select[Any]:
+    """An audit's staff served, with the served staff member's name (rows, in entry order)."""
+    staff, member = AuditStaff.__table__, StaffMember.__table__
+    return (
+        select(
+            staff.c.staff_role,
+            staff.c.staff_member_id,
+            staff.c.description,
+            member.c.full_name.label("staff_member_name"),
+        )
+        .select_from(staff.outerjoin(member, member.c.id == staff.c.staff_member_id))
+        .where(staff.c.audit_id == bindparam("audit_id"))
+        .order_by(staff.c.id)
+    )
+
+
+@functools.cache
+def _disputes_statement() -> Select[Any]:
+    """An audit's disputes (rows, oldest first)."""
+    dispute = Dispute.__table__
+    return select(dispute).where(dispute.c.audit_id == bindparam("audit_id")).order_by(dispute.c.id)
+
+
+def audit_detail(user: User, audit_id: int) -> visibility.AuditView:
+    """One audit in the caller's scope for the API's detail: the same redacted view as
+    ``audit_view``, built from Core rows (an ``AuditRecord``) instead of ORM objects, which
+    cost most of the request. The scope rule is the same ``access.audit_filter``."""
+    connection = db.session.connection()
+    scope = access.audit_filter(user)
+    statement = _record_statement()
+    if not isinstance(scope, True_):  # HQ reaches every audit: the statement built once
+        statement = statement.where(scope)
+    row = connection.execute(statement, {"audit_id": audit_id}).first()
+    if row is None:
+        raise NotFound(f"Audit {audit_id} not found.")
+    ids = {"audit_id": audit_id}
+    photos = connection.execute(_photos_statement(), ids).all()
+    history = connection.execute(_history_statement(), ids).all()
+    staff = [
+        visibility.StaffServedRecord(
+            r.staff_role,
+            r.staff_member_id,
+            r.description,
+            None if r.staff_member_name is None else visibility.StaffName(r.staff_member_name),
+        )
+        for r in connection.execute(_staff_statement(), ids)
+    ]
+    disputes = connection.execute(_disputes_statement(), ids).all()
+    record = visibility.AuditRecord(row, staff, disputes)
+    return visibility.audit_view(
+        user, record, lambda a: flags_of(a, photos), photos=photos, history=history
+    )
+
+
+def flags_of(
+    audit: visibility.AuditLike, photos: Sequence[visibility.PhotoLike] | None = None
+) -> list[RedFlag]:
     """The red flags of an audit, from what is stored now (photos may still be processing);
     ``photos`` when they are already loaded (by default the audit's collection)."""
     branch = audit.branch
