@@ -15,9 +15,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, Response, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import login_user
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Select, bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -134,6 +137,38 @@ def _load_token_user(req: object) -> User | None:
     return user
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, with less work on requests that carry no session.
+
+    Flask makes the signing serializer anew on every request, cookie or not; here it is made
+    once per set of keys (``SECRET_KEY`` and its fallbacks: a changed key makes a new one), and
+    a request without the cookie, which leaves the session empty, skips the cookie settings on
+    the way out. What is signed, read, written and refused is Flask's own code.
+    """
+
+    def __init__(self) -> None:
+        """No serializer yet: the first request's keys make it."""
+        self._signing: tuple[Any, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer for the app's current keys, made once per set of keys."""
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        signing = self._signing
+        if signing is None or signing[0] != keys:
+            signing = (keys, super().get_signing_serializer(app))
+            self._signing = signing
+        return signing[1]
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Nothing to write for an empty, unmodified session (Flask's early return, before it
+        reads six cookie settings); otherwise Flask's own."""
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
     """Install the loaders; the API answers 401 in JSON itself, so no login view is set.
 
@@ -141,6 +176,7 @@ def init_app(app: Flask) -> None:
     its own), and the client address is taken from ``X-Forwarded-For`` only when
     ``PROXY_COUNT`` trusted proxies are declared in front of the app.
     """
+    app.session_interface = CookieSessions()
     login_manager.user_loader(_load_session_user)
     login_manager.request_loader(_load_token_user)
     login_manager.session_protection = "basic"
