@@ -110,18 +110,18 @@ def load_attestation(first_month: date, today: date, rng: random.Random) -> list
         login, password = f"employee{index}", f"employee{index}-demo-2026"
         made.append(
             users.create_user(
-                {
-                    "login": login,
-                    "display_name": member.full_name,
-                    "role": "employee",
-                    "password": password,
-                    "email": None,
-                    "locale": "ru",
-                    "active": True,
-                    "region_ids": [],
-                    "branch_ids": [],
-                    "staff_member_id": member.id,
-                }
+                users.NewUser(
+                    login=login,
+                    display_name=member.full_name,
+                    role="employee",
+                    password=password,
+                    email=None,
+                    locale="ru",
+                    active=True,
+                    region_ids=[],
+                    branch_ids=[],
+                    staff_member_id=member.id,
+                )
             )
         )
         logins.append(DemoLogin(login, password, "employee", member.employee_code))
