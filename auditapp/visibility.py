@@ -269,14 +269,24 @@ def serves_photo_file(user: User, photo: AuditPhoto, variant: str) -> bool:
     return variant != "original" and photo.status != "withdrawn"
 
 
+# The same tables as sorted tuples (a view lists its fields in name order), sorted once.
+_PHOTO_ORDER: Final = {
+    audience: (tuple(sorted(own)), tuple(sorted(others)))
+    for audience, (own, others) in PHOTO_FIELDS.items()
+}
+_HISTORY_ORDER: Final = {audience: tuple(sorted(f)) for audience, f in HISTORY_FIELDS.items()}
+
+
 def photo_view(user: User, photo: PhotoLike) -> PhotoView:
-    """``photo`` with only the fields ``user`` may see."""
-    return PhotoView({name: getattr(photo, name) for name in sorted(photo_fields(user, photo))})
+    """``photo`` with only the fields ``user`` may see (``photo_fields``)."""
+    own, others = _PHOTO_ORDER[audience_of(user)]
+    names = own if photo.uploaded_by_id == user.id else others
+    return PhotoView({name: getattr(photo, name) for name in names})
 
 
 def history_view(audience: Audience, entry: HistoryLike) -> HistoryView:
     """A history entry with only the fields ``audience`` may see."""
-    return HistoryView({name: getattr(entry, name) for name in sorted(HISTORY_FIELDS[audience])})
+    return HistoryView({name: getattr(entry, name) for name in _HISTORY_ORDER[audience]})
 
 
 def shows_history_entry(audience: Audience, entry: HistoryLike) -> bool:
