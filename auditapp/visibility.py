@@ -31,9 +31,23 @@ from auditapp import access
 from auditapp.domain.review import RedFlag
 from auditapp.models import Audit, AuditHistory, AuditPhoto, User
 
+
+class ColumnRecord:
+    """A row of named columns taken out of a wider row (an audit's parts are read in one
+    statement): its columns as attributes; any other name raises ``AttributeError``."""
+
+    def __init__(self, names: Sequence[str], values: Sequence[Any]) -> None:
+        """``names[i]`` is ``values[i]``."""
+        self.__dict__.update(zip(names, values, strict=True))
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for a name the row does not hold."""
+        raise AttributeError(name)
+
+
 #: A photo or history entry: the ORM object, or a row of (at least) the columns named below.
-PhotoLike = AuditPhoto | Row[Any]
-HistoryLike = AuditHistory | Row[Any]
+PhotoLike = AuditPhoto | Row[Any] | ColumnRecord
+HistoryLike = AuditHistory | Row[Any] | ColumnRecord
 
 
 @dataclass(frozen=True, slots=True)
