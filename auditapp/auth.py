@@ -12,13 +12,16 @@ and the making of tokens are ``auditapp/services/credentials.py``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, Response, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import login_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import Select, bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from auditapp import clock
@@ -99,31 +102,71 @@ def _load_session_user(session_id: str) -> User | None:
     return user
 
 
+@functools.cache
+def _token_statement() -> Select[User, int, datetime | None, datetime | None, datetime]:
+    """A token's user and what the check reads of the token, in one statement; built once
+    (with a bound digest), since every bearer request runs it."""
+    return (
+        select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.created_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == bindparam("digest"))
+    )
+
+
 def _load_token_user(req: object) -> User | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
         return None
-    # The token and its user in one statement: every bearer request pays for this lookup.
-    api_token = db.session.execute(
-        select(ApiToken)
-        .where(ApiToken.token_hash == token_digest(token.strip()))
-        .options(joinedload(ApiToken.user, innerjoin=True))
-    ).scalar_one_or_none()
-    now = clock.now()
-    if api_token is None or api_token.revoked_at is not None:
+    # Looked up on every request (no cache), so a revocation holds at once on every host.
+    found = db.session.execute(_token_statement(), {"digest": token_digest(token.strip())}).first()
+    if found is None:
+        return None
+    user, token_id, revoked_at, expires_at, created_at = found
+    if revoked_at is not None:
         return None
     # Tokens made before every token had an expiry live at most API_TOKEN_MAX_DAYS too.
-    expires_at = api_token.expires_at or api_token.created_at + timedelta(
-        days=int(current_app.config["API_TOKEN_MAX_DAYS"])
-    )
-    if expires_at <= now:
+    if expires_at is None:
+        expires_at = created_at + timedelta(days=int(current_app.config["API_TOKEN_MAX_DAYS"]))
+    if expires_at <= clock.now():
         return None
-    if not api_token.user.active:
+    if not user.active:
         return None
     g.auth_method = "token"
-    g.api_token_id = api_token.id
-    return api_token.user
+    g.api_token_id = token_id
+    return user
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, with less work on requests that carry no session.
+
+    Flask makes the signing serializer anew on every request, cookie or not; here it is made
+    once per set of keys (``SECRET_KEY`` and its fallbacks: a changed key makes a new one), and
+    a request without the cookie, which leaves the session empty, skips the cookie settings on
+    the way out. What is signed, read, written and refused is Flask's own code.
+    """
+
+    def __init__(self) -> None:
+        """No serializer yet: the first request's keys make it."""
+        self._signing: tuple[Any, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer for the app's current keys, made once per set of keys."""
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        signing = self._signing
+        if signing is None or signing[0] != keys:
+            signing = (keys, super().get_signing_serializer(app))
+            self._signing = signing
+        return signing[1]
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Nothing to write for an empty, unmodified session (Flask's early return, before it
+        reads six cookie settings); otherwise Flask's own."""
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def init_app(app: Flask) -> None:
@@ -133,6 +176,7 @@ def init_app(app: Flask) -> None:
     its own), and the client address is taken from ``X-Forwarded-For`` only when
     ``PROXY_COUNT`` trusted proxies are declared in front of the app.
     """
+    app.session_interface = CookieSessions()
     login_manager.user_loader(_load_session_user)
     login_manager.request_loader(_load_token_user)
     login_manager.session_protection = "basic"

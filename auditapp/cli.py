@@ -62,18 +62,18 @@ def create_admin_command(login: str, name: str, password: str) -> None:
     """Create an HQ admin account (the first account of a real deployment)."""
     try:
         user_service.create_user(
-            {
-                "login": login.lower(),
-                "display_name": name,
-                "role": "admin",
-                "password": password,
-                "email": None,
-                "locale": "ru",
-                "active": True,
-                "region_ids": [],
-                "branch_ids": [],
-                "staff_member_id": None,
-            }
+            user_service.NewUser(
+                login=login.lower(),
+                display_name=name,
+                role="admin",
+                password=password,
+                email=None,
+                locale="ru",
+                active=True,
+                region_ids=[],
+                branch_ids=[],
+                staff_member_id=None,
+            )
         )
     except ServiceError as error:
         _fail(error)

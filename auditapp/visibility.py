@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Final, Literal
 
 from sqlalchemy import Row
@@ -30,9 +31,113 @@ from auditapp import access
 from auditapp.domain.review import RedFlag
 from auditapp.models import Audit, AuditHistory, AuditPhoto, User
 
+
+class ColumnRecord:
+    """A row of named columns taken out of a wider row (an audit's parts are read in one
+    statement): its columns as attributes; any other name raises ``AttributeError``."""
+
+    def __init__(self, names: Sequence[str], values: Sequence[Any]) -> None:
+        """``names[i]`` is ``values[i]``."""
+        self.__dict__.update(zip(names, values, strict=True))
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for a name the row does not hold."""
+        raise AttributeError(name)
+
+
 #: A photo or history entry: the ORM object, or a row of (at least) the columns named below.
-PhotoLike = AuditPhoto | Row[Any]
-HistoryLike = AuditHistory | Row[Any]
+PhotoLike = AuditPhoto | Row[Any] | ColumnRecord
+HistoryLike = AuditHistory | Row[Any] | ColumnRecord
+
+
+@dataclass(frozen=True, slots=True)
+class BranchFacts:
+    """What an audit's detail and red flags read of its branch."""
+
+    code: str
+    timezone: str
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentFacts:
+    """What the red flags read of an audit's assignment: its window and due time."""
+
+    due_at: datetime
+    window_start: date
+    window_end: date
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFacts:
+    """Which checklist version an audit was filled on."""
+
+    slug: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShopperName:
+    """Who the shopper was, as HQ and the shopper themself see it."""
+
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffName:
+    """The name of a staff member who served the shopper."""
+
+    full_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffServedRecord:
+    """One staff role served on a visit: reads like ``AuditStaff`` for what outputs show."""
+
+    staff_role: str
+    staff_member_id: int | None
+    description: str
+    staff_member: StaffName | None
+
+
+class AuditRecord:
+    """An audit read as one row of its own columns plus what its detail reads of its branch,
+    assignment, checklist version and shopper (a Core row, no ORM object), with its staff
+    served and disputes: reads like ``Audit`` for everything the API's detail and the red flags
+    read. An attribute the row does not hold raises ``AttributeError``, as a view's would."""
+
+    __slots__ = (
+        "row",
+        "branch",
+        "assignment",
+        "checklist_version",
+        "shopper",
+        "staff_served",
+        "disputes",
+    )
+
+    def __init__(
+        self, row: Row[Any], staff_served: Sequence[StaffServedRecord], disputes: Sequence[Any]
+    ) -> None:
+        """Wrap ``row`` (of ``reading._record_statement``: ``_``-prefixed extra columns)."""
+        self.row = row
+        self.branch = BranchFacts(
+            row._branch_code, row._branch_timezone, row._branch_latitude, row._branch_longitude
+        )
+        self.assignment = AssignmentFacts(row._due_at, row._window_start, row._window_end)
+        self.checklist_version = VersionFacts(row._version_slug, row._version_version)
+        self.shopper = ShopperName(row._shopper_name)
+        self.staff_served = staff_served
+        self.disputes = disputes
+
+    def __getattr__(self, name: str) -> Any:
+        """One of the audit's own columns."""
+        return getattr(self.row, name)
+
+
+#: An audit as the views read it: the ORM object, or an ``AuditRecord``.
+AuditLike = Audit | AuditRecord
 
 Audience = Literal["qa", "shopper", "branch"]
 
@@ -178,14 +283,24 @@ def serves_photo_file(user: User, photo: AuditPhoto, variant: str) -> bool:
     return variant != "original" and photo.status != "withdrawn"
 
 
+# The same tables as sorted tuples (a view lists its fields in name order), sorted once.
+_PHOTO_ORDER: Final = {
+    audience: (tuple(sorted(own)), tuple(sorted(others)))
+    for audience, (own, others) in PHOTO_FIELDS.items()
+}
+_HISTORY_ORDER: Final = {audience: tuple(sorted(f)) for audience, f in HISTORY_FIELDS.items()}
+
+
 def photo_view(user: User, photo: PhotoLike) -> PhotoView:
-    """``photo`` with only the fields ``user`` may see."""
-    return PhotoView({name: getattr(photo, name) for name in sorted(photo_fields(user, photo))})
+    """``photo`` with only the fields ``user`` may see (``photo_fields``)."""
+    own, others = _PHOTO_ORDER[audience_of(user)]
+    names = own if photo.uploaded_by_id == user.id else others
+    return PhotoView({name: getattr(photo, name) for name in names})
 
 
 def history_view(audience: Audience, entry: HistoryLike) -> HistoryView:
     """A history entry with only the fields ``audience`` may see."""
-    return HistoryView({name: getattr(entry, name) for name in sorted(HISTORY_FIELDS[audience])})
+    return HistoryView({name: getattr(entry, name) for name in _HISTORY_ORDER[audience]})
 
 
 def shows_history_entry(audience: Audience, entry: HistoryLike) -> bool:
@@ -205,7 +320,7 @@ class AuditView:
 
     def __init__(
         self,
-        audit: Audit,
+        audit: AuditLike,
         audience: Audience,
         photos: Sequence[PhotoView] | None = None,
         history: Sequence[HistoryView] | None = None,
@@ -240,7 +355,7 @@ def audit_summary(
 
 
 def _flags_for(
-    user: User, audit: Audit, flags: Callable[[Audit], Sequence[RedFlag]] | None
+    user: User, audit: AuditLike, flags: Callable[[Any], Sequence[RedFlag]] | None
 ) -> list[RedFlag] | None:
     """The audit's red flags when ``user`` may see them, else None (computed only then)."""
     return list(flags(audit)) if flags is not None and sees_red_flags(user) else None
@@ -248,8 +363,8 @@ def _flags_for(
 
 def audit_view(
     user: User,
-    audit: Audit,
-    flags: Callable[[Audit], Sequence[RedFlag]] | None = None,
+    audit: AuditLike,
+    flags: Callable[[Any], Sequence[RedFlag]] | None = None,
     photos: Sequence[PhotoLike] | None = None,
     history: Sequence[HistoryLike] | None = None,
 ) -> AuditView:
@@ -258,8 +373,11 @@ def audit_view(
     audit's own, already loaded as rows of ``PHOTO_COLUMNS`` / ``HISTORY_COLUMNS`` (by default
     its ORM collections)."""
     audience = audience_of(user)
-    photos = audit.photos if photos is None else photos
-    history = audit.history if history is None else history
+    if photos is None or history is None:
+        if not isinstance(audit, Audit):
+            raise TypeError("an AuditRecord comes with its photos and history")
+        photos = audit.photos if photos is None else photos
+        history = audit.history if history is None else history
     return AuditView(
         audit,
         audience,

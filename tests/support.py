@@ -9,6 +9,7 @@ script can import it without pytest collecting anything.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import io
 import random
 import uuid
@@ -122,20 +123,8 @@ def make_user(login: str, role: str, **bindings: Any) -> int:
     """Create a user through the service (inside an app context); returns the id."""
     from auditapp.services import users
 
-    fields: dict[str, Any] = {
-        "login": login,
-        "display_name": login,
-        "email": None,
-        "role": role,
-        "locale": "ru",
-        "active": True,
-        "password": PASSWORD,
-        "region_ids": [],
-        "branch_ids": [],
-        "staff_member_id": None,
-    }
-    fields.update(bindings)
-    return users.create_user(fields).id
+    new = users.NewUser(login=login, display_name=login, role=role, password=PASSWORD)
+    return users.create_user(dataclasses.replace(new, **bindings)).id
 
 
 def build_network() -> Network:

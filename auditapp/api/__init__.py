@@ -259,6 +259,14 @@ def _deny_unmarked() -> Response | None:
     return None
 
 
+def _check_api_request() -> Response | None:
+    """Before an API view runs: deny by default, then refuse a hostile JSON body (one hook,
+    so a request outside the API, such as the load balancer's probe, pays one path check)."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    return _deny_unmarked() or _refuse_hostile_json()
+
+
 def _cache_headers(response: Response) -> Response:
     """No shared or browser cache keeps API answers, which are per user (issue 13, item 9).
 
@@ -374,9 +382,8 @@ def init_app(app: Flask) -> None:
     )
     for module in (auth, network, users, checklists, audits, ratings, reports, attestation):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
-    app.before_request(_deny_unmarked)
+    app.before_request(_check_api_request)
     app.after_request(_cache_headers)
-    app.before_request(_refuse_hostile_json)
     app.register_error_handler(ServiceError, _handle_service_error)
     app.register_error_handler(DataError, _handle_data_error)
     app.register_error_handler(OverflowError, _handle_data_error)

@@ -39,8 +39,9 @@ from auditapp.schemas.attestation import (
     SheetSchema,
     VersionSchema,
 )
-from auditapp.schemas.common import PageArgs
+from auditapp.schemas.common import PageQuery
 from auditapp.services import attestation as service
+from auditapp.services.pagination import Page
 
 blp = Blueprint("attestation", __name__, description="Staff attestation")
 
@@ -56,11 +57,11 @@ ANSWERERS = ("admin", "manager")
 
 @blp.route("/attestation/rule-sets")
 @require(*HQ)
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(PageQuery, location="query")
 @blp.response(200, RuleSetPageSchema)
-def list_rule_sets(args: dict[str, Any]) -> Any:
+def list_rule_sets(page: Page) -> Any:
     """Every rule set version."""
-    return service.list_rule_sets(args["page"], args["per_page"])
+    return service.list_rule_sets(page)
 
 
 @blp.route("/attestation/rule-sets", methods=["POST"])
@@ -84,11 +85,11 @@ def get_rule_set(rule_set_id: int) -> Any:
 
 @blp.route("/attestation/periods")
 @require(*SHEET_READERS)
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(PageQuery, location="query")
 @blp.response(200, PeriodPageSchema)
-def list_periods(args: dict[str, Any]) -> Any:
+def list_periods(page: Page) -> Any:
     """Attestation periods, latest first."""
-    return service.list_periods(args["page"], args["per_page"])
+    return service.list_periods(page)
 
 
 @blp.route("/attestation/periods", methods=["POST"])
@@ -132,12 +133,10 @@ def close_period(payload: dict[str, Any], period_id: int) -> Any:
 @require(*SHEET_READERS)
 @blp.arguments(SheetListArgs, location="query")
 @blp.response(200, SheetPageSchema)
-def list_sheets(args: dict[str, Any], period_id: int) -> Any:
+def list_sheets(filters: service.SheetFilters, period_id: int) -> Any:
     """The sheets the caller may read (an employee: their own); ``branch_id``: only the staff
     placed in that branch during the period."""
-    return service.list_sheets(
-        current_user, period_id, args["page"], args["per_page"], args.get("branch_id")
-    )
+    return service.list_sheets(current_user, period_id, filters)
 
 
 @blp.route("/attestation/periods/<int:period_id>/sheets/<int:staff_id>")
@@ -177,47 +176,38 @@ def object_to(payload: dict[str, Any], period_id: int, staff_id: int) -> Any:
 @blp.arguments(InternalScoreCreateSchema)
 @blp.response(201, InternalScoreSchema)
 @blp.alt_response(200, schema=InternalScoreSchema, description="A retry of the same entry")
-def enter_internal_score(payload: dict[str, Any], period_id: int, staff_id: int) -> Any:
+def enter_internal_score(entry: service.InternalScoreEntry, period_id: int, staff_id: int) -> Any:
     """Enter an internal score with why (the latest entry counts; all are kept). A retry with
     the same ``request_id`` and body returns the stored entry (200); another body is 409."""
-    entry, created = service.enter_internal_score(
-        current_user,
-        period_id,
-        staff_id,
-        payload["score"],
-        payload["reason"],
-        payload["request_id"],
-    )
-    return entry, (201 if created else 200)
+    stored, created = service.enter_internal_score(current_user, period_id, staff_id, entry)
+    return stored, (201 if created else 200)
 
 
 @blp.route("/attestation/objections")
 @require(*ANSWERERS)
 @blp.arguments(ObjectionArgs, location="query")
 @blp.response(200, ObjectionPageSchema)
-def list_objections(args: dict[str, Any]) -> Any:
+def list_objections(filters: service.ObjectionFilters) -> Any:
     """Objections to answer (a manager: their branches' staff)."""
-    return service.list_objections(current_user, args["unanswered"], args["page"], args["per_page"])
+    return service.list_objections(current_user, filters)
 
 
 @blp.route("/attestation/objections/<int:response_id>/answer", methods=["POST"])
 @require(*ANSWERERS)
 @blp.arguments(AnswerSchema)
 @blp.response(200, ObjectionSchema)
-def answer_objection(payload: dict[str, Any], response_id: int) -> Any:
+def answer_objection(answer: service.ObjectionAnswer, response_id: int) -> Any:
     """Answer an objection (once)."""
-    return service.answer_objection(
-        current_user, response_id, payload["answer"], payload["version"]
-    )
+    return service.answer_objection(current_user, response_id, answer)
 
 
 @blp.route("/attestation/overdue")
 @require(*READERS)
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(PageQuery, location="query")
 @blp.response(200, OverduePageSchema)
-def overdue(args: dict[str, Any]) -> Any:
+def overdue(page: Page) -> Any:
     """Active employees not attested in the last year, in the caller's scope."""
-    return service.overdue(current_user, args["page"], args["per_page"])
+    return service.overdue(current_user, page)
 
 
 @blp.route("/attestation/periods/<int:period_id>/leaderboards")

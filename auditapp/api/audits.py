@@ -252,7 +252,7 @@ def list_audits(filters: audit_service.AuditFilters) -> Any:
 @blp.doc(responses=_one_of_two_views(AuditDetailSchema, BranchAuditDetailSchema))
 def get_audit(audit_id: int) -> Any:
     """One audit with its photos, staff served, disputes and history (and red flags for HQ)."""
-    return jsonify(_audit_detail_json(audit_service.audit_view(current_user, audit_id)))
+    return jsonify(_audit_detail_json(audit_service.audit_detail(current_user, audit_id)))
 
 
 @blp.route("/photos/<int:photo_id>/<any(display, thumb, original):variant>")

@@ -18,7 +18,7 @@ blp = Blueprint("users", __name__, description="User accounts and their scope")
 @require("admin")
 @blp.arguments(UserQuery, location="query")
 @blp.response(200, UserPageSchema)
-def list_users(filters: dict[str, Any]) -> Any:
+def list_users(filters: user_service.UserFilters) -> Any:
     """All users."""
     return user_service.list_users(filters)
 
@@ -27,9 +27,9 @@ def list_users(filters: dict[str, Any]) -> Any:
 @require("admin")
 @blp.arguments(UserSchema)
 @blp.response(201, UserSchema)
-def create_user(fields: dict[str, Any]) -> Any:
+def create_user(new: user_service.NewUser) -> Any:
     """Create a user with a role and its scope (regions, branches or staff member)."""
-    return user_service.create_user(fields)
+    return user_service.create_user(new)
 
 
 @blp.route("/users/<int:user_id>")
@@ -44,9 +44,9 @@ def get_user(user_id: int) -> Any:
 @require("admin")
 @blp.arguments(UserPatchSchema)
 @blp.response(200, UserSchema)
-def update_user(fields: dict[str, Any], user_id: int) -> Any:
+def update_user(changes: user_service.UserChanges, user_id: int) -> Any:
     """Change a user; a new password, role or deactivation signs them out everywhere."""
-    return user_service.update_user(user_id, fields)
+    return user_service.update_user(user_id, changes)
 
 
 @blp.route("/users/<int:user_id>", methods=["DELETE"])

@@ -91,8 +91,9 @@ def load_attestation(first_month: date, today: date, rng: random.Random) -> list
                 manager,
                 period.id,
                 member.id,
-                float(rng.randrange(60, 101)),
-                rng.choice(INTERNAL_REASONS),
+                attestation.InternalScoreEntry(
+                    float(rng.randrange(60, 101)), rng.choice(INTERNAL_REASONS)
+                ),
             )
     attestation.close_period(admin, closed.id, closed.version)
 
@@ -110,18 +111,18 @@ def load_attestation(first_month: date, today: date, rng: random.Random) -> list
         login, password = f"employee{index}", f"employee{index}-demo-2026"
         made.append(
             users.create_user(
-                {
-                    "login": login,
-                    "display_name": member.full_name,
-                    "role": "employee",
-                    "password": password,
-                    "email": None,
-                    "locale": "ru",
-                    "active": True,
-                    "region_ids": [],
-                    "branch_ids": [],
-                    "staff_member_id": member.id,
-                }
+                users.NewUser(
+                    login=login,
+                    display_name=member.full_name,
+                    role="employee",
+                    password=password,
+                    email=None,
+                    locale="ru",
+                    active=True,
+                    region_ids=[],
+                    branch_ids=[],
+                    staff_member_id=member.id,
+                )
             )
         )
         logins.append(DemoLogin(login, password, "employee", member.employee_code))
@@ -136,14 +137,18 @@ def load_attestation(first_month: date, today: date, rng: random.Random) -> list
     for user, comment in zip(made[:2], comments, strict=False):
         assert user.staff_member_id is not None
         attestation.respond(user, closed.id, user.staff_member_id, "objected", comment)
-    answered = attestation.list_objections(manager, True, 1, 10)["items"]
+    answered = attestation.list_objections(
+        manager, attestation.ObjectionFilters(per_page=10, unanswered=True)
+    )["items"]
     if answered:
         objection = answered[0]
         attestation.answer_objection(
             manager,
             objection["id"],
-            "Проверили график смен: визит пришёлся на вашу смену, оценка остаётся.",
-            objection["version"],
+            attestation.ObjectionAnswer(
+                "Проверили график смен: визит пришёлся на вашу смену, оценка остаётся.",
+                objection["version"],
+            ),
         )
 
     boards = attestation.leaderboards(admin, closed.id, 3)
@@ -155,14 +160,14 @@ def load_attestation(first_month: date, today: date, rng: random.Random) -> list
                 "branch", "Лучший филиал полугодия", branch_id=entry["branch"]["id"]
             ),
         )
-    for entry in boards["top_employees"][:2]:
+    for winner in boards["top_employees"][:2]:
         attestation.create_award(
             admin,
             closed.id,
             attestation.AwardCommand(
                 "employee",
                 "Лучший сотрудник полугодия",
-                staff_member_id=entry["staff_member"]["id"],
+                staff_member_id=winner["staff_member"]["id"],
             ),
         )
     return logins

@@ -265,18 +265,18 @@ def create_users(plan: NetworkPlan, today: date) -> list[DemoLogin]:
     for login, name, role, scope, bindings in accounts:
         password = f"{login}-demo-2026"
         users.create_user(
-            {
-                "login": login,
-                "display_name": name,
-                "role": role,
-                "password": password,
-                "email": None,
-                "locale": "ru",
-                "active": True,
-                "region_ids": bindings.get("region_ids", []),
-                "branch_ids": bindings.get("branch_ids", []),
-                "staff_member_id": bindings.get("staff_member_id"),
-            }
+            users.NewUser(
+                login=login,
+                display_name=name,
+                role=role,
+                password=password,
+                email=None,
+                locale="ru",
+                active=True,
+                region_ids=bindings.get("region_ids", []),
+                branch_ids=bindings.get("branch_ids", []),
+                staff_member_id=bindings.get("staff_member_id"),
+            )
         )
         logins.append(DemoLogin(login, password, role, scope))
     return logins

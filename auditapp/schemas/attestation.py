@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from auditapp.domain import attestation as rules_arith
 from auditapp.models.attestation import AWARD_KINDS
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
+from auditapp.services.attestation import (
+    InternalScoreEntry,
+    ObjectionAnswer,
+    ObjectionFilters,
+    SheetFilters,
+)
 
 _CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,59}$", error="Use a-z, 0-9, '-' and '_'.")
 _NAME = validate.Length(min=1, max=200)
@@ -302,6 +308,10 @@ class AnswerSchema(VersionSchema):
 
     answer = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
+    @post_load
+    def _answer(self, data: dict[str, Any], **_: Any) -> ObjectionAnswer:
+        return ObjectionAnswer(**data)
+
 
 class ObjectionSchema(ResponseSchema):
     """An objection with whose sheet it is about."""
@@ -315,11 +325,19 @@ class SheetListArgs(PageArgs):
 
     branch_id = Id()
 
+    @post_load
+    def _filters(self, data: dict[str, Any], **_: Any) -> SheetFilters:
+        return SheetFilters(**data)
+
 
 class ObjectionArgs(PageArgs):
     """``?unanswered=true`` lists only those waiting for an answer."""
 
     unanswered = fields.Boolean(load_default=False)
+
+    @post_load
+    def _filters(self, data: dict[str, Any], **_: Any) -> ObjectionFilters:
+        return ObjectionFilters(**data)
 
 
 class ObjectionPageSchema(PageMeta):
@@ -341,6 +359,10 @@ class InternalScoreCreateSchema(ApiSchema):
             "409 request_id_reused. Without it every POST is a new entry."
         },
     )
+
+    @post_load
+    def _entry(self, data: dict[str, Any], **_: Any) -> InternalScoreEntry:
+        return InternalScoreEntry(**data)
 
 
 class InternalScoreSchema(ApiSchema):

@@ -35,6 +35,11 @@ def _read(obj: Any, name: str) -> Any:
     return getattr(obj, name, _ABSENT)
 
 
+def _read_attribute(obj: Any, name: str) -> Any:
+    """``_read`` for an object that is not a mapping."""
+    return getattr(obj, name, _ABSENT)
+
+
 def _plain(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else convert(value)
 
@@ -90,11 +95,13 @@ def _compile(schema: Schema) -> Dumper:
 
     def dump(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        # Whether ``obj`` is a mapping is asked once per object, not once per field.
+        read = _read if isinstance(obj, Mapping) else _read_attribute
         for key, (source, convert) in plan:
             if source == "function":
                 out[key] = convert(obj)
                 continue
-            value = _read(obj, source)
+            value = read(obj, source)
             if value is not _ABSENT:
                 out[key] = convert(value)
         return out

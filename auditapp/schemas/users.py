@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import fields, post_load, validate
 
 from auditapp.domain.vocabulary import LANGUAGES, ROLES
 from auditapp.schemas.common import ApiSchema, Id, PageArgs, PageMeta
+from auditapp.services.users import NewUser, UserChanges, UserFilters
 
 LOGIN = validate.Regexp(r"^[a-z0-9][a-z0-9_.@-]{1,79}$", error="Lower-case letters, digits, _.@-")
 PASSWORD = validate.Length(min=10, max=200, error="Use 10 to 200 characters.")
@@ -28,6 +31,10 @@ class UserSchema(ApiSchema):
     created_at = fields.DateTime(dump_only=True)
     last_login_at = fields.DateTime(dump_only=True, allow_none=True)
 
+    @post_load
+    def _new_user(self, data: dict[str, Any], **_: Any) -> NewUser:
+        return NewUser(**data)
+
 
 class UserPatchSchema(ApiSchema):
     """Partial update of a user; a new password or role signs them out everywhere."""
@@ -42,12 +49,20 @@ class UserPatchSchema(ApiSchema):
     branch_ids = fields.List(Id())
     staff_member_id = Id(allow_none=True)
 
+    @post_load
+    def _changes(self, data: dict[str, Any], **_: Any) -> UserChanges:
+        return UserChanges(**data)  # type: ignore[typeddict-item]
+
 
 class UserQuery(PageArgs):
     """Filters for the user list."""
 
     role = fields.String(validate=validate.OneOf(ROLES))
     q = fields.String()
+
+    @post_load
+    def _filters(self, data: dict[str, Any], **_: Any) -> UserFilters:
+        return UserFilters(**data)
 
 
 class UserPageSchema(PageMeta):

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from sqlalchemy import (
     JSON,
@@ -71,7 +71,7 @@ from auditapp.models import (
 )
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict, Invalid, NotFound
-from auditapp.services.pagination import paginate
+from auditapp.services.pagination import Page, paginate
 from auditapp.services.transactions import Clash, commit
 
 HQ_WRITERS = ("admin",)
@@ -113,15 +113,322 @@ class AwardCommand:
     staff_member_id: int | None = None
 
 
+@dataclass(frozen=True)
+class InternalScoreEntry:
+    """An internal score (0-100) and why; ``request_id`` (made by the client once per entry
+    it means to make) makes a retry idempotent."""
+
+    score: float
+    reason: str
+    request_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class ObjectionAnswer:
+    """The answer to an objection, with the version of the objection the answerer read."""
+
+    answer: str
+    version: int
+
+
+@dataclass(frozen=True)
+class SheetFilters(Page):
+    """Which sheets of a period to list: ``branch_id``, only the staff placed there."""
+
+    branch_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ObjectionFilters(Page):
+    """Which objections to list: ``unanswered``, only those waiting for an answer."""
+
+    unanswered: bool = False
+
+
+# Results: the JSON a sheet is stored as and served in, and the lists -----------------------
+
+
+class BranchRef(TypedDict):
+    """A branch named on a sheet or a board."""
+
+    id: int
+    code: str
+    name: str
+
+
+class RegionRef(TypedDict):
+    """A region named on a board."""
+
+    id: int
+    code: str
+    name: str
+
+
+class StaffRef(TypedDict):
+    """The employee a sheet, objection or board entry is about."""
+
+    id: int
+    employee_code: str
+    full_name: str
+    position: str
+
+
+class RuleSetRef(TypedDict):
+    """The rule set version a sheet was computed under."""
+
+    id: int
+    code: str
+    version: int
+    name: str
+
+
+class GradeJson(TypedDict):
+    """A sheet's grade."""
+
+    code: str
+    label_ru: str
+    label_en: str
+
+
+class InternalEntryJson(TypedDict):
+    """The internal score a sheet counted (the latest entry)."""
+
+    score: float
+    reason: str
+    entered_by: str
+    entered_at: str
+
+
+class ComponentBranch(BranchRef):
+    """A branch the collective component counted: days placed there, its mean score."""
+
+    days: int
+    mean: float | None
+
+
+class ComponentJson(TypedDict):
+    """One component of a sheet, with its weights, score, status and what it counted."""
+
+    component: str
+    name_ru: str
+    name_en: str
+    external: bool
+    weight: float
+    effective_weight: float
+    score: float | None
+    status: str
+    note_ru: str
+    note_en: str
+    audits: int
+    earned: float
+    possible: float
+    branches: list[ComponentBranch]
+    internal: InternalEntryJson | None
+
+
+class EvidenceRow(TypedDict):
+    """One audit item attributed to the employee; ``branch`` once the branches are read,
+    ``photo_ids`` (those the reader may see) when served."""
+
+    audit_id: int
+    visit_date: str
+    branch_id: int
+    staff_role: str
+    item_id: str
+    item_text: str
+    clause: str
+    earned: float
+    possible: float
+    branch: NotRequired[BranchRef]
+    photo_ids: NotRequired[list[int]]
+
+
+class SheetJson(TypedDict):
+    """A sheet as a closed period stores it (and an open one computes it)."""
+
+    staff_member: StaffRef
+    rule_set: RuleSetRef
+    status: str
+    points: float | None
+    grade: GradeJson | None
+    external_share: float | None
+    sufficient_evidence: bool
+    formula_ru: str
+    formula_en: str
+    components: list[ComponentJson]
+    evidence: list[EvidenceRow]
+    audit_ids: list[int]
+
+
+class SheetResult(SheetJson):
+    """A whole sheet read for files: when it was frozen (a closed period) and its state."""
+
+    frozen_at: NotRequired[datetime | None]
+    state: NotRequired[str]
+
+
+class PeriodRef(TypedDict):
+    """The period a sheet or a list belongs to."""
+
+    id: int
+    name: str
+    starts_on: date
+    ends_on: date
+    status: str
+
+
+class ResponseJson(TypedDict):
+    """An acknowledgement or objection, and the answer to an objection."""
+
+    id: int
+    kind: str
+    comment: str
+    at: datetime
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+    version: int
+
+
+class ObjectionJson(ResponseJson):
+    """An objection with whose sheet it is about."""
+
+    period_id: int
+    staff_member: StaffRef
+
+
+class SheetView(SheetJson):
+    """One sheet as served: with its period, freezing time, state and responses."""
+
+    period: PeriodRef
+    frozen_at: datetime | None
+    state: str
+    responses: list[ResponseJson]
+
+
+class SheetSummary(TypedDict):
+    """A sheet in a list."""
+
+    staff_member: StaffRef
+    status: str
+    points: float | None
+    grade: GradeJson | None
+    sufficient_evidence: bool
+    state: str
+
+
+class SheetPage(TypedDict):
+    """A page of sheet summaries of a period."""
+
+    items: list[SheetSummary]
+    total: int
+    page: int
+    per_page: int
+    period: PeriodRef
+
+
+class SheetResultPage(TypedDict):
+    """A page of whole sheets of a period (for files)."""
+
+    items: list[SheetResult]
+    total: int
+    page: int
+    per_page: int
+    period: PeriodRef
+
+
+class ObjectionPage(TypedDict):
+    """A page of objections."""
+
+    items: list[ObjectionJson]
+    total: int
+    page: int
+    per_page: int
+
+
+class OverdueEntry(TypedDict):
+    """An employee due for attestation, and since when."""
+
+    staff_member: StaffRef
+    hired_on: date
+    last_attested_on: date | None
+    due_since: date
+
+
+class OverduePage(TypedDict):
+    """A page of overdue employees."""
+
+    items: list[OverdueEntry]
+    total: int
+    page: int
+    per_page: int
+
+
+class BranchEntry(TypedDict):
+    """A branch on a board: rank among all, the value (mean or change) and audits."""
+
+    rank: int
+    branch: BranchRef
+    region: RegionRef
+    value: float
+    audits: int
+
+
+class RegionBoard(TypedDict):
+    """The top branches of one region."""
+
+    region: RegionRef
+    branches: list[BranchEntry]
+
+
+class EmployeeEntry(TypedDict):
+    """An employee on the board: rank among all, points and grade."""
+
+    rank: int
+    staff_member: StaffRef
+    points: float
+    grade: GradeJson | None
+
+
+class StandardMet(TypedDict):
+    """A standard (checklist item and clause) and how often it was met."""
+
+    checklist: str
+    item_id: str
+    clause: str
+    audits: int
+    pass_rate: float
+
+
+class Leaderboards(TypedDict):
+    """The period's boards."""
+
+    period: PeriodRef
+    top_branches: list[BranchEntry]
+    regions: list[RegionBoard]
+    most_improved: list[BranchEntry]
+    top_employees: list[EmployeeEntry]
+    standards: list[StandardMet]
+
+
+def _staff_ref(member: StaffMember) -> StaffRef:
+    return {
+        "id": member.id,
+        "employee_code": member.employee_code,
+        "full_name": member.full_name,
+        "position": member.position,
+    }
+
+
 # Rule sets ---------------------------------------------------------------------------------
 
 
-def list_rule_sets(page: int, per_page: int) -> dict[str, Any]:
+def list_rule_sets(page: Page) -> dict[str, Any]:
     """Every rule set version, newest version of each code first."""
     query = select(AttestationRuleSet).order_by(
         AttestationRuleSet.code, AttestationRuleSet.version.desc()
     )
-    return paginate(query, page, per_page)
+    return paginate(query, page.page, page.per_page)
 
 
 def get_rule_set(rule_set_id: int) -> AttestationRuleSet:
@@ -171,12 +478,12 @@ def _month_end(day: date) -> date:
     return add_months(day.replace(day=1), 1) - timedelta(days=1)
 
 
-def list_periods(page: int, per_page: int) -> dict[str, Any]:
+def list_periods(page: Page) -> dict[str, Any]:
     """Every attestation period, latest first (periods themselves are not secret)."""
     query = select(AttestationPeriod).order_by(
         AttestationPeriod.starts_on.desc(), AttestationPeriod.id.desc()
     )
-    return paginate(query, page, per_page)
+    return paginate(query, page.page, page.per_page)
 
 
 def get_period(period_id: int) -> AttestationPeriod:
@@ -360,7 +667,7 @@ def _role_items(version_id: int, content_hash: str) -> dict[str, list[tuple[str,
 
 def _attributed_items(
     counted: ColumnElement[bool], narrow: set[int] | None, wanted: set[int]
-) -> tuple[dict[int, list[AttributedItem]], dict[int, list[dict[str, Any]]]]:
+) -> tuple[dict[int, list[AttributedItem]], dict[int, list[EvidenceRow]]]:
     """Per employee: the items attributed to them in the counted audits (items whose staff
     role is the role the audit recorded them in; N/A items left out; an item counts once per
     audit even if they were named twice in that role), and the evidence rows of the sheet.
@@ -423,12 +730,12 @@ def _attributed_items(
         if row[0] in wanted and not row[8]:
             found.setdefault(row[0], []).append(tuple(row))
     attributed: dict[int, list[AttributedItem]] = {}
-    evidence_rows: dict[int, list[dict[str, Any]]] = {}
+    evidence_rows: dict[int, list[EvidenceRow]] = {}
     for member_id, rows in found.items():
         ordered = sorted(rows, key=lambda r: (r[3], r[2], role_items[(r[4], r[1])][r[5]][0]))
         seen: set[tuple[int, str]] = set()
         items_of: list[AttributedItem] = []
-        evidence: list[dict[str, Any]] = []
+        evidence: list[EvidenceRow] = []
         for (
             _member,
             role,
@@ -471,7 +778,7 @@ def _as_day(value: Any) -> date:
 
 def compute_sheets(
     period: AttestationPeriod, staff_ids: Sequence[int] | None = None
-) -> dict[int, dict[str, Any]]:
+) -> dict[int, SheetJson]:
     """The live sheets of ``period`` (every employee placed during it, or ``staff_ids``), as
     the JSON a closed period stores. A handful of set queries whatever the number of staff."""
     rules_row = db.session.get(AttestationRuleSet, period.rule_set_id)
@@ -527,7 +834,7 @@ def compute_sheets(
         for row in rows:
             row["branch"] = branch_refs[row["branch_id"]]
 
-    sheets: dict[int, dict[str, Any]] = {}
+    sheets: dict[int, SheetJson] = {}
     for member in staff:
         days = rules_arith.days_by_branch(
             placements.get(member.id, []), period.starts_on, period.ends_on
@@ -546,7 +853,7 @@ def compute_sheets(
     return sheets
 
 
-def _branch_json(branches: dict[int, Branch], branch_id: int) -> dict[str, Any]:
+def _branch_json(branches: dict[int, Branch], branch_id: int) -> BranchRef:
     branch = branches.get(branch_id)
     return {
         "id": branch_id,
@@ -560,14 +867,14 @@ def _sheet_json(
     rules_row: AttestationRuleSet,
     sheet: rules_arith.Sheet,
     internal: InternalScore | None,
-    evidence: list[dict[str, Any]],
+    evidence: list[EvidenceRow],
     branches: dict[int, Branch],
-) -> dict[str, Any]:
+) -> SheetJson:
     """The stored (and served) form of a sheet: everything a person needs to check it."""
-    components = []
+    components: list[ComponentJson] = []
     for part in sheet.components:
         note = rules_arith.STATUS_NOTES[part.status]
-        row: dict[str, Any] = {
+        row: ComponentJson = {
             "component": part.component,
             "name_ru": rules_arith.COMPONENT_NAMES[part.component]["ru"],
             "name_en": rules_arith.COMPONENT_NAMES[part.component]["en"],
@@ -596,12 +903,7 @@ def _sheet_json(
             }
         components.append(row)
     return {
-        "staff_member": {
-            "id": member.id,
-            "employee_code": member.employee_code,
-            "full_name": member.full_name,
-            "position": member.position,
-        },
+        "staff_member": _staff_ref(member),
         "rule_set": {
             "id": rules_row.id,
             "code": rules_row.code,
@@ -659,7 +961,7 @@ def sheet_state(period: AttestationPeriod, responses: Sequence[SheetResponse]) -
     return "answered" if latest.answered_at is not None else "objected"
 
 
-def _response_json(response: SheetResponse) -> dict[str, Any]:
+def _response_json(response: SheetResponse) -> ResponseJson:
     return {
         "id": response.id,
         "kind": response.kind,
@@ -672,7 +974,7 @@ def _response_json(response: SheetResponse) -> dict[str, Any]:
     }
 
 
-def _period_json(period: AttestationPeriod) -> dict[str, Any]:
+def _period_json(period: AttestationPeriod) -> PeriodRef:
     return {
         "id": period.id,
         "name": period.name,
@@ -682,7 +984,7 @@ def _period_json(period: AttestationPeriod) -> dict[str, Any]:
     }
 
 
-def get_sheet(user: User, period_id: int, staff_id: int) -> dict[str, Any]:
+def get_sheet(user: User, period_id: int, staff_id: int) -> SheetView:
     """One employee's sheet: frozen for a closed period, computed now for an open one; with
     the photo evidence of each item the viewer may see, and the responses."""
     period = get_period(period_id)
@@ -696,7 +998,7 @@ def get_sheet(user: User, period_id: int, staff_id: int) -> dict[str, Any]:
         ).scalar_one_or_none()
         if row is None:
             raise NotFound("No such sheet.")  # not placed in the period when it closed
-        result = dict(row.result)
+        result = cast(SheetJson, dict(row.result))
         frozen_at: datetime | None = row.frozen_at
     else:
         result = compute_sheets(period, [staff.id])[staff.id]
@@ -734,9 +1036,7 @@ def _visible_photos(user: User, audit_ids: Sequence[int]) -> dict[tuple[int, str
     return found
 
 
-def list_sheets(
-    user: User, period_id: int, page: int, per_page: int, branch_id: int | None = None
-) -> dict[str, Any]:
+def list_sheets(user: User, period_id: int, filters: SheetFilters) -> SheetPage:
     """Summaries of the sheets ``user`` may read in a period, by employee code; with
     ``branch_id``, only the staff placed in that branch during the period."""
     period = get_period(period_id)
@@ -745,22 +1045,22 @@ def list_sheets(
         .where(_staff_in_period(period), _sheet_scope(user, period))
         .order_by(StaffMember.employee_code, StaffMember.id)
     )
-    if branch_id is not None:
+    if filters.branch_id is not None:
         query = query.where(
             exists(
                 select(StaffPlacement.id).where(
                     StaffPlacement.staff_member_id == StaffMember.id,
-                    StaffPlacement.branch_id == branch_id,
+                    StaffPlacement.branch_id == filters.branch_id,
                     _placed_during(period),
                 )
             )
         )
-    found = paginate(query, page, per_page)
+    found = paginate(query, filters.page, filters.per_page)
     members: list[StaffMember] = found["items"]
     ids = [m.id for m in members]
     results = _results(period, ids)
     responses = _responses(period.id, ids)
-    items = []
+    items: list[SheetSummary] = []
     for member in members:
         result = results.get(member.id)
         if result is None:
@@ -775,10 +1075,21 @@ def list_sheets(
                 "state": sheet_state(period, responses.get(member.id, [])),
             }
         )
-    return {**found, "items": items, "period": _period_json(period)}
+    return {
+        "items": items,
+        "total": found["total"],
+        "page": found["page"],
+        "per_page": found["per_page"],
+        "period": _period_json(period),
+    }
 
 
-def _results(period: AttestationPeriod, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def _frozen(row: AttestationSheet) -> SheetResult:
+    """A closed period's stored sheet, with when it was frozen."""
+    return cast(SheetResult, {**row.result, "frozen_at": row.frozen_at})
+
+
+def _results(period: AttestationPeriod, ids: Sequence[int]) -> dict[int, SheetResult]:
     """staff id -> whole sheet (with ``frozen_at``): the frozen rows of a closed period, computed
     for an open one (a few set queries for all of ``ids``). Staff without a frozen sheet are
     left out."""
@@ -786,7 +1097,7 @@ def _results(period: AttestationPeriod, ids: Sequence[int]) -> dict[int, dict[st
         return {}
     if period.status == "closed":
         return {
-            row.staff_member_id: {**row.result, "frozen_at": row.frozen_at}
+            row.staff_member_id: _frozen(row)
             for row in db.session.execute(
                 select(AttestationSheet).where(
                     AttestationSheet.period_id == period.id,
@@ -794,7 +1105,7 @@ def _results(period: AttestationPeriod, ids: Sequence[int]) -> dict[int, dict[st
                 )
             ).scalars()
         }
-    return compute_sheets(period, ids)
+    return cast(dict[int, SheetResult], compute_sheets(period, ids))
 
 
 def visible_branch(user: User, branch_id: int) -> Branch:
@@ -809,7 +1120,7 @@ def visible_branch(user: User, branch_id: int) -> Branch:
 
 def sheet_results(
     user: User, period_id: int, branch_id: int | None, page: int, per_page: int
-) -> dict[str, Any]:
+) -> SheetResultPage:
     """Whole sheets (components, formula, evidence; no photo ids or responses) the caller may
     read in a period, with their ``state``, by employee code, a page at a time: for files
     (the sheet PDFs, the branch bundle, the results export). ``branch_id``: only staff placed
@@ -836,24 +1147,25 @@ def sheet_results(
     ids = [m.id for m in found["items"]]
     results = _results(period, ids)
     responses = _responses(period.id, ids)
-    items = []
+    items: list[SheetResult] = []
     for member_id in ids:
         if member_id in results:
             state = sheet_state(period, responses.get(member_id, []))
             items.append({**results[member_id], "state": state})
-    return {**found, "items": items, "period": _period_json(period)}
+    return {
+        "items": items,
+        "total": found["total"],
+        "page": found["page"],
+        "per_page": found["per_page"],
+        "period": _period_json(period),
+    }
 
 
 # Internal scores ---------------------------------------------------------------------------
 
 
 def enter_internal_score(
-    user: User,
-    period_id: int,
-    staff_id: int,
-    score: float,
-    reason: str,
-    request_id: uuid.UUID | None = None,
+    user: User, period_id: int, staff_id: int, entry: InternalScoreEntry
 ) -> tuple[InternalScore, bool]:
     """A manager (for staff of their branches) or HQ enters an internal score with why; the
     latest entry counts; every entry is kept. Returns (entry, created).
@@ -863,6 +1175,7 @@ def enter_internal_score(
     returns the stored entry (created False); with anything else it is a Conflict. Without one,
     every call is a new entry (as before request ids existed).
     """
+    score, reason, request_id = entry.score, entry.reason, entry.request_id
     period = get_period(period_id)
     staff = _reachable_staff(user, period, staff_id)
     for _attempt in range(2):
@@ -872,7 +1185,7 @@ def enter_internal_score(
                 return _same_entry(stored, user, period.id, staff.id, score, reason), False
         if period.status != "open":
             raise Conflict("The period is closed: its sheets are frozen.")
-        entry = InternalScore(
+        stored = InternalScore(
             period_id=period.id,
             staff_member_id=staff.id,
             score=score,
@@ -880,7 +1193,7 @@ def enter_internal_score(
             entered_by_id=user.id,
             request_id=request_id,
         )
-        db.session.add(entry)
+        db.session.add(stored)
         try:
             commit()
         except Clash:
@@ -888,7 +1201,7 @@ def enter_internal_score(
             if request_id is None:
                 raise
             continue
-        return entry, True
+        return stored, True
     raise Conflict("The entry was made concurrently; retry.")
 
 
@@ -939,7 +1252,7 @@ def list_internal_scores(user: User, period_id: int, staff_id: int) -> list[Inte
 # Acknowledgement and objections ------------------------------------------------------------
 
 
-def respond(user: User, period_id: int, staff_id: int, kind: str, comment: str) -> dict[str, Any]:
+def respond(user: User, period_id: int, staff_id: int, kind: str, comment: str) -> SheetView:
     """The employee acknowledges their frozen sheet, or objects with a comment."""
     period = get_period(period_id)
     if user.role != "employee" or user.staff_member_id != staff_id:
@@ -985,33 +1298,33 @@ def _objection_scope(user: User) -> ColumnElement[bool]:
     return SheetResponse.staff_member_id.in_(placed)
 
 
-def list_objections(user: User, unanswered: bool, page: int, per_page: int) -> dict[str, Any]:
+def _objection_json(response: SheetResponse) -> ObjectionJson:
+    return {
+        **_response_json(response),
+        "period_id": response.period_id,
+        "staff_member": _staff_ref(response.staff_member),
+    }
+
+
+def list_objections(user: User, filters: ObjectionFilters) -> ObjectionPage:
     """Objections the user answers (a manager: their branches' staff; HQ: all), oldest first."""
     query = (
         select(SheetResponse)
         .where(SheetResponse.kind == "objected", _objection_scope(user))
         .order_by(SheetResponse.id)
     )
-    if unanswered:
+    if filters.unanswered:
         query = query.where(SheetResponse.answered_at.is_(None))
-    found = paginate(query, page, per_page)
-    found["items"] = [
-        {
-            **_response_json(r),
-            "period_id": r.period_id,
-            "staff_member": {
-                "id": r.staff_member.id,
-                "employee_code": r.staff_member.employee_code,
-                "full_name": r.staff_member.full_name,
-                "position": r.staff_member.position,
-            },
-        }
-        for r in found["items"]
-    ]
-    return found
+    found = paginate(query, filters.page, filters.per_page)
+    return {
+        "items": [_objection_json(r) for r in found["items"]],
+        "total": found["total"],
+        "page": found["page"],
+        "per_page": found["per_page"],
+    }
 
 
-def answer_objection(user: User, response_id: int, answer: str, version: int) -> dict[str, Any]:
+def answer_objection(user: User, response_id: int, answer: ObjectionAnswer) -> ObjectionJson:
     """The manager or HQ answers an objection (once); the answer is kept with who and when."""
     response = db.session.execute(
         select(SheetResponse).where(
@@ -1022,30 +1335,21 @@ def answer_objection(user: User, response_id: int, answer: str, version: int) ->
     ).scalar_one_or_none()
     if response is None:
         raise NotFound("No such objection.")
-    _check_version(response.version, version)
+    _check_version(response.version, answer.version)
     if response.answered_at is not None:
         raise Conflict("The objection is already answered.")
-    response.answer = answer
+    response.answer = answer.answer
     response.answered_by_id = user.id
     response.answered_at = clock.now()
     commit(_changed_meanwhile())
     db.session.refresh(response)
-    return {
-        **_response_json(response),
-        "period_id": response.period_id,
-        "staff_member": {
-            "id": response.staff_member.id,
-            "employee_code": response.staff_member.employee_code,
-            "full_name": response.staff_member.full_name,
-            "position": response.staff_member.position,
-        },
-    }
+    return _objection_json(response)
 
 
 # Overdue -----------------------------------------------------------------------------------
 
 
-def overdue(user: User, page: int, per_page: int) -> dict[str, Any]:
+def overdue(user: User, page: Page) -> OverduePage:
     """Active employees (not left, hired at least a year ago) with no graded sheet in a closed
     period that ended within the last year, in ``user``'s scope; the longest overdue first."""
     today = clock.now().date()
@@ -1078,16 +1382,12 @@ def overdue(user: User, page: int, per_page: int) -> dict[str, Any]:
     )
     counted = select(func.count()).select_from(query.order_by(None).subquery())
     total = db.session.execute(counted).scalar_one()
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    per_page = page.per_page
+    rows = db.session.execute(query.limit(per_page).offset((page.page - 1) * per_page)).all()
     return {
         "items": [
             {
-                "staff_member": {
-                    "id": member.id,
-                    "employee_code": member.employee_code,
-                    "full_name": member.full_name,
-                    "position": member.position,
-                },
+                "staff_member": _staff_ref(member),
                 "hired_on": member.hired_on,
                 "last_attested_on": last_on,
                 "due_since": (last_on or member.hired_on) + ATTESTATION_INTERVAL,
@@ -1095,7 +1395,7 @@ def overdue(user: User, page: int, per_page: int) -> dict[str, Any]:
             for member, last_on in rows
         ],
         "total": total,
-        "page": page,
+        "page": page.page,
         "per_page": per_page,
     }
 
@@ -1131,18 +1431,18 @@ def _branch_means(starts_on: date, ends_on: date) -> dict[int, tuple[float, int]
     }
 
 
-def _period_results(period: AttestationPeriod) -> dict[int, dict[str, Any]]:
+def _period_results(period: AttestationPeriod) -> dict[int, SheetResult]:
     if period.status == "closed":
         return {
-            row.staff_member_id: {**row.result, "frozen_at": row.frozen_at}
+            row.staff_member_id: _frozen(row)
             for row in db.session.execute(
                 select(AttestationSheet).where(AttestationSheet.period_id == period.id)
             ).scalars()
         }
-    return compute_sheets(period)
+    return cast(dict[int, SheetResult], compute_sheets(period))
 
 
-def leaderboards(user: User, period_id: int, limit: int) -> dict[str, Any]:
+def leaderboards(user: User, period_id: int, limit: int) -> Leaderboards:
     """Top branches of the network and of each region, most improved branches (against the
     previous period of the same length), top employees with sufficient evidence, and the
     standards most often met. Ranks are among all; entries are those in ``user``'s scope."""
@@ -1152,7 +1452,7 @@ def leaderboards(user: User, period_id: int, limit: int) -> dict[str, Any]:
     regions = {r.id: r for r in db.session.execute(select(Region)).scalars()}
     means = _branch_means(period.starts_on, period.ends_on)
 
-    def branch_entry(branch_id: int, rank: int, value: float, n: int) -> dict[str, Any]:
+    def branch_entry(branch_id: int, rank: int, value: float, n: int) -> BranchEntry:
         branch = branches[branch_id]
         region = regions[branch.region_id]
         return {
@@ -1163,7 +1463,7 @@ def leaderboards(user: User, period_id: int, limit: int) -> dict[str, Any]:
             "audits": n,
         }
 
-    def top(values: dict[int, tuple[float, int]]) -> list[dict[str, Any]]:
+    def top(values: dict[int, tuple[float, int]]) -> list[BranchEntry]:
         ranks = competition_ranks({b: v for b, (v, _) in values.items()})
         ordered = sorted(values, key=lambda b: (ranks[b], branches[b].code))
         return [
@@ -1175,7 +1475,7 @@ def leaderboards(user: User, period_id: int, limit: int) -> dict[str, Any]:
     by_region: dict[int, dict[int, tuple[float, int]]] = {}
     for branch_id, value in means.items():
         by_region.setdefault(branches[branch_id].region_id, {})[branch_id] = value
-    region_boards = [
+    region_boards: list[RegionBoard] = [
         {
             "region": {"id": r, "code": regions[r].code, "name": regions[r].name},
             "branches": top(values),
@@ -1198,13 +1498,13 @@ def leaderboards(user: User, period_id: int, limit: int) -> dict[str, Any]:
     scoped_staff = set(
         db.session.execute(select(StaffMember.id).where(_sheet_scope(user, period))).scalars()
     )
-    ranked = {
-        staff_id: result["points"]
-        for staff_id, result in results.items()
-        if result["status"] == "graded" and result["sufficient_evidence"]
-    }
+    ranked: dict[int, float] = {}
+    for staff_id, result in results.items():
+        points = result["points"]
+        if result["status"] == "graded" and result["sufficient_evidence"] and points is not None:
+            ranked[staff_id] = points
     staff_ranks = competition_ranks(ranked)
-    employees = [
+    employees: list[EmployeeEntry] = [
         {
             "rank": staff_ranks[s],
             "staff_member": results[s]["staff_member"],
@@ -1215,7 +1515,8 @@ def leaderboards(user: User, period_id: int, limit: int) -> dict[str, Any]:
             ranked, key=lambda s: (staff_ranks[s], results[s]["staff_member"]["employee_code"])
         )
         if s in scoped_staff
-    ][:limit]
+    ]
+    employees = employees[:limit]
 
     return {
         "period": _period_json(period),
@@ -1227,9 +1528,7 @@ def leaderboards(user: User, period_id: int, limit: int) -> dict[str, Any]:
     }
 
 
-def _standards_met(
-    period: AttestationPeriod, visible: set[int], limit: int
-) -> list[dict[str, Any]]:
+def _standards_met(period: AttestationPeriod, visible: set[int], limit: int) -> list[StandardMet]:
     """Standards (checklist, item, clause) most often met in the period's months, in the
     branches the user sees: highest pass rate (earned / possible) first, more audits first on
     ties; a standard needs the ratings' minimum number of audits."""

@@ -719,7 +719,9 @@ def export_ratings(
     return Export(_csv_chunks([row] for row in rows), CSV_TYPE, f"{name}.csv")
 
 
-def _attestation_row(period_name: str, sheet: dict[str, Any], lang: str) -> list[Any]:
+def _attestation_row(
+    period_name: str, sheet: attestation_service.SheetResult, lang: str
+) -> list[Any]:
     """One employee's sheet as a row: the result, then each component's numbers."""
     grade = sheet.get("grade")
     values: dict[str, Any] = {

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from reportlab.platypus import (
@@ -1208,7 +1208,7 @@ def attestation_bundle(user: User, period_id: int, branch_id: int, lang: str) ->
     summary table, then each sheet from a new page. Built by a background job."""
     words = LABELS[lang]
     branch = attestation_service.visible_branch(user, branch_id)
-    sheets: list[dict[str, Any]] = []
+    sheets: list[attestation_service.SheetResult] = []
     page = 1
     while True:
         found = attestation_service.sheet_results(user, period_id, branch_id, page, 200)
@@ -1238,7 +1238,7 @@ def attestation_bundle(user: User, period_id: int, branch_id: int, lang: str) ->
                 _p(member["position"]),
                 "—" if sheet["points"] is None else _number(sheet["points"]),
                 _p(
-                    (grade.get(f"label_{lang}") or grade["code"])
+                    (cast(dict[str, Any], grade).get(f"label_{lang}") or grade["code"])
                     if grade
                     else words["not_gradable"]
                 ),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -13,22 +14,66 @@ from auditapp.extensions import db
 from auditapp.models import ApiToken, Branch, Region, StaffMember, User
 from auditapp.services.credentials import hash_password, new_token, verify_password
 from auditapp.services.errors import Conflict, Invalid, NotFound
-from auditapp.services.pagination import paginate
+from auditapp.services.pagination import Page, paginate
 from auditapp.services.transactions import commit
 
 # Which binding each role needs: directors regions, managers branches, employees a staff member.
 _BINDINGS = {"director": "region_ids", "manager": "branch_ids", "employee": "staff_member_id"}
 
 
-def list_users(filters: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class UserFilters(Page):
+    """Which users to list: one role, a text found in the login or name (each optional)."""
+
+    role: str | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """An account to create: who, the role, the first password and the role's bindings
+    (regions for a director, branches for a manager, a staff member for an employee)."""
+
+    login: str
+    display_name: str
+    role: str
+    password: str
+    email: str | None = None
+    locale: str = "ru"
+    active: bool = True
+    region_ids: list[int] = field(default_factory=list)
+    branch_ids: list[int] = field(default_factory=list)
+    staff_member_id: int | None = None
+
+
+class Bindings(TypedDict, total=False):
+    """A role's scope; a key present replaces that binding, a key absent keeps it."""
+
+    region_ids: list[int]
+    branch_ids: list[int]
+    staff_member_id: int | None
+
+
+class UserChanges(Bindings, total=False):
+    """A partial change of a user: only the keys present change."""
+
+    display_name: str
+    email: str | None
+    role: str
+    locale: str
+    active: bool
+    password: str
+
+
+def list_users(filters: UserFilters) -> dict[str, Any]:
     """All users (admins only, checked by the API), filtered."""
     query = select(User)
-    if "role" in filters:
-        query = query.where(User.role == filters["role"])
-    if filters.get("q"):
-        pattern = f"%{filters['q']}%"
+    if filters.role is not None:
+        query = query.where(User.role == filters.role)
+    if filters.q:
+        pattern = f"%{filters.q}%"
         query = query.where(or_(User.login.ilike(pattern), User.display_name.ilike(pattern)))
-    return paginate(query.order_by(User.login), filters["page"], filters["per_page"])
+    return paginate(query.order_by(User.login), filters.page, filters.per_page)
 
 
 def get_user(user_id: int) -> User:
@@ -49,13 +94,14 @@ def _all_by_id(model: Any, ids: list[int], field: str) -> list[Any]:
     return rows
 
 
-def _apply_bindings(user: User, fields: dict[str, Any]) -> None:
-    if "region_ids" in fields:
-        user.regions = _all_by_id(Region, fields["region_ids"], "region_ids")
-    if "branch_ids" in fields:
-        user.branches = _all_by_id(Branch, fields["branch_ids"], "branch_ids")
-    if "staff_member_id" in fields:
-        staff_id = fields["staff_member_id"]
+def _apply_bindings(user: User, bindings: Bindings) -> None:
+    """Set the bindings present in ``bindings`` (ids checked: unknown ones are 422)."""
+    if "region_ids" in bindings:
+        user.regions = _all_by_id(Region, bindings["region_ids"], "region_ids")
+    if "branch_ids" in bindings:
+        user.branches = _all_by_id(Branch, bindings["branch_ids"], "branch_ids")
+    if "staff_member_id" in bindings:
+        staff_id = bindings["staff_member_id"]
         if staff_id is not None and db.session.get(StaffMember, staff_id) is None:
             raise Invalid(
                 "Unknown staff member.", fields={"staff_member_id": [f"No staff {staff_id}."]}
@@ -76,35 +122,53 @@ def _check_role_bindings(user: User) -> None:
         )
 
 
-def create_user(fields: dict[str, Any]) -> User:
+def create_user(new: NewUser) -> User:
     """A new user with a hashed password and the bindings its role needs."""
-    fields = dict(fields)
-    password = fields.pop("password")
-    bindings = {k: fields.pop(k) for k in ("region_ids", "branch_ids", "staff_member_id")}
-    user = User(**fields, password_hash=hash_password(password))
-    _apply_bindings(user, bindings)
+    user = User(
+        login=new.login,
+        display_name=new.display_name,
+        email=new.email,
+        role=new.role,
+        locale=new.locale,
+        active=new.active,
+        password_hash=hash_password(new.password),
+    )
+    _apply_bindings(
+        user,
+        {
+            "region_ids": new.region_ids,
+            "branch_ids": new.branch_ids,
+            "staff_member_id": new.staff_member_id,
+        },
+    )
     _check_role_bindings(user)
     db.session.add(user)
-    commit(Conflict(f"The login {fields['login']!r} is taken."))
+    commit(Conflict(f"The login {new.login!r} is taken."))
     return user
 
 
-def update_user(user_id: int, fields: dict[str, Any]) -> User:
+def update_user(user_id: int, changes: UserChanges) -> User:
     """Change a user; a new password, role or deactivation signs them out everywhere."""
     user = get_user(user_id)
-    fields = dict(fields)
     sign_out = False
-    if "password" in fields:
-        user.password_hash = hash_password(fields.pop("password"))
+    if "password" in changes:
+        user.password_hash = hash_password(changes["password"])
         sign_out = True
-    if "role" in fields and fields["role"] != user.role:
+    if "role" in changes and changes["role"] != user.role:
         sign_out = True
-    if fields.get("active") is False:
+    if changes.get("active") is False:
         sign_out = True
-    _apply_bindings(user, fields)
-    for name in ("display_name", "email", "role", "locale", "active"):
-        if name in fields:
-            setattr(user, name, fields[name])
+    _apply_bindings(user, changes)
+    if "display_name" in changes:
+        user.display_name = changes["display_name"]
+    if "email" in changes:
+        user.email = changes["email"]
+    if "role" in changes:
+        user.role = changes["role"]
+    if "locale" in changes:
+        user.locale = changes["locale"]
+    if "active" in changes:
+        user.active = changes["active"]
     _check_role_bindings(user)
     if sign_out:
         revoke_sessions(user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 from flask import Blueprint, Response, current_app, send_from_directory
 
@@ -47,20 +48,34 @@ def asset(filename: str) -> Response:
     return send_from_directory(_pwa_dir(), filename, max_age=3600)
 
 
-@bp.after_app_request
-def security_headers(response: Response) -> Response:
-    """Headers every response carries: no sniffing, no framing, no referrer leaks; the shell
-    loads only its own scripts."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
+#: Headers every response carries unless its view set its own.
+SECURITY_HEADERS: Final[tuple[tuple[str, str], ...]] = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    (
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
         "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-    )
+    ),
+)
+_HSTS: Final = ("Strict-Transport-Security", "max-age=31536000")
+
+
+@bp.after_app_request
+def security_headers(response: Response) -> Response:
+    """Headers every response carries: no sniffing, no framing, no referrer leaks; the shell
+    loads only its own scripts (and HSTS when cookies are Secure, i.e. behind HTTPS)."""
+    headers = response.headers
+    # One look at the names present, not a ``setdefault`` per header: werkzeug's answers a
+    # missing name by raising and catching an exception, several per request on every request.
+    present = {name.lower() for name in headers.keys()}
+    wanted = SECURITY_HEADERS
     if current_app.config.get("SESSION_COOKIE_SECURE"):
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        wanted = (*wanted, _HSTS)
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 

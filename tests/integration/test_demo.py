@@ -308,9 +308,14 @@ def _check_attestation() -> None:
     assert len(sheets) >= 10 and {s.period_id for s in sheets} == {closed.id}
     assert {"graded"} <= {s.status for s in sheets}
     admin = db.session.execute(select(User).where(User.login == "admin")).scalar_one()
-    states = {item["state"] for item in attestation.list_sheets(admin, closed.id, 1, 500)["items"]}
+    states = {
+        item["state"]
+        for item in attestation.list_sheets(
+            admin, closed.id, attestation.SheetFilters(per_page=500)
+        )["items"]
+    }
     assert {"pending", "acknowledged", "objected", "answered"} <= states
-    live = attestation.list_sheets(admin, current.id, 1, 5)["items"]
+    live = attestation.list_sheets(admin, current.id, attestation.SheetFilters(per_page=5))["items"]
     assert live and {item["state"] for item in live} == {"live"}
     assert db.session.execute(select(Award)).first() is not None
 

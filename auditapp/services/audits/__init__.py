@@ -23,6 +23,7 @@ from auditapp.services.audits.disputes import (
 from auditapp.services.audits.drafts import Draft, ensure_draft, save_draft
 from auditapp.services.audits.reading import (
     AuditFilters,
+    audit_detail,
     audit_view,
     flags_of,
     get_audit,
@@ -47,6 +48,7 @@ __all__ = [
     "Ruling",
     "StaffServed",
     "Submission",
+    "audit_detail",
     "audit_view",
     "change_answer",
     "checklist_for",
