@@ -288,15 +288,26 @@ def _add_to_cells(totals: dict[Cell, CellTotals]) -> None:
 
 
 def _add_rows(table: Any, rows: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    keys = [column.name for column in table.primary_key.columns]
-    for start in range(0, len(rows), 500):
-        statement = dialect.insert(table).values(rows[start : start + 500])
-        statement = statement.on_conflict_do_update(
-            index_elements=keys,
+    if rows:
+        db.session.execute(_adding(db.session.get_bind().dialect.name, table, summed), rows)
+
+
+_ADDING: dict[tuple[str, str], Any] = {}
+
+
+def _adding(dialect_name: str, table: Any, summed: tuple[str, ...]) -> Any:
+    """``INSERT .. ON CONFLICT (primary key) DO UPDATE SET`` each summed column increased, run
+    with one parameter set per row. Built once: a multi-row ``VALUES`` was compiled again on
+    every release (10 ms of a 20 ms release on SQLite)."""
+    key = (dialect_name, table.name)
+    if key not in _ADDING:
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        _ADDING[key] = statement.on_conflict_do_update(
+            index_elements=[column.name for column in table.primary_key.columns],
             set_={name: table.c[name] + statement.excluded[name] for name in summed},
         )
-        db.session.execute(statement)
+    return _ADDING[key]
 
 
 def add_row(totals: dict[Cell, CellTotals], row: Any) -> None:
