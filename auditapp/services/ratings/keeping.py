@@ -382,8 +382,62 @@ def record_released(audits: Iterable[Audit]) -> None:
         )
     if not counted:
         return
-    _insert(RatingAudit.__table__, counted)
-    _add_to_cells(totals)
+    if db.session.get_bind().dialect.name == "postgresql":
+        _count_in_one_statement(counted, totals)
+    else:
+        _insert(RatingAudit.__table__, counted)
+        _add_to_cells(totals)
+
+
+# On PostgreSQL the counted rows and both roll-up additions go in one statement (one round
+# trip instead of three: a release's own work is four or five).
+_COUNT_SQL = text(
+    """
+WITH counted AS (
+    INSERT INTO rating_audit (audit_id, branch_id, visit_date, month, checklist_slug, channel,
+                              score)
+    SELECT * FROM json_to_recordset(CAST(:audits AS json))
+        AS x(audit_id integer, branch_id integer, visit_date date, month date,
+             checklist_slug text, channel text, score float8)
+), parts AS (
+    INSERT INTO rating_rollup (branch_id, month, checklist_slug, channel, part_kind, part_key,
+                               n, total, total_sq, earned, possible)
+    SELECT * FROM json_to_recordset(CAST(:parts AS json))
+        AS x(branch_id integer, month date, checklist_slug text, channel text, part_kind text,
+             part_key text, n integer, total float8, total_sq float8, earned float8,
+             possible float8)
+    ON CONFLICT (branch_id, month, checklist_slug, channel, part_kind, part_key) DO UPDATE
+    SET n = rating_rollup.n + excluded.n,
+        total = rating_rollup.total + excluded.total,
+        total_sq = rating_rollup.total_sq + excluded.total_sq,
+        earned = rating_rollup.earned + excluded.earned,
+        possible = rating_rollup.possible + excluded.possible
+)
+INSERT INTO rating_item_rollup (branch_id, month, checklist_slug, channel, item_id, clause, n,
+                                earned, possible)
+SELECT * FROM json_to_recordset(CAST(:items AS json))
+    AS x(branch_id integer, month date, checklist_slug text, channel text, item_id text,
+         clause text, n integer, earned float8, possible float8)
+ON CONFLICT (branch_id, month, checklist_slug, channel, item_id, clause) DO UPDATE
+SET n = rating_item_rollup.n + excluded.n,
+    earned = rating_item_rollup.earned + excluded.earned,
+    possible = rating_item_rollup.possible + excluded.possible
+"""
+)
+
+
+def _count_in_one_statement(counted: list[dict[str, Any]], totals: dict[Cell, CellTotals]) -> None:
+    """`_COUNT_SQL` with the rows as JSON (floats written by ``repr`` are read back to the
+    same bits; dates as ISO days)."""
+    parts, items = _rows_of(totals)
+    db.session.execute(
+        _COUNT_SQL,
+        {
+            "audits": json.dumps(counted, default=date.isoformat),
+            "parts": json.dumps(parts, default=date.isoformat),
+            "items": json.dumps(items, default=date.isoformat),
+        },
+    )
 
 
 def record_rescored(audit: Audit) -> None:
