@@ -11,7 +11,7 @@ Steps, each timed and printed:
    test ``tests/integration/test_ratings_bench.py`` proves this bulk path gives the same roll-ups
    as releasing the same visits one by one through the services.
 3. One release through the service with its roll-up update, against the same release with the
-   roll-up hook switched off (the release cost before ratings), median of N.
+   roll-up hook switched off (the release cost before ratings), alternately, median of N.
 4. Each rating endpoint through the Flask test client (HTTP semantics, no socket), median and p95,
    for the last complete quarter of the data, beside two floors computed in the same run on the
    same data: numpy over arrays of the per-audit scores (loaded once, not timed) and one plain
@@ -22,6 +22,10 @@ Run from the repository root::
     .venv/bin/python bench/ratings.py --scale 0.05          # SQLite temp file
     .venv/bin/python bench/ratings.py --scale 0.05 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+``--keep FILE|SCHEMA --only rebuild`` (or ``release``) times only step 2 (or 3) on loaded data,
+printing the load average before and after (a rebuild and a release write: use a copy of shared
+data).
 
 Nothing is asserted about time; figures are printed.
 """
@@ -574,7 +578,7 @@ def load_and_rebuild(app: Any, options: Any, branches: int, regions: int, audits
 
 def print_release_cost(app: Any, options: Any) -> None:
     """Step 3: one release with and without its roll-up update."""
-    with_hook, without = release_cost(app, min(options.repeat, 30))
+    with_hook, without = release_cost(app, min(options.repeat, 100))
     print(
         f"3. release one audit: with roll-ups median {with_hook[0]:.1f} ms "
         f"(p95 {with_hook[1]:.1f}), without {without[0]:.1f} ms (p95 {without[1]:.1f}); "
