@@ -528,12 +528,15 @@ SELECT r.branch_id, r.month, r.checklist_slug, r.channel, p.kind, p.key,
        count(p.score), coalesce(sum(p.score), 0), coalesce(sum(p.score * p.score), 0),
        sum(p.earned), sum(p.possible)
 FROM (
-    -- OFFSET 0 keeps this a subquery: the score detail parsed once per audit, not once per use
+    -- OFFSET 0 keeps these subqueries: the score detail parsed once per audit, not once per
+    -- use, and each audit fetched by its primary key (not a scan of all audits per range)
     SELECT r.branch_id, r.month, r.checklist_slug, r.channel, a.score,
            CAST(a.score_detail AS jsonb) AS detail
     FROM rating_audit AS r
-    JOIN audit AS a ON a.id = r.audit_id
-    WHERE r.audit_id BETWEEN :first AND :last AND a.id BETWEEN :first AND :last
+    CROSS JOIN LATERAL (
+        SELECT a.score, a.score_detail FROM audit AS a WHERE a.id = r.audit_id OFFSET 0
+    ) AS a
+    WHERE r.branch_id BETWEEN :first AND :last
     OFFSET 0
 ) AS r
 CROSS JOIN LATERAL (
@@ -557,12 +560,6 @@ CROSS JOIN LATERAL (
     ) AS e
 ) AS p
 GROUP BY r.branch_id, r.month, r.checklist_slug, r.channel, p.kind, p.key
-ON CONFLICT (branch_id, month, checklist_slug, channel, part_kind, part_key) DO UPDATE
-SET n = rating_rollup.n + excluded.n,
-    total = rating_rollup.total + excluded.total,
-    total_sq = rating_rollup.total_sq + excluded.total_sq,
-    earned = rating_rollup.earned + excluded.earned,
-    possible = rating_rollup.possible + excluded.possible
 """
 )
 _ITEMS_SQL = text(
@@ -579,8 +576,11 @@ FROM (
     SELECT r.branch_id, r.month, r.checklist_slug, r.channel, a.checklist_version_id,
            CAST(a.score_detail AS jsonb) -> 'items' AS items
     FROM rating_audit AS r
-    JOIN audit AS a ON a.id = r.audit_id
-    WHERE r.audit_id BETWEEN :first AND :last AND a.id BETWEEN :first AND :last
+    CROSS JOIN LATERAL (
+        SELECT a.checklist_version_id, a.score_detail FROM audit AS a
+        WHERE a.id = r.audit_id OFFSET 0
+    ) AS a
+    WHERE r.branch_id BETWEEN :first AND :last
     OFFSET 0
 ) AS r
 CROSS JOIN LATERAL jsonb_each(
@@ -591,10 +591,6 @@ LEFT JOIN json_to_recordset(CAST(:clauses AS json))
      ON c.version_id = r.checklist_version_id AND c.item_id = e.key
 WHERE NOT coalesce(CAST(e.value ->> 'na' AS boolean), false)
 GROUP BY r.branch_id, r.month, r.checklist_slug, r.channel, e.key, coalesce(c.clause, '')
-ON CONFLICT (branch_id, month, checklist_slug, channel, item_id, clause) DO UPDATE
-SET n = rating_item_rollup.n + excluded.n,
-    earned = rating_item_rollup.earned + excluded.earned,
-    possible = rating_item_rollup.possible + excluded.possible
 """
 )
 
@@ -616,35 +612,28 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
     db.session.execute(delete(RatingRollup))
     db.session.execute(delete(RatingAudit))
     counted, cells = _count_released(batch)
-    if db.session.get_bind().dialect.name == "postgresql":
-        _sum_in_database(25 * batch)
-    else:
-        # By ranges of branches, a few thousand audits at a time: no sort of a million score
-        # details.
-        per_branch_count: dict[int, int] = {}
-        for branch_id, _ in cells:
-            per_branch_count[branch_id] = per_branch_count.get(branch_id, 0) + 1
-        for first, last in _branch_ranges(per_branch_count, counted, batch=10 * batch):
+    in_database = db.session.get_bind().dialect.name == "postgresql"
+    if in_database:
+        # A plan for a million estimated rows was compiled to machine code for every range
+        # (1 of the 2.4 s of a 20,000-audit range); a range's sorts fit in memory with 64 MB.
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+        # Fresh statistics for the plans (an empty rating_audit's read all audits each time).
+        db.session.execute(text("ANALYZE audit, rating_audit"))
+        clauses = _clause_table()
+    # By ranges of branches, a few thousand audits at a time (every cell summed in one range):
+    # no sort of a million score details.
+    per_branch_count: dict[int, int] = {}
+    for branch_id, _ in cells:
+        per_branch_count[branch_id] = per_branch_count.get(branch_id, 0) + 1
+    for first, last in _branch_ranges(per_branch_count, counted, batch=10 * batch):
+        if in_database:
+            db.session.execute(_PARTS_SQL, {"first": first, "last": last})
+            db.session.execute(_ITEMS_SQL, {"first": first, "last": last, "clauses": clauses})
+        else:
             _sum_in_python(first, last)
+    if in_database:
+        # Statistics of the new roll-ups, so that the first readings are planned on them.
+        db.session.execute(text("ANALYZE rating_rollup, rating_item_rollup"))
     commit()
     return {"audits": counted, "cells": len(cells)}
-
-
-def _sum_in_database(batch: int) -> None:
-    """Every roll-up summed by PostgreSQL (`_PARTS_SQL`, `_ITEMS_SQL`), by ranges of ids."""
-    # A plan for a million estimated rows was compiled to machine code every range (1 of the
-    # 2.4 s of a 20,000-audit range); the sorts of a range fit in memory with 64 MB.
-    db.session.execute(text("SET LOCAL jit = off"))
-    db.session.execute(text("SET LOCAL work_mem = '64MB'"))
-    # Fresh statistics for the plans (an empty rating_audit's would read all audits each time).
-    db.session.execute(text("ANALYZE audit, rating_audit"))
-    clauses = _clause_table()
-    lowest, highest = db.session.execute(
-        select(func.min(RatingAudit.audit_id), func.max(RatingAudit.audit_id))
-    ).one()
-    for start in range(lowest or 0, (highest or 0) + 1, batch):
-        bounds = {"first": start, "last": start + batch - 1}
-        db.session.execute(_PARTS_SQL, bounds)
-        db.session.execute(_ITEMS_SQL, {**bounds, "clauses": clauses})
-    # Statistics of the new roll-ups, so that the first readings are planned on them.
-    db.session.execute(text("ANALYZE rating_rollup, rating_item_rollup"))
