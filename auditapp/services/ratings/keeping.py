@@ -363,14 +363,19 @@ def _flush() -> None:
 def record_released(audits: Iterable[Audit]) -> None:
     """Count newly released audits: call inside the release transaction (it does not commit).
 
-    Each audit's contribution is added to its cell's roll-ups (`_add_to_cells`), from the score
-    detail the audit already holds: no other audit of the cell is read."""
+    Each audit's contribution is added to its cell's roll-ups, from the score detail the audit
+    already holds: no other audit of the cell is read. On PostgreSQL one statement per audit
+    (`_RELEASE_SQL`); elsewhere a look-up per audit and three statements for them all."""
     _flush()
+    # The lifecycle releases an audit once (released is never left), so there is no counted
+    # row yet; the primary key would refuse a second one.
+    if db.session.get_bind().dialect.name == "postgresql":
+        for audit in audits:
+            _count_on_postgresql(audit)
+        return
     counted: list[dict[str, Any]] = []
     totals: dict[Cell, CellTotals] = {}
     for audit in audits:
-        # The lifecycle releases an audit once (released is never left), so there is no row
-        # yet; the primary key would refuse a second one.
         row, content_hash = _counted_row(audit)
         counted.append(row)
         totals.setdefault((row["branch_id"], row["month"]), CellTotals()).add(
@@ -380,64 +385,109 @@ def record_released(audits: Iterable[Audit]) -> None:
             audit.score_detail or {"earned": 0.0, "possible": 0.0},
             _clauses_of(audit.checklist_version_id, content_hash),
         )
-    if not counted:
-        return
-    if db.session.get_bind().dialect.name == "postgresql":
-        _count_in_one_statement(counted, totals)
-    else:
+    if counted:
         _insert(RatingAudit.__table__, counted)
         _add_to_cells(totals)
 
 
-# On PostgreSQL the counted rows and both roll-up additions go in one statement (one round
-# trip instead of three: a release's own work is four or five).
-_COUNT_SQL = text(
+# A release on PostgreSQL in one round trip (a release's own work is four or five): the counted
+# row, its visit day in the branch's zone computed by the database (as the rebuild there does),
+# and both roll-up additions. The audit's sums come as JSON (floats written by ``repr`` read back
+# to the same bits), summed here with the item clauses of the checklist version it was scored
+# on; the statement counts nothing unless that version still has the content hash the clauses
+# were taken from (checked in the statement, so the clauses can be cached between releases).
+_RELEASE_SQL = text(
     """
-WITH counted AS (
+WITH version AS (
+    SELECT slug FROM checklist_version
+    WHERE id = CAST(:version_id AS integer) AND content_hash = CAST(:content_hash AS text)
+), counted AS (
     INSERT INTO rating_audit (audit_id, branch_id, visit_date, month, checklist_slug, channel,
                               score)
-    SELECT * FROM json_to_recordset(CAST(:audits AS json))
-        AS x(audit_id integer, branch_id integer, visit_date date, month date,
-             checklist_slug text, channel text, score float8)
+    SELECT CAST(:audit_id AS integer), b.id, d.day,
+           d.day - CAST(EXTRACT(DAY FROM d.day) AS integer) + 1, v.slug,
+           CAST(:channel AS text), CAST(:score AS float8)
+    FROM version AS v
+    JOIN branch AS b ON b.id = CAST(:branch_id AS integer)
+    CROSS JOIN LATERAL (
+        SELECT CAST(CAST(:moment AS timestamptz) AT TIME ZONE b.timezone AS date) AS day
+    ) AS d
+    RETURNING branch_id, month, checklist_slug
 ), parts AS (
     INSERT INTO rating_rollup (branch_id, month, checklist_slug, channel, part_kind, part_key,
                                n, total, total_sq, earned, possible)
-    SELECT * FROM json_to_recordset(CAST(:parts AS json))
-        AS x(branch_id integer, month date, checklist_slug text, channel text, part_kind text,
-             part_key text, n integer, total float8, total_sq float8, earned float8,
-             possible float8)
+    SELECT c.branch_id, c.month, c.checklist_slug, x.channel, x.part_kind, x.part_key,
+           x.n, x.total, x.total_sq, x.earned, x.possible
+    FROM counted AS c
+    CROSS JOIN json_to_recordset(CAST(:parts AS json))
+        AS x(channel text, part_kind text, part_key text, n integer, total float8,
+             total_sq float8, earned float8, possible float8)
     ON CONFLICT (branch_id, month, checklist_slug, channel, part_kind, part_key) DO UPDATE
     SET n = rating_rollup.n + excluded.n,
         total = rating_rollup.total + excluded.total,
         total_sq = rating_rollup.total_sq + excluded.total_sq,
         earned = rating_rollup.earned + excluded.earned,
         possible = rating_rollup.possible + excluded.possible
+), items AS (
+    INSERT INTO rating_item_rollup (branch_id, month, checklist_slug, channel, item_id, clause,
+                                    n, earned, possible)
+    SELECT c.branch_id, c.month, c.checklist_slug, x.channel, x.item_id, x.clause,
+           x.n, x.earned, x.possible
+    FROM counted AS c
+    CROSS JOIN json_to_recordset(CAST(:items AS json))
+        AS x(channel text, item_id text, clause text, n integer, earned float8,
+             possible float8)
+    ON CONFLICT (branch_id, month, checklist_slug, channel, item_id, clause) DO UPDATE
+    SET n = rating_item_rollup.n + excluded.n,
+        earned = rating_item_rollup.earned + excluded.earned,
+        possible = rating_item_rollup.possible + excluded.possible
 )
-INSERT INTO rating_item_rollup (branch_id, month, checklist_slug, channel, item_id, clause, n,
-                                earned, possible)
-SELECT * FROM json_to_recordset(CAST(:items AS json))
-    AS x(branch_id integer, month date, checklist_slug text, channel text, item_id text,
-         clause text, n integer, earned float8, possible float8)
-ON CONFLICT (branch_id, month, checklist_slug, channel, item_id, clause) DO UPDATE
-SET n = rating_item_rollup.n + excluded.n,
-    earned = rating_item_rollup.earned + excluded.earned,
-    possible = rating_item_rollup.possible + excluded.possible
+SELECT count(*) FROM counted
 """
 )
 
+# checklist version id -> (content hash, item id -> clause), for `_RELEASE_SQL`.
+_VERSIONS: dict[int, tuple[str, dict[str, str]]] = {}
 
-def _count_in_one_statement(counted: list[dict[str, Any]], totals: dict[Cell, CellTotals]) -> None:
-    """`_COUNT_SQL` with the rows as JSON (floats written by ``repr`` are read back to the
-    same bits; dates as ISO days)."""
-    parts, items = _rows_of(totals)
-    db.session.execute(
-        _COUNT_SQL,
-        {
-            "audits": json.dumps(counted, default=date.isoformat),
-            "parts": json.dumps(parts, default=date.isoformat),
-            "items": json.dumps(items, default=date.isoformat),
-        },
-    )
+
+def _count_on_postgresql(audit: Audit) -> None:
+    """`_RELEASE_SQL` for one audit; again with the version looked up if the cached one is
+    stale (ids repeat across databases)."""
+    version_id = audit.checklist_version_id
+    known = _VERSIONS.get(version_id)
+    for attempt in ("cached", "looked up"):
+        if known is None or attempt == "looked up":
+            content_hash = db.session.execute(
+                select(ChecklistVersion.content_hash).where(ChecklistVersion.id == version_id)
+            ).scalar_one()
+            known = _VERSIONS[version_id] = (content_hash, _clauses_of(version_id, content_hash))
+        totals = CellTotals()
+        # The cell's keys (branch, month, checklist) are the counted row's, in the statement.
+        totals.add(
+            "",
+            audit.channel,
+            audit.score,
+            audit.score_detail or {"earned": 0.0, "possible": 0.0},
+            known[1],
+        )
+        parts, items = totals.rows((audit.branch_id, date.min))
+        made = db.session.execute(
+            _RELEASE_SQL,
+            {
+                "version_id": version_id,
+                "content_hash": known[0],
+                "audit_id": audit.id,
+                "branch_id": audit.branch_id,
+                "channel": audit.channel,
+                "score": audit.score,
+                "moment": audit.visit_started_at or audit.submitted_at or audit.created_at,
+                "parts": json.dumps(parts, default=date.isoformat),
+                "items": json.dumps(items, default=date.isoformat),
+            },
+        ).scalar_one()
+        if made:
+            return
+    raise LookupError(f"Audit {audit.id}: its branch or checklist version is missing.")
 
 
 def record_rescored(audit: Audit) -> None:
@@ -455,8 +505,33 @@ def record_rescored(audit: Audit) -> None:
     refresh_cells([(counted.branch_id, counted.month)])
 
 
+# Every released audit's counted row, on PostgreSQL: the visit day in the branch's zone as
+# `_RELEASE_SQL` computes it.
+_COUNTED_SQL = text(
+    """
+INSERT INTO rating_audit (audit_id, branch_id, visit_date, month, checklist_slug, channel,
+                          score)
+SELECT a.id, a.branch_id, d.day, d.day - CAST(EXTRACT(DAY FROM d.day) AS integer) + 1, v.slug,
+       a.channel, a.score
+FROM audit AS a
+JOIN branch AS b ON b.id = a.branch_id
+JOIN checklist_version AS v ON v.id = a.checklist_version_id
+CROSS JOIN LATERAL (
+    SELECT CAST(coalesce(a.visit_started_at, a.submitted_at, a.created_at)
+                AT TIME ZONE b.timezone AS date) AS day
+) AS d
+WHERE a.status = 'released'
+"""
+)
+
+
 def _count_released(batch: int) -> tuple[int, set[Cell]]:
     """Insert the `RatingAudit` row of every released audit; (how many, their cells)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_COUNTED_SQL)
+        found = db.session.execute(select(RatingAudit.branch_id, RatingAudit.month).distinct())
+        total = db.session.execute(select(func.count()).select_from(RatingAudit)).scalar_one()
+        return total, {(branch_id, month) for branch_id, month in found}
     zones = {
         branch_id: ZoneInfo(zone)
         for branch_id, zone in db.session.execute(select(Branch.id, Branch.timezone))
