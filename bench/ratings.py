@@ -11,7 +11,7 @@ Steps, each timed and printed:
    test ``tests/integration/test_ratings_bench.py`` proves this bulk path gives the same roll-ups
    as releasing the same visits one by one through the services.
 3. One release through the service with its roll-up update, against the same release with the
-   roll-up hook switched off (the release cost before ratings), median of N.
+   roll-up hook switched off (the release cost before ratings), alternately, median of N.
 4. Each rating endpoint through the Flask test client (HTTP semantics, no socket), median and p95,
    for the last complete quarter of the data, beside two floors computed in the same run on the
    same data: numpy over arrays of the per-audit scores (loaded once, not timed) and one plain
@@ -23,6 +23,10 @@ Run from the repository root::
     .venv/bin/python bench/ratings.py --scale 0.05 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
+``--keep FILE|SCHEMA --only rebuild`` (or ``release``) times only step 2 (or 3) on loaded data,
+printing the load average before and after (a rebuild and a release write: use a copy of shared
+data).
+
 Nothing is asserted about time; figures are printed.
 """
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import sqlite3
@@ -340,7 +345,12 @@ def timed(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
         start = time.perf_counter()
         call()
         samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
+    return _summary(samples)
+
+
+def _summary(samples: list[float]) -> tuple[float, float]:
+    """(median, p95) of milliseconds."""
+    samples = sorted(samples)
     p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
     return statistics.median(samples), p95
 
@@ -500,28 +510,48 @@ def release_cost(app: Any, repeat: int) -> tuple[tuple[float, float], tuple[floa
     )
     from auditapp.models import RatingAudit
 
+    cells = db.session.execute(
+        sa.select(RatingAudit.branch_id, RatingAudit.month).where(
+            RatingAudit.audit_id.in_(candidates)
+        )
+    ).all()
     db.session.execute(sa.delete(RatingAudit).where(RatingAudit.audit_id.in_(candidates)))
     db.session.execute(
         sa.update(Audit).where(Audit.id.in_(candidates)).values(status="approved", released_at=None)
     )
+    # Their cells without them: each release below adds its audit back (a kept database stays
+    # true run after run).
+    rating_service.refresh_cells([(branch_id, month) for branch_id, month in cells])
     db.session.commit()
     _ = Assignment
     with_hook = iter(candidates[: repeat + 1])
     without = iter(candidates[repeat + 1 :])
 
-    def release_next(source: Any) -> None:
+    def release_next(source: Any) -> float:
         audit_id = next(source)
         audit = db.session.get(Audit, audit_id)
         assert audit is not None
+        started = time.perf_counter()
         audit_service.release(admin, audit_id, audit.version)
+        return (time.perf_counter() - started) * 1000
 
-    measured_with = timed(lambda: release_next(with_hook), repeat)
     original = rating_service.record_released
-    rating_service.record_released = lambda audits: None  # type: ignore[assignment]
-    try:
-        measured_without = timed(lambda: release_next(without), repeat)
-    finally:
-        rating_service.record_released = original  # type: ignore[assignment]
+
+    def release_without_hook() -> float:
+        rating_service.record_released = lambda audits: None  # type: ignore[assignment]
+        try:
+            return release_next(without)
+        finally:
+            rating_service.record_released = original  # type: ignore[assignment]
+
+    # Alternately, after one warm-up each: a load that changes during the run weighs on both.
+    release_next(with_hook)
+    release_without_hook()
+    samples_with, samples_without = [], []
+    for _ in range(repeat):
+        samples_with.append(release_next(with_hook))
+        samples_without.append(release_without_hook())
+    measured_with, measured_without = _summary(samples_with), _summary(samples_without)
     # Put the hook-less releases into the roll-ups too, so the readings below see every audit.
     rating_service.record_released(
         db.session.execute(sa.select(Audit).where(Audit.id.in_(candidates[repeat + 1 :])))
@@ -548,7 +578,7 @@ def load_and_rebuild(app: Any, options: Any, branches: int, regions: int, audits
 
 def print_release_cost(app: Any, options: Any) -> None:
     """Step 3: one release with and without its roll-up update."""
-    with_hook, without = release_cost(app, min(options.repeat, 30))
+    with_hook, without = release_cost(app, min(options.repeat, 100))
     print(
         f"3. release one audit: with roll-ups median {with_hook[0]:.1f} ms "
         f"(p95 {with_hook[1]:.1f}), without {without[0]:.1f} ms (p95 {without[1]:.1f}); "
@@ -569,7 +599,15 @@ def main() -> None:
         default=None,
         help="keep the data (SQLite: this file; PostgreSQL: this schema) and reuse it when loaded",
     )
+    parser.add_argument(
+        "--only",
+        choices=("rebuild", "release"),
+        default=None,
+        help="with --keep (loaded data): time only the rebuild (step 2) or the release (step 3)",
+    )
     options = parser.parse_args()
+    if options.only and not options.keep:
+        parser.error("--only needs --keep (a loaded database)")
     branches = max(20, round(FULL_BRANCHES * options.scale))
     regions = max(2, min(FULL_REGIONS, round(FULL_REGIONS * options.scale * 4)))
     audits = max(200, round(FULL_AUDITS * options.scale))
@@ -586,6 +624,18 @@ def main() -> None:
             from flask_migrate import upgrade
 
             upgrade()
+            if options.only:
+                if not loaded():
+                    sys.exit("--only needs loaded data: run once with --keep first")
+                print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+                if options.only == "rebuild":
+                    timed_rebuild()
+                else:
+                    print_release_cost(app, options)
+                print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+                db.session.remove()
+                db.engine.dispose()
+                return
             if options.keep and loaded():
                 print("1. data already loaded (kept database): load skipped")
                 if not rebuilt():
