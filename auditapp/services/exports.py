@@ -361,22 +361,39 @@ _ANSWER_SOURCE: Final = (
     Audit.score_detail["items"].as_string().label("item_results"),
 )
 
-#: A run of 19 digits: maybe an integer beyond 64 bits, which orjson would read as a float.
-_LONG_NUMBER: Final = re.compile(r"[0-9]{19}")
+#: orjson reads an integer beyond 64 bits as a float; such a float is at least this large.
+_BIG: Final = 2.0**63
 
 
 def _loads(text: str | None) -> Any:
     """JSON text as Python data, as ``json.loads`` reads it: orjson (a few times faster), but
-    the standard library for a text holding a number orjson could not keep exact (an answer
-    to a "number" item may be any integer) or anything orjson refuses."""
+    the standard library again for anything orjson refuses or for a float this large (an
+    answer to a "number" item may be any integer, which orjson would turn into a float)."""
     if text is None:
         return None
-    if _LONG_NUMBER.search(text) is None:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    return json.loads(text) if _has_big_float(value) else value
+
+
+def _has_big_float(value: Any) -> bool:
+    """Whether ``value`` (JSON data) holds a float of magnitude ``_BIG`` or more."""
+    if type(value) is dict:
+        values: Iterable[Any] = value.values()
+    elif type(value) is list:
+        values = value
+    else:
+        return type(value) is float and not -_BIG < value < _BIG
+    for inner in values:
+        kind = type(inner)
+        if kind is float:
+            if not -_BIG < inner < _BIG:
+                return True
+        elif (kind is dict or kind is list) and _has_big_float(inner):
+            return True
+    return False
 
 
 def _query(user: User, filters: dict[str, Any], columns: Sequence[Any] = ()) -> Any:
@@ -581,31 +598,36 @@ def _csv_line(cells: Sequence[Any]) -> str:
 
 def _answer_csv(source: Iterable[Any], lookups: _Lookups, lang: str) -> Iterator[str]:
     """The answers export's CSV lines, one string per audit: the rows of ``_answer_rows``, as
-    ``csv.writer`` would write them (``tests/api/test_exports.py`` holds the two equal).
+    ``csv.writer`` would write them (``tests/unit/test_export_rows.py`` holds the two equal).
 
-    What depends only on the item or only on the branch and version is a CSV fragment made
-    once; each answer is then one f-string (the csv writer, which looks at every field of
-    every row again, was a fifth of the time).
+    What depends only on the item, only on the version or only on the branch is a CSV
+    fragment made once; each answer is then one f-string (the csv writer, which looks at every
+    field of every row again, was a fifth of the time).
     """
     heads: dict[tuple[int, int], tuple[str, Any, list[tuple[str, str]]]] = {}
-    texts: dict[str, str] = {}  # answers given as text (options, mostly), as fields
+    items_of: dict[int, list[tuple[str, str]]] = {}
+    texts: dict[str, str] = {}  # answers given as text (options, mostly), and channels
     for audit_id, branch_id, version_id, channel, started, answers_text, results_text in source:
         answers, results = _loads(answers_text) or {}, _loads(results_text) or {}
         known = heads.get((branch_id, version_id))
         if known is None:
             code, timezone = lookups.branch_places()[branch_id]
             version, _ = lookups.version(version_id)
+            if version_id not in items_of:
+                items_of[version_id] = [
+                    (item_id, _csv_line(cells))
+                    for item_id, cells in lookups.item_cells(version_id, lang)
+                ]
             known = heads[(branch_id, version_id)] = (
                 _csv_line((_cell(code), _cell(version.slug), version.version)),
                 ZoneInfo(timezone),
-                [
-                    (item_id, _csv_line(cells))
-                    for item_id, cells in lookups.item_cells(version_id, lang)
-                ],
+                items_of[version_id],
             )
         fixed, zone, items = known
         local = "" if started is None else started.astimezone(zone).isoformat("T", "seconds")
-        head = f"{audit_id},{fixed},{_csv_field(channel)},{local}"
+        if channel not in texts:
+            texts[channel] = _csv_field(channel)
+        head = f"{audit_id},{fixed},{texts[channel]},{local}"
         lines: list[str] = []
         for item_id, cells in items:
             result = results.get(item_id)
@@ -630,7 +652,12 @@ def _answer_csv(source: Iterable[Any], lookups: _Lookups, lang: str) -> Iterator
                     texts[answer] = shown
             na = 1 if result.get("na", answer is None) else 0
             earned, possible = result.get("earned"), result.get("possible")
-            lines.append(f"{head},{cells},{shown},{na},{_point(earned)},{_point(possible)}\r\n")
+            # A float as an f-string writes what csv.writer writes (its repr).
+            lines.append(
+                f"{head},{cells},{shown},{na},"
+                f"{earned if type(earned) is float else _point(earned)},"
+                f"{possible if type(possible) is float else _point(possible)}\r\n"
+            )
         yield "".join(lines)
 
 
