@@ -38,6 +38,10 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 # Binary streams: ASCII85 inflates every stream by a quarter and costs most of the render time.
 rl_config.useA85 = 0
+# No check of every attribute set on a chart's shapes and widgets (reportlab.graphics): a
+# development aid that was a sixth of a scorecard's time. tests/unit/test_pdf.py draws every
+# chart with the checks on.
+rl_config.shapeChecking = 0
 
 FONT: Final = "DejaVuSans"
 FONT_BOLD: Final = "DejaVuSans-Bold"

@@ -7,6 +7,7 @@ import io
 import re
 
 import pypdf
+import pytest
 from reportlab.platypus import Paragraph
 
 from auditapp.adapters import pdf
@@ -69,3 +70,23 @@ def test_row_table_clips_a_cell_to_its_column() -> None:
     content = pdf.render([table], title="t", footer=lambda p, n: "")
     text = text_of(content)
     assert "Очень" in text and "…" in text and long_name.strip() not in text
+
+
+def test_charts_pass_reportlabs_attribute_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter turns reportlab's attribute checks off for speed; with them on, every chart
+    is still drawn without an illegal assignment."""
+    from reportlab.graphics import renderPDF
+    from reportlab.lib import attrmap
+
+    monkeypatch.setattr(pdf.rl_config, "shapeChecking", 1)
+    with pytest.raises(AttributeError):  # the checks are on: a wrong value is refused
+        attrmap.validateSetattr(pdf.bar_chart(["a"], [1.0], width=200), "width", "wide")
+    drawings = [
+        pdf.bar_chart(["Встреча", "Заказ"], [80.0, None], width=300),
+        pdf.trend_chart(
+            ["2026-10", "2026-11"], [("N1", [70.0, None]), ("сеть", [None, None])], width=300
+        ),
+        pdf.trend_chart(["2026-11"], [("N1", [None])], width=300),
+    ]
+    for drawing in drawings:
+        assert renderPDF.drawToString(drawing).startswith(b"%PDF")
