@@ -204,7 +204,8 @@ def worker_command(workers: int) -> None:
 
     Beside the consumer, a sweep queues again the photos whose job was lost (the queue was down
     at upload, a worker or host was killed): at start, then every PHOTO_SWEEP_SECONDS, whenever
-    the queue is empty.
+    the queue is empty. Every REPORTS_GC_SECONDS it also deletes the report files older than
+    REPORTS_KEEP_DAYS (as ``flask reports gc``).
     """
     from huey.consumer import Consumer
 
@@ -217,15 +218,20 @@ def worker_command(workers: int) -> None:
 
 
 def _sweep_forever(app: Flask) -> None:
-    """Re-queue stale "processing" photos forever; a failure (queue or database down) is
-    logged and tried again at the next round."""
+    """Re-queue stale "processing" photos forever, and expire old report files now and then;
+    a failure (queue, database or storage down) is logged and tried again at the next round."""
     import time
 
     from auditapp.services import photos
 
     interval = float(app.config["PHOTO_SWEEP_SECONDS"])
     older_than = timedelta(seconds=float(app.config["PHOTO_REQUEUE_AFTER_SECONDS"]))
+    reports_every = float(app.config["REPORTS_GC_SECONDS"])
+    reports_due = time.monotonic()
     while True:
+        if time.monotonic() >= reports_due:
+            reports_due = time.monotonic() + reports_every
+            _expire_reports(app)
         try:
             with app.app_context():
                 queued = photos.requeue_stale(older_than, only_when_idle=True)
@@ -234,6 +240,23 @@ def _sweep_forever(app: Flask) -> None:
         except Exception:  # the next round tries again; the worker must stay up
             app.logger.warning("photo sweep failed; trying again later", exc_info=True)
         time.sleep(interval)
+
+
+def _expire_reports(app: Flask) -> None:
+    """One round of report retention for the worker's sweep (never raises)."""
+    from auditapp.services import report_jobs
+
+    try:
+        with app.app_context():
+            expired = report_jobs.expire(_reports_keep(app))
+        if expired:
+            app.logger.info("expired %d report job(s) or file(s)", len(expired))
+    except Exception:  # the next round tries again; the worker must stay up
+        app.logger.warning("report clean-up failed; trying again later", exc_info=True)
+
+
+def _reports_keep(app: Flask, days: float | None = None) -> timedelta:
+    return timedelta(days=float(app.config["REPORTS_KEEP_DAYS"] if days is None else days))
 
 
 @click.group("photos")
@@ -274,6 +297,33 @@ def photos_requeue_command(older_than_seconds: float) -> None:
     click.echo(f"queued {queued} photo(s)")
 
 
+@click.group("reports")
+def reports_group() -> None:
+    """Report job upkeep."""
+
+
+@reports_group.command("gc")
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@click.option(
+    "--keep-days",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Keep files younger than this many days (default: REPORTS_KEEP_DAYS).",
+)
+def reports_gc_command(dry_run: bool, keep_days: float | None) -> None:
+    """Delete report files older than the retention age and mark their jobs expired."""
+    from auditapp.services import report_jobs
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    found = report_jobs.expire(_reports_keep(app, keep_days), dry_run=dry_run)
+    for item in found:
+        job = str(item.job_id) if item.job_id else "-"
+        click.echo(f"{job}\t{item.key or '-'}\t{item.at.isoformat()}")
+    verb = "would expire" if dry_run else "expired"
+    jobs = sum(1 for item in found if item.job_id)
+    click.echo(f"{verb} {jobs} job(s); {len(found) - jobs} file(s) no job names.", err=True)
+
+
 @click.group("ratings")
 def ratings_group() -> None:
     """Rating roll-ups."""
@@ -303,3 +353,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(ratings_group)
     app.cli.add_command(photos_group)
+    app.cli.add_command(reports_group)

@@ -37,6 +37,11 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # "processing" PHOTO_REQUEUE_AFTER_SECONDS after upload (their job was lost).
         "PHOTO_SWEEP_SECONDS": 60,
         "PHOTO_REQUEUE_AFTER_SECONDS": 300,
+        # Report jobs' files (comparisons, bundles) are kept REPORTS_KEEP_DAYS after they were
+        # built, then deleted and their jobs marked "expired" (410); the worker's sweep does it
+        # every REPORTS_GC_SECONDS, ``flask reports gc`` by hand.
+        "REPORTS_KEEP_DAYS": 7,
+        "REPORTS_GC_SECONDS": 3600,
         # Generate and keep a key in instance/secret_key when SECRET_KEY is not set: for one
         # machine only (dev.py start); a deployment refuses to start without SECRET_KEY.
         "LOCAL_SECRET_KEY": False,

@@ -90,6 +90,55 @@ def _status(field: str) -> float:
     return float("nan")
 
 
+class _ServerCpu:
+    """CPU seconds of the PostgreSQL backends serving this process's connections (read from
+    /proc: the server must run on this machine), counted from ``start``: the export's cost on
+    the database's side, which the process's own CPU time leaves out."""
+
+    def __init__(self, app: Any) -> None:
+        from sqlalchemy import event
+
+        self.pids: set[int] = set()
+        self.since: dict[int, float] = {}
+        with app.app_context():
+            engine = db.engine
+
+        @event.listens_for(engine, "checkout")
+        def checked_out(dbapi_connection: Any, *_: Any) -> None:
+            self.pids.add(dbapi_connection.info.backend_pid)
+
+    @staticmethod
+    def _cpu(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def start(self) -> None:
+        self.since = {pid: self._cpu(pid) for pid in self.pids}
+
+    def used(self) -> float:
+        return sum(self._cpu(pid) - self.since.get(pid, 0.0) for pid in self.pids)
+
+
+def _read_floor(app: Any) -> tuple[float, float]:
+    """The export's floor, measured after it in the same process: the same query (the same
+    columns, JSON as text, server-side batches) read to the end with nothing done per row.
+    Seconds of wall and CPU time."""
+    from auditapp.models import User
+    from auditapp.services import exports
+
+    with app.app_context():
+        admin = db.session.execute(db.select(User).where(User.login == "admin")).scalar_one()
+        started, cpu = time.perf_counter(), time.process_time()
+        for _ in exports._answer_source(admin, {}):
+            pass
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        db.session.remove()
+    return elapsed, cpu
+
+
 def export_worker(url: str, tmp: str) -> None:
     """Run in a fresh process (``--export-worker``): an app on the bench's database streams the
     answers CSV of every audit to admin; prints one JSON line: rows, bytes, seconds to the
@@ -99,9 +148,12 @@ def export_worker(url: str, tmp: str) -> None:
     from flask.testing import FlaskClient
 
     app = create_app(app_config(url, Path(tmp)))
+    server = _ServerCpu(app) if url.startswith("postgresql") else None
     api = ApiClient(FlaskClient(app, app.response_class, use_cookies=True))
     assert api.login("admin", PASSWORD).status_code == 200
     before = _status("VmRSS")
+    if server is not None:
+        server.start()
     profile_to = os.environ.get("BENCH_PROFILE")  # a file for cProfile's statistics
     profiler = cProfile.Profile() if profile_to else None
     if profiler is not None:
@@ -117,6 +169,8 @@ def export_worker(url: str, tmp: str) -> None:
         lines += chunk.count(b"\n")
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     response.close()
+    server_cpu = None if server is None else server.used()
+    floor_wall, floor_cpu = _read_floor(app)
     if profiler is not None and profile_to:
         profiler.disable()
         profiler.dump_stats(profile_to)
@@ -128,6 +182,9 @@ def export_worker(url: str, tmp: str) -> None:
                 "first": first_at,
                 "elapsed": elapsed,
                 "cpu": cpu,
+                "server_cpu": server_cpu,
+                "floor_wall": floor_wall,
+                "floor_cpu": floor_cpu,
                 "rss_before": before,
                 "rss_peak": _status("VmHWM"),
             }
@@ -473,11 +530,23 @@ def export_figures(url: str, tmp: str) -> None:
     )
     found = json.loads(worker.stdout.strip().splitlines()[-1])
     rows, elapsed = found["rows"], found["elapsed"]
+    server = found["server_cpu"]
+    both = (
+        ""
+        if server is None
+        else f"; with PostgreSQL's backend CPU {server:.2f} s: "
+        f"{rows / (found['cpu'] + server):,.0f} rows/s"
+    )
     print(
         f"5. answers CSV: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s "
-        f"(CPU {found['cpu']:.2f} s = {rows / found['cpu']:,.0f} rows/s); first chunk after "
+        f"(CPU {found['cpu']:.2f} s = {rows / found['cpu']:,.0f} rows/s{both}); first chunk after "
         f"{found['first'] * 1000:.0f} ms; {found['bytes'] / 1e6:.1f} MB; worker RSS "
         f"{found['rss_before']:.0f} MB before, peak {found['rss_peak']:.0f} MB"
+    )
+    print(
+        f"   floor: the same query read through, nothing done per row: "
+        f"{found['floor_wall']:.2f} s (CPU {found['floor_cpu']:.2f} s = "
+        f"{rows / found['floor_cpu']:,.0f} rows/s)"
     )
 
 

@@ -38,6 +38,10 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 # Binary streams: ASCII85 inflates every stream by a quarter and costs most of the render time.
 rl_config.useA85 = 0
+# No check of every attribute set on a chart's shapes and widgets (reportlab.graphics): a
+# development aid that was a sixth of a scorecard's time. tests/unit/test_pdf.py draws every
+# chart with the checks on.
+rl_config.shapeChecking = 0
 
 FONT: Final = "DejaVuSans"
 FONT_BOLD: Final = "DejaVuSans-Bold"
@@ -481,14 +485,37 @@ class RowTable(Flowable):
         canvas.drawText(head)
         room = [width - 2 * pad for width in widths]
         y = top - self.head_height - pad - self.FONT_SIZE
+        shown = _shown_cells(canvas)
         for row in self.rows:
             text = canvas.beginText()
             text.setFont(FONT, self.FONT_SIZE)
+            code = text._code
             for left, space, cell in zip(lefts, room, row, strict=False):
                 text.setTextOrigin(left + pad, y)
-                text.textOut(_fitted(cell, space, FONT, self.FONT_SIZE))
+                # What textOut writes, without moving the cursor (each cell sets its origin)
+                # and encoded once per text and font subset (a heat-map repeats few values).
+                key = (cell, space, text._curSubset)
+                known = shown.get(key)
+                if known is None:
+                    known = shown[key] = (
+                        text._formatText(_fitted(cell, space, FONT, self.FONT_SIZE)),
+                        text._curSubset,
+                    )
+                code.append(known[0])
+                text._curSubset = known[1]
             canvas.drawText(text)
             y -= row_height
+
+
+def _shown_cells(canvas: Canvas) -> dict[tuple[str, float, int], tuple[str, int]]:
+    """The row tables' encoded cells of this document: ``(text, width, font subset before)``
+    -> ``(PDF text operators, font subset after)``. Kept per canvas, since a TrueType font's
+    subsets are numbered per document (a code, once given to a character, stays)."""
+    shown = getattr(canvas, "_auditapp_cells", None)
+    if shown is None:
+        shown = {}
+        canvas._auditapp_cells = shown
+    return shown
 
 
 @lru_cache(maxsize=65536)

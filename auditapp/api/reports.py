@@ -19,6 +19,7 @@ from auditapp.api.attestation import READERS as SHEET_SCOPED_READERS
 from auditapp.api.attestation import SHEET_READERS
 from auditapp.api.ratings import READERS as RATING_READERS
 from auditapp.api.ratings import _filters, _options
+from auditapp.schemas.common import ErrorSchema
 from auditapp.schemas.reports import (
     AttestationExportArgs,
     BundleJobArgs,
@@ -165,8 +166,15 @@ def report_job(job_id: uuid.UUID) -> Any:
 @require(*JOB_OWNERS)
 @blp.response(200, description="The finished document (PDF)", content_type="application/pdf")
 @blp.doc(responses=_binary("The finished document (PDF)", "application/pdf"))
+@blp.alt_response(409, schema=ErrorSchema, description="``report_not_ready`` or ``report_failed``")
+@blp.alt_response(
+    410,
+    schema=ErrorSchema,
+    description="``report_expired``: deleted after REPORTS_KEEP_DAYS; ask for it again",
+)
 def report_job_file(job_id: uuid.UUID) -> Response:
-    """The finished document of one of the caller's jobs (409 ``report_not_ready`` before)."""
+    """The finished document of one of the caller's jobs (409 ``report_not_ready`` before,
+    410 ``report_expired`` once deleted after the retention period)."""
     content, filename = job_service.job_file(current_user, job_id)
     return _attachment(content, "application/pdf", filename)
 

@@ -58,11 +58,14 @@ class ComparisonJobArgs(RatingArgs):
 
 
 class ReportJobSchema(ApiSchema):
-    """A report job: queued, running, ready (fetch ``file_url``) or failed (``error``)."""
+    """A report job: queued, running, ready (fetch ``file_url``), failed (``error``) or expired
+    (its file was deleted after the retention period)."""
 
     id = fields.UUID()
     kind = fields.String()
-    status = fields.String(validate=validate.OneOf(("queued", "running", "ready", "failed")))
+    status = fields.String(
+        validate=validate.OneOf(("queued", "running", "ready", "failed", "expired"))
+    )
     error = fields.String()
     filename = fields.String()
     byte_size = fields.Integer(allow_none=True)

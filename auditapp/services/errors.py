@@ -48,3 +48,10 @@ class Conflict(ServiceError):
 
     status = 409
     code = "conflict"
+
+
+class Gone(ServiceError):
+    """It existed, and was deleted on purpose (a report file past its retention period)."""
+
+    status = 410
+    code = "gone"

@@ -3,10 +3,14 @@ who asked, and fetched by that user only."""
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from tests.api.test_reports import (
     assert_no_identity_or_metadata,
@@ -119,3 +123,127 @@ def test_a_failed_build_says_why(as_user: Any, network: Network, monkeypatch: An
     assert polled["file_url"] is None
     file = director.get(f"/api/v1/reports/jobs/{job['id']}/file")
     assert file.status_code == 409 and file.get_json()["error"]["code"] == "report_failed"
+
+
+def _age(job_id: str, days: float) -> None:
+    """Move a finished job's finish (and its stored file's time) ``days`` into the past."""
+    from auditapp import clock
+    from auditapp.extensions import db
+    from auditapp.models import ReportJob
+    from auditapp.services import photos as photo_service
+
+    job = db.session.get(ReportJob, uuid.UUID(job_id))
+    assert job is not None and job.file_key is not None
+    then = clock.now() - timedelta(days=days)
+    job.finished_at = then
+    job.created_at = then
+    db.session.commit()
+    path = photo_service.storage().path(job.file_key)  # type: ignore[attr-defined]
+    os.utime(path, (then.timestamp(), then.timestamp()))
+
+
+def test_reports_gc_deletes_old_files_and_expires_their_jobs(
+    app: Flask, as_user: Any, network: Network
+) -> None:
+    from auditapp.services import photos as photo_service
+
+    director = as_user("director_n")
+    old = director.post("/api/v1/ratings/comparison-jobs", json={}).get_json()
+    fresh = director.post("/api/v1/ratings/comparison-jobs", json={}).get_json()
+    _age(old["id"], 8)
+    _age(fresh["id"], 6)
+    store = photo_service.storage()
+    old_key = f"reports/{uuid.UUID(old['id']).hex}.pdf"
+    fresh_key = f"reports/{uuid.UUID(fresh['id']).hex}.pdf"
+    # A document stored by a worker killed before it committed its job, long ago; and one of
+    # a job being built right now (no job names it yet).
+    stray, building = "reports/" + "d" * 32 + ".pdf", "reports/" + "e" * 32 + ".pdf"
+    store.put(stray, b"%PDF-1.4 left behind")
+    gone = time.time() - 9 * 86400
+    os.utime(store.path(stray), (gone, gone))  # type: ignore[attr-defined]
+    store.put(building, b"%PDF-1.4 in flight")
+
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["reports", "gc", "--dry-run"])  # REPORTS_KEEP_DAYS: 7
+    assert listed.exit_code == 0, listed.output
+    lines = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert {(job, key) for job, key, _ in lines} == {(old["id"], old_key), ("-", stray)}
+    assert store.exists(old_key) and store.exists(stray)  # a dry run deletes nothing
+    assert director.get(f"/api/v1/reports/jobs/{old['id']}").get_json()["status"] == "ready"
+
+    removed = runner.invoke(args=["reports", "gc"])
+    assert removed.exit_code == 0, removed.output
+    assert not store.exists(old_key) and not store.exists(stray)
+    assert store.exists(fresh_key) and store.exists(building)
+    polled = director.get(f"/api/v1/reports/jobs/{old['id']}").get_json()
+    assert polled["status"] == "expired" and polled["file_url"] is None
+    file = director.get(f"/api/v1/reports/jobs/{old['id']}/file")
+    assert file.status_code == 410 and file.get_json()["error"]["code"] == "report_expired"
+    assert director.get(f"/api/v1/reports/jobs/{fresh['id']}/file").status_code == 200
+    # Still the requester's alone, expired or not.
+    assert as_user("admin").get(f"/api/v1/reports/jobs/{old['id']}/file").status_code == 404
+    # Nothing left to do: a second run finds nothing.
+    again = runner.invoke(args=["reports", "gc"])
+    assert again.exit_code == 0 and again.stdout == "", again.output
+
+
+def test_retention_age_is_configurable_and_old_unfinished_jobs_expire(
+    app: Flask, as_user: Any, network: Network
+) -> None:
+    from auditapp import clock
+    from auditapp.extensions import db
+    from auditapp.models import ReportJob
+    from auditapp.services import report_jobs
+
+    director = as_user("director_n")
+    built = director.post("/api/v1/ratings/comparison-jobs", json={}).get_json()
+    _age(built["id"], 2)
+    # A job whose worker died with it, asked for 3 days ago, and one asked for just now.
+    lost = ReportJob(
+        id=uuid.uuid4(),
+        kind="comparison",
+        requested_by_id=network.users["director_n"],
+        params={},
+        status="running",
+        created_at=clock.now() - timedelta(days=3),
+    )
+    waiting = ReportJob(
+        id=uuid.uuid4(), kind="comparison", requested_by_id=network.users["director_n"], params={}
+    )
+    db.session.add_all([lost, waiting])
+    db.session.commit()
+    assert report_jobs.expire(timedelta(days=7)) == []
+    app.config["REPORTS_KEEP_DAYS"] = 1
+    removed = app.test_cli_runner().invoke(args=["reports", "gc"])
+    assert removed.exit_code == 0, removed.output
+    assert "expired 2 job(s); 0 file(s) no job names." in removed.output
+    statuses = {
+        job_id: director.get(f"/api/v1/reports/jobs/{job_id}").get_json()["status"]
+        for job_id in (built["id"], str(lost.id), str(waiting.id))
+    }
+    assert statuses == {built["id"]: "expired", str(lost.id): "expired", str(waiting.id): "queued"}
+    # An expired job is not built again if its queued task turns up late.
+    report_jobs.build(str(lost.id))
+    assert director.get(f"/api/v1/reports/jobs/{lost.id}").get_json()["status"] == "expired"
+
+
+def test_the_worker_sweep_expires_reports_and_survives_a_failure(
+    app: Flask, as_user: Any, network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditapp import cli
+    from auditapp.services import report_jobs
+
+    director = as_user("director_n")
+    job = director.post("/api/v1/ratings/comparison-jobs", json={}).get_json()
+    _age(job["id"], 30)
+
+    def down(*_: Any, **__: Any) -> Any:
+        raise ConnectionError("storage unreachable")
+
+    real = report_jobs.expire
+    monkeypatch.setattr(report_jobs, "expire", down)
+    cli._expire_reports(app)  # logged, not raised: the worker stays up
+    assert director.get(f"/api/v1/reports/jobs/{job['id']}").get_json()["status"] == "ready"
+    monkeypatch.setattr(report_jobs, "expire", real)
+    cli._expire_reports(app)
+    assert director.get(f"/api/v1/reports/jobs/{job['id']}").get_json()["status"] == "expired"

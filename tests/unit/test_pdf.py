@@ -7,6 +7,7 @@ import io
 import re
 
 import pypdf
+import pytest
 from reportlab.platypus import Paragraph
 
 from auditapp.adapters import pdf
@@ -69,3 +70,53 @@ def test_row_table_clips_a_cell_to_its_column() -> None:
     content = pdf.render([table], title="t", footer=lambda p, n: "")
     text = text_of(content)
     assert "Очень" in text and "…" in text and long_name.strip() not in text
+
+
+def test_charts_pass_reportlabs_attribute_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter turns reportlab's attribute checks off for speed; with them on, every chart
+    is still drawn without an illegal assignment."""
+    from reportlab.graphics import renderPDF
+    from reportlab.lib import attrmap
+
+    monkeypatch.setattr(pdf.rl_config, "shapeChecking", 1)
+    with pytest.raises(AttributeError):  # the checks are on: a wrong value is refused
+        attrmap.validateSetattr(pdf.bar_chart(["a"], [1.0], width=200), "width", "wide")
+    drawings = [
+        pdf.bar_chart(["Встреча", "Заказ"], [80.0, None], width=300),
+        pdf.trend_chart(
+            ["2026-10", "2026-11"], [("N1", [70.0, None]), ("сеть", [None, None])], width=300
+        ),
+        pdf.trend_chart(["2026-11"], [("N1", [None])], width=300),
+    ]
+    for drawing in drawings:
+        assert renderPDF.drawToString(drawing).startswith(b"%PDF")
+
+
+def test_row_table_cells_encoded_once_write_the_same_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row table encodes each distinct cell once per document; the file is byte for byte the
+    one written when every cell is encoded again, also when the cells use more characters
+    than one font subset holds (a subset switch inside a row, and back)."""
+    from reportlab import rl_config
+
+    monkeypatch.setattr(rl_config, "invariant", 1)  # no time stamp or random id in the file
+    letters = [chr(c) for c in [*range(0x41, 0x5B), *range(0x410, 0x450), *range(0x391, 0x3AA)]]
+    letters += [chr(c) for c in range(0xC0, 0x17F)]  # over 256 characters: two subsets
+    rows = [
+        [str(n % 7), "".join(letters[(n * 5 + k) % len(letters)] for k in range(6)), "—", "ok"]
+        for n in range(400)
+    ]
+    header = ["n", "Имя", "Δ", "x"]
+
+    def render() -> bytes:
+        table = pdf.RowTable(header, rows, [30, 120, 30, 30])
+        return pdf.render([table], title="t", footer=lambda p, n: f"{p}/{n}")
+
+    cached = render()
+
+    class Forgetful(dict):  # type: ignore[type-arg]
+        def get(self, key: object, default: object = None) -> None:
+            return None
+
+    monkeypatch.setattr(pdf, "_shown_cells", lambda canvas: Forgetful())
+    assert cached == render()
+    assert len(set(letters)) > 256
