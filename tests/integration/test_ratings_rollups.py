@@ -14,7 +14,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from auditapp.extensions import db
-from auditapp.models import RatingAudit, RatingItemRollup, RatingRollup
+from auditapp.models import (
+    RatingAudit,
+    RatingItemRollup,
+    RatingPeriodItemRollup,
+    RatingPeriodRollup,
+    RatingRollup,
+)
 from tests.support import (
     Network,
     Ratings,
@@ -59,6 +65,7 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
 
     part_cols = ["branch_id", "month", "checklist_slug", "channel", "part_kind", "part_key"]
     item_cols = ["branch_id", "month", "checklist_slug", "channel", "item_id", "clause"]
+    window_cols = ["branch_id", "months", "first_month", "checklist_slug", "channel"]
     return {
         "audits": rows(
             RatingAudit,
@@ -74,6 +81,16 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
             RatingItemRollup,
             [getattr(RatingItemRollup, c) for c in item_cols],
             [*item_cols, "n", "earned", "possible"],
+        ),
+        "period_parts": rows(
+            RatingPeriodRollup,
+            [getattr(RatingPeriodRollup, c) for c in window_cols],
+            [*window_cols, "n", "total", "total_sq"],
+        ),
+        "period_items": rows(
+            RatingPeriodItemRollup,
+            [getattr(RatingPeriodItemRollup, c) for c in [*window_cols, "item_id", "clause"]],
+            [*window_cols, "item_id", "clause", "n", "earned", "possible"],
         ),
     }
 

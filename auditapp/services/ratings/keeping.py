@@ -39,6 +39,7 @@ from auditapp.models import (
 )
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict
+from auditapp.services.ratings.periods import rebuild_periods, refresh_periods
 from auditapp.services.transactions import commit, flush
 
 # A select of any columns (SQLAlchemy types a select by its column tuple).
@@ -263,6 +264,7 @@ def refresh_cells(cells: Iterable[Cell]) -> None:
         for row in db.session.execute(cell_rows(_cells_condition(chunk))):
             add_row(totals, row)
         _write_cells(totals, replace=True)
+        refresh_periods(chunk)
 
 
 def _counted_row(audit: Audit) -> RatingAudit:
@@ -398,6 +400,7 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
             for row in sorted(by_cell[cell], key=lambda r: r[-1]):
                 add_row(totals, row[:-1])
         _write_cells(totals, replace=False)
+    rebuild_periods()
     if db.session.get_bind().dialect.name == "postgresql":
         # Statistics of the new roll-ups, so that the first readings are planned on them.
         db.session.execute(text("ANALYZE rating_rollup, rating_item_rollup"))
