@@ -28,7 +28,7 @@ import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 K = TypeVar("K", bound=Hashable)
 
@@ -345,6 +345,113 @@ def rank(
         )
         for key in order
     ]
+
+
+class Ranks(Generic[K]):
+    """``competition_ranks(means)`` answered one key at a time: the rounded values sorted
+    once, each rank found by bisection (1 + the number of higher values), so that a page of a
+    ranking of thousands builds no rank for the entries it does not show."""
+
+    def __init__(self, means: Mapping[K, float]) -> None:
+        self._rounded = {key: round(value, TIE_DECIMALS) for key, value in means.items()}
+        self._sorted = sorted(self._rounded.values())
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def get(self, key: K) -> int | None:
+        """``key``'s competition rank (None when it has no value)."""
+        value = self._rounded.get(key)
+        if value is None:
+            return None
+        return 1 + len(self._sorted) - bisect.bisect_right(self._sorted, value)
+
+
+class League(Generic[K]):
+    """``rank(per_entry, network_mean, shrink, min_visits)`` for a caller that shows a page of
+    it: the order of every entry (by rank, then the order given) and each entry's `Ranked` on
+    demand, with the same numbers. Only the means and intervals of all entries are computed
+    up front, as plain floats; ranks, rank ranges and shrunk ranks are counted by bisection
+    for the entries asked for (at 5,000 branches, building every entry was most of a
+    ranking's time).
+    """
+
+    def __init__(
+        self,
+        per_entry: Mapping[K, Moments],
+        network_mean: float | None,
+        shrink: Shrinkage,
+        min_visits: int = DEFAULT_MIN_VISITS,
+    ) -> None:
+        self._moments = {key: mom for key, mom in per_entry.items() if mom.n > 0}
+        self._network_mean = network_mean
+        self._shrink = shrink
+        self._min_visits = min_visits
+        keys = list(self._moments)
+        rounded: list[float] = []
+        lows: list[float] = []
+        highs: list[float] = []
+        shrunk: list[float] = []
+        quantiles: dict[int, float] = {}
+        k, m = shrink.k, shrink.m
+        plain = m is None or k == 0
+        for mom in self._moments.values():
+            n, total = mom.n, mom.total
+            mean = total / n
+            rounded.append(round(mean, TIE_DECIMALS))
+            shrunk.append(
+                round(mean if plain else (total + k * cast(float, m)) / (n + k), TIE_DECIMALS)
+            )
+            if n >= 2:
+                # As `_summary`, term for term (the same floats).
+                variance = (mom.total_sq - total * mean) / (n - 1)
+                sd = math.sqrt(variance if variance > 0.0 else 0.0)
+                t = quantiles.get(n)
+                if t is None:
+                    t = quantiles[n] = t_quantile_975(n - 1)
+                half = t * sd / math.sqrt(n)
+                lows.append(mean - half)
+                highs.append(mean + half)
+        # Stable: entries of equal rank keep the order given.
+        self.order: list[K] = [
+            keys[i] for i in sorted(range(len(keys)), key=rounded.__getitem__, reverse=True)
+        ]
+        self._means = sorted(rounded)
+        self._shrunk = sorted(shrunk)
+        self._lows = sorted(lows)
+        self._highs = sorted(highs)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._moments
+
+    def entry(self, key: K) -> Ranked[K]:
+        """``key``'s entry of the ranking (KeyError when it has no audit)."""
+        mom = self._moments[key]
+        entry_stats = stats(mom, self._min_visits)
+        mean = cast(float, entry_stats.mean)
+        total = len(self.order)
+        own_shrunk = cast(float, shrunk_mean(mom, self._shrink))
+        if entry_stats.ci_low is None or entry_stats.ci_high is None:
+            best, worst = 1, total
+        else:
+            above = len(self._lows) - bisect.bisect_right(self._lows, entry_stats.ci_high)
+            below = bisect.bisect_left(self._highs, entry_stats.ci_low)
+            best, worst = 1 + above, total - below
+        return Ranked(
+            key=key,
+            stats=entry_stats,
+            rank=1 + total - bisect.bisect_right(self._means, round(mean, TIE_DECIMALS)),
+            rank_best=best,
+            rank_worst=worst,
+            significance=significance(entry_stats, self._network_mean),
+            shrunk_mean=own_shrunk,
+            shrunk_rank=1
+            + total
+            - bisect.bisect_right(self._shrunk, round(own_shrunk, TIE_DECIMALS)),
+        )
 
 
 def competition_rank(key: K, means: Mapping[K, float]) -> int | None:

@@ -459,12 +459,12 @@ def _network_filters(filters: Filters) -> Filters:
 
 def _ranked_branches(
     period: Period, filters: Filters, options: Options
-) -> tuple[list[arith.Ranked[int]], float | None]:
+) -> tuple[arith.League[int], float | None]:
     """Rank the branches of the filtered set; significance against the network rating."""
     moments = per_branch(period, filters)
     network = per_branch(period, _network_filters(filters)) if filters.region_id else moments
     network_mean = arith.spread(m.total / m.n for m in network.values()).mean
-    return arith.rank(
+    return arith.League(
         moments, network_mean, arith.shrinkage(network), options.min_visits
     ), network_mean
 
@@ -526,7 +526,7 @@ def _place_of(
     """The branch's rank, rank range and shrunk rank among ``moments`` (None if unrated):
     its entry of the full ranking, found in one pass without ranking every branch."""
     entry = arith.place(branch_id, moments, network_mean, shrink, options.min_visits)
-    return None if entry is None else _rank_dict(entry, len(moments))
+    return None if entry is None else dict(_rank_dict(entry, len(moments)))
 
 
 def _branch_ref(branch: Any) -> dict[str, Any]:
@@ -540,7 +540,19 @@ def _branch_ref(branch: Any) -> dict[str, Any]:
     }
 
 
-def _rank_dict(entry: arith.Ranked[Any], total: int) -> dict[str, Any]:
+class RankPlace(TypedDict):
+    """A place in a ranking: rank of how many, rank range, significance, shrunk estimate."""
+
+    rank: int
+    of: int
+    rank_best: int
+    rank_worst: int
+    significance: str | None
+    shrunk_mean: float | None
+    shrunk_rank: int
+
+
+def _rank_dict(entry: arith.Ranked[Any], total: int) -> RankPlace:
     return {
         "rank": entry.rank,
         "of": total,
@@ -590,6 +602,30 @@ def group_rating(
     }
 
 
+class BranchRankEntry(RankPlace):
+    """One branch of a ranking page (`BranchRankSchema`)."""
+
+    branch: dict[str, Any]
+    rating: dict[str, Any]
+    previous_rank: int | None
+    rank_change: int | None
+    previous_mean: float | None
+    mean_change: float | None
+
+
+class BranchRanking(TypedDict):
+    """A page of branches ranked in a region or the network (`BranchRankingSchema`)."""
+
+    period: dict[str, Any]
+    within: str
+    network_mean: float | None
+    ranked: int
+    total: int
+    page: int
+    per_page: int
+    entries: list[BranchRankEntry]
+
+
 def branch_ranking(
     user: User,
     period: Period,
@@ -597,21 +633,21 @@ def branch_ranking(
     options: Options,
     page: int = 1,
     per_page: int = 100,
-) -> dict[str, Any]:
+) -> BranchRanking:
     """Branches ranked within a region (filter region_id) or the network; the caller sees the
     entries of the branches in their scope, each with its place among all, a page at a time
-    (in rank order)."""
+    (in rank order). Only the entries of the page are built (`arith.League`)."""
     if filters.region_id is not None:
         visible_region(user, filters.region_id)
-    ranked, network_mean = _ranked_branches(period, filters, options)
+    league, network_mean = _ranked_branches(period, filters, options)
     # The previous period needs only ranks and means, not intervals or shrinkage.
     before = {b: m.total / m.n for b, m in per_branch(period.previous(), filters).items()}
-    prior_ranks = arith.competition_ranks(before)
+    prior_ranks = arith.Ranks(before)
     visible = _visible_branch_ids(user)
-    in_scope = [e for e in ranked if visible is None or e.key in visible]
-    shown = in_scope[(page - 1) * per_page : page * per_page]
+    in_scope = league.order if visible is None else [b for b in league.order if b in visible]
+    shown = [league.entry(b) for b in in_scope[(page - 1) * per_page : page * per_page]]
     branches = _branches_of(e.key for e in shown)
-    entries = []
+    entries: list[BranchRankEntry] = []
     for entry in shown:
         change = arith.change(
             entry.rank, entry.stats.mean, prior_ranks.get(entry.key), before.get(entry.key)
@@ -620,7 +656,7 @@ def branch_ranking(
             {
                 "branch": _branch_ref(branches[entry.key]),
                 "rating": _stats_dict(entry.stats),
-                **_rank_dict(entry, len(ranked)),
+                **_rank_dict(entry, len(league)),
                 "previous_rank": change.previous_rank,
                 "rank_change": change.rank_change,
                 "previous_mean": change.previous_mean,
@@ -631,7 +667,7 @@ def branch_ranking(
         "period": _period_dict(period),
         "within": "region" if filters.region_id is not None else "network",
         "network_mean": network_mean,
-        "ranked": len(ranked),
+        "ranked": len(league),
         "total": len(in_scope),
         "page": page,
         "per_page": per_page,
