@@ -297,7 +297,9 @@ def bench_database(base: str | None, keep: str | None, tmp: Path) -> Iterator[tu
     engine = sa.create_engine(_postgres_url(base, "public"))
     with engine.begin() as conn:
         version = conn.execute(sa.text("SHOW server_version")).scalar_one()
-        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{keep}"'))
+        # "mine,shared": create and write only the first; the others are read through the
+        # search path (see --readings-only).
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{keep.split(",")[0]}"'))
     engine.dispose()
     yield _postgres_url(base, keep), f"PostgreSQL {version} (schema {keep}, kept)"
 
@@ -569,6 +571,11 @@ def main() -> None:
         default=None,
         help="keep the data (SQLite: this file; PostgreSQL: this schema) and reuse it when loaded",
     )
+    parser.add_argument(
+        "--readings-only",
+        action="store_true",
+        help="with --keep: time the readings only (no release step: kept data is not written)",
+    )
     options = parser.parse_args()
     branches = max(20, round(FULL_BRANCHES * options.scale))
     regions = max(2, min(FULL_REGIONS, round(FULL_REGIONS * options.scale * 4)))
@@ -590,7 +597,8 @@ def main() -> None:
                 print("1. data already loaded (kept database): load skipped")
                 if not rebuilt():
                     timed_rebuild()
-                print_release_cost(app, options)
+                if not options.readings_only:
+                    print_release_cost(app, options)
             else:
                 load_and_rebuild(app, options, branches, regions, audits)
             from auditapp.models import Branch, Region

@@ -1110,24 +1110,27 @@ def _standard_sums_in_sql(
     shown = spreads[:limit]
     if not shown:
         return totals, []
-    holders: dict[tuple[StandardKey, float], int] = {}
-    for slug, item_id, clause, branch_id, rate in db.session.execute(
-        select(*rate_keys, rates.c.branch_id, rates.c.rate).where(
-            or_(
-                *(
-                    and_(
-                        rates.c.checklist_slug == key[0],
-                        rates.c.item_id == key[1],
-                        rates.c.clause == key[2],
-                        rates.c.rate.in_([low, high]),
+    # The branch holding each lowest and highest rate (the lowest id among equals).
+    holders: dict[tuple[StandardKey, float], int] = {
+        ((slug, item_id, clause), float(rate)): int(branch_id)
+        for slug, item_id, clause, rate, branch_id in db.session.execute(
+            select(*rate_keys, rates.c.rate, func.min(rates.c.branch_id))
+            .where(
+                or_(
+                    *(
+                        and_(
+                            rates.c.checklist_slug == key[0],
+                            rates.c.item_id == key[1],
+                            rates.c.clause == key[2],
+                            rates.c.rate.in_([low, high]),
+                        )
+                        for key, _, low, high in shown
                     )
-                    for key, _, low, high in shown
                 )
             )
+            .group_by(*rate_keys, rates.c.rate)
         )
-    ):
-        holder = ((slug, item_id, clause), float(rate))
-        holders[holder] = min(branch_id, holders.get(holder, branch_id))
+    }
     return totals, [
         arith.Divergence(
             key, branches, holders[(key, high)], high, holders[(key, low)], low, high - low
