@@ -176,6 +176,15 @@ def _summary(moments: Moments) -> tuple[float, float | None, float | None, float
     return mean, sd, mean - half, mean + half
 
 
+def _sd(moments: Moments) -> float | None:
+    """The sample sd of ``_summary`` alone (n > 0), without the interval's t quantile."""
+    n = moments.n
+    if n < 2:
+        return None
+    mean = moments.total / n
+    return math.sqrt(max(0.0, (moments.total_sq - moments.total * mean) / (n - 1)))
+
+
 @dataclass(frozen=True)
 class Spread:
     """A region's or the network's rating: the mean of branch means and their spread."""
@@ -271,7 +280,7 @@ def shrinkage(per_branch: Mapping[K, Moments]) -> Shrinkage:
     rated = {key: mom for key, mom in per_branch.items() if mom.n > 0}
     total = merge(rated.values())
     m = total.total / total.n if total.n else None
-    variances = [sd * sd for mom in rated.values() if (sd := _summary(mom)[1]) is not None]
+    variances = [sd * sd for mom in rated.values() if (sd := _sd(mom)) is not None]
     if not variances or len(rated) < 2:
         return Shrinkage(m, 0.0, math.fsum(variances) / len(variances) if variances else None, None)
     within = math.fsum(variances) / len(variances)
