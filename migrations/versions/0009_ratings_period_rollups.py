@@ -99,6 +99,8 @@ def _fill():
         )
         if source is rollup:
             query = query.where(rollup.c.part_kind == 'audit')
+        # Every window's rows together on disk, as readings read them.
+        query = query.order_by(window.c.months, window.c.first_month, source.c.branch_id)
         columns = ['branch_id', 'months', 'first_month', *keys, 'n', *sums]
         target_table = sa.table(target, *(sa.column(c) for c in columns))
         bind.execute(sa.insert(target_table).from_select(columns, query))

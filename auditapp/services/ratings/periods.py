@@ -128,6 +128,11 @@ def _derive(windows: Any, branch_joined: bool) -> list[Any]:
         )
         if source is RatingRollup:
             query = query.where(RatingRollup.part_kind == "audit")
+        if not branch_joined:
+            # Every window's rows together on disk, as readings read them (one window at a
+            # time): on PostgreSQL, where a fresh table is read through its heap, a quarter of
+            # the network's standards then touches 250 pages instead of 10,000.
+            query = query.order_by(windows.c.months, windows.c.first_month, source.branch_id)
         names = [
             "branch_id",
             "months",

@@ -1049,33 +1049,54 @@ def _standard_sums_in_sql(
         if window is None
         else and_(source.months == window[0], source.first_month == window[1])
     )
-    totals = {
-        (slug, item_id, clause): PassCount(int(n), float(earned), float(possible))
-        for slug, item_id, clause, n, earned, possible in db.session.execute(
+    totals: dict[StandardKey, PassCount] = {}
+    spreads: list[tuple[StandardKey, int, float, float]] = []
+    if window is not None and _one_channel_per_checklist():
+        # A window's rows are one per branch and standard (a checklist has one channel): each
+        # row's rate is that branch's, and one pass gives the totals and the spreads.
+        rate: Any = source.earned / func.nullif(source.possible, 0.0)
+        rates = _filtered(
+            select(*keys, source.branch_id, rate.label("rate")).where(in_period), source, scoped
+        ).subquery()
+        for slug, item_id, clause, n, earned, possible, branches, low, high in db.session.execute(
             _filtered(
                 select(
-                    *keys, func.sum(source.n), func.sum(source.earned), func.sum(source.possible)
+                    *keys,
+                    func.sum(source.n),
+                    func.sum(source.earned),
+                    func.sum(source.possible),
+                    func.count(rate),
+                    func.min(rate),
+                    func.max(rate),
                 )
                 .where(in_period)
                 .group_by(*keys),
                 source,
                 scoped,
             )
-        )
-    }
-    if window is not None and _one_channel_per_checklist():
-        # A window's rows are one per branch and standard (a checklist has one channel): each
-        # row's rate is that branch's.
-        rates = _filtered(
-            select(
-                *keys,
-                source.branch_id,
-                (source.earned / func.nullif(source.possible, 0.0)).label("rate"),
-            ).where(in_period),
-            source,
-            scoped,
-        ).subquery()
+        ):
+            key = (slug, item_id, clause)
+            totals[key] = PassCount(int(n), float(earned), float(possible))
+            if branches >= 2:
+                spreads.append((key, int(branches), float(low), float(high)))
     else:
+        totals = {
+            (slug, item_id, clause): PassCount(int(n), float(earned), float(possible))
+            for slug, item_id, clause, n, earned, possible in db.session.execute(
+                _filtered(
+                    select(
+                        *keys,
+                        func.sum(source.n),
+                        func.sum(source.earned),
+                        func.sum(source.possible),
+                    )
+                    .where(in_period)
+                    .group_by(*keys),
+                    source,
+                    scoped,
+                )
+            )
+        }
         rates = _filtered(
             select(
                 *keys,
@@ -1089,22 +1110,23 @@ def _standard_sums_in_sql(
             source,
             scoped,
         ).subquery()
-    rate_keys = (rates.c.checklist_slug, rates.c.item_id, rates.c.clause)
-    spreads = sorted(
-        (
+        spreads = [
             ((slug, item_id, clause), int(branches), float(low), float(high))
             for slug, item_id, clause, branches, low, high in db.session.execute(
                 select(
-                    *rate_keys,
+                    rates.c.checklist_slug,
+                    rates.c.item_id,
+                    rates.c.clause,
                     func.count(rates.c.rate),
                     func.min(rates.c.rate),
                     func.max(rates.c.rate),
                 )
-                .group_by(*rate_keys)
+                .group_by(rates.c.checklist_slug, rates.c.item_id, rates.c.clause)
                 .having(func.count(rates.c.rate) >= 2)
             )
-        ),
-    )
+        ]
+    rate_keys = (rates.c.checklist_slug, rates.c.item_id, rates.c.clause)
+    spreads.sort()
     # Widest gap first; equal gaps in standard order (as `arith.divergent`).
     spreads.sort(key=lambda row: -(row[3] - row[2]))
     shown = spreads[:limit]
