@@ -275,7 +275,8 @@ def branch_moments(
                 RatingPeriodRollup.months == window[0],
                 RatingPeriodRollup.first_month == window[1],
             )
-            .group_by(RatingPeriodRollup.branch_id),
+            .group_by(RatingPeriodRollup.branch_id)
+            .order_by(RatingPeriodRollup.branch_id),
             RatingPeriodRollup,
             filters,
             branch_ids,
@@ -297,6 +298,9 @@ def branch_moments(
             )
             .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
             .group_by(RatingRollup.branch_id)
+            # Branch order: entries of equal rank are listed in it, the same on every database
+            # and every page (PostgreSQL hashes groups in no particular order).
+            .order_by(RatingRollup.branch_id)
         )
     elif part_kind == "section":
         # Sections are grouped by checklist: the key says which.
@@ -317,9 +321,11 @@ def branch_moments(
         for branch_id, key, n, total, total_sq in db.session.execute(query).all()
     }
     if part_kind == "audit":
-        for branch_id, moments in _edge_scores(period, filters, branch_ids).items():
+        edges = _edge_scores(period, filters, branch_ids)
+        for branch_id, moments in edges.items():
             result[(branch_id, "")] = result.get((branch_id, ""), Moments()) + moments
-        return result
+        # In branch order, as read (a branch with audits on the edge days only came last).
+        return dict(sorted(result.items())) if edges else result
     for (branch_id, _), cell in _edge_totals(period, filters, branch_ids).items():
         for (slug, _channel, kind, key), v in cell.parts.items():
             if kind == part_kind:
