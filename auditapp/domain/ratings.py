@@ -500,20 +500,32 @@ def place(
         else None
     )
     total = higher = higher_shrunk = above = below = 0
+    # The arithmetic of `_summary` and `shrunk_mean`, inline (the same floats): this loop runs
+    # over every branch of the network for one branch's dashboard.
+    k, m = shrink.k, shrink.m
+    plain = m is None or k == 0
+    quantiles: dict[int, float] = {}
     for moments in per_entry.values():
-        if moments.n == 0:
+        n = moments.n
+        if n == 0:
             continue
         total += 1
-        other_mean, _, other_low, other_high = _summary(moments)
+        other_total = moments.total
+        other_mean = other_total / n
         if round(other_mean, TIE_DECIMALS) > mean:
             higher += 1
-        other_shrunk = shrunk_mean(moments, shrink)
-        if other_shrunk is not None and round(other_shrunk, TIE_DECIMALS) > shrunk:
+        other_shrunk = other_mean if plain else (other_total + k * cast(float, m)) / (n + k)
+        if round(other_shrunk, TIE_DECIMALS) > shrunk:
             higher_shrunk += 1
-        if interval is not None and other_low is not None and other_high is not None:
-            if other_low > interval[1]:
+        if interval is not None and n >= 2:
+            variance = (moments.total_sq - other_total * other_mean) / (n - 1)
+            t = quantiles.get(n)
+            if t is None:
+                t = quantiles[n] = t_quantile_975(n - 1)
+            half = t * math.sqrt(variance if variance > 0.0 else 0.0) / math.sqrt(n)
+            if other_mean - half > interval[1]:
                 above += 1
-            if other_high < interval[0]:
+            if other_mean + half < interval[0]:
                 below += 1
     best, worst = (1, total) if interval is None else (1 + above, total - below)
     return Ranked(

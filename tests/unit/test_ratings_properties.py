@@ -157,3 +157,16 @@ def test_ranks_are_competition_ranks(means: dict[int, float]) -> None:
     assert len(ranks) == len(means)
     assert {key: ranks.get(key) for key in means} == expected
     assert ranks.get(-1) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(branches, tied_branches), st.sampled_from([None, 70.0, 87.5]))
+def test_place_is_the_entry_of_the_full_ranking(
+    data: dict[object, list[float]], mean: float | None
+) -> None:
+    """One branch's place, found without ranking the others, is its entry of the ranking."""
+    moments = {key: Moments.of(values) for key, values in data.items()}
+    shrink = r.shrinkage(moments)
+    ranked = {entry.key: entry for entry in r.rank(moments, mean, shrink)}
+    for key in moments:
+        assert r.place(key, moments, mean, shrink) == ranked.get(key)
