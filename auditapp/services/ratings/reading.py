@@ -241,6 +241,13 @@ def _visible_branch_ids(user: User) -> set[int] | None:
 # Read side: sums ---------------------------------------------------------------------------
 
 
+def _rows(query: AnySelect) -> Sequence[Any]:
+    """The rows of a select of plain columns, through the session's connection: the ORM's
+    result handling cost a quarter of a 5,000-row read (one row per branch of the network)
+    and adds nothing to columns."""
+    return db.session.connection().execute(query).all()
+
+
 def branch_moments(
     period: Period,
     filters: Filters,
@@ -283,7 +290,7 @@ def branch_moments(
         )
         return {
             (branch_id, key): Moments(int(n or 0), float(total or 0.0), float(total_sq or 0.0))
-            for branch_id, key, n, total, total_sq in db.session.execute(query).all()
+            for branch_id, key, n, total, total_sq in _rows(query)
         }
     if part_kind == "audit":
         # The audit part has one key (""): grouping by branch alone lets the database answer
@@ -318,7 +325,7 @@ def branch_moments(
     query = _filtered(query, RatingRollup, filters, branch_ids)
     result = {
         (branch_id, key): Moments(int(n or 0), float(total or 0.0), float(total_sq or 0.0))
-        for branch_id, key, n, total, total_sq in db.session.execute(query).all()
+        for branch_id, key, n, total, total_sq in _rows(query)
     }
     if part_kind == "audit":
         edges = _edge_scores(period, filters, branch_ids)
@@ -362,11 +369,7 @@ def per_branch_means(period: Period, filters: Filters) -> dict[int, float]:
         RatingPeriodRollup,
         filters,
     )
-    return {
-        branch_id: float(total or 0.0) / int(n)
-        for branch_id, n, total in db.session.execute(query).all()
-        if n
-    }
+    return {branch_id: float(total or 0.0) / int(n) for branch_id, n, total in _rows(query) if n}
 
 
 def _stats_dict(s: arith.Stats) -> dict[str, Any]:
