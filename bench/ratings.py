@@ -302,7 +302,9 @@ def bench_database(base: str | None, keep: str | None, tmp: Path) -> Iterator[tu
     engine = sa.create_engine(_postgres_url(base, "public"))
     with engine.begin() as conn:
         version = conn.execute(sa.text("SHOW server_version")).scalar_one()
-        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{keep}"'))
+        # "mine,shared": create and write only the first; the others are read through the
+        # search path (see --readings-only).
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{keep.split(",")[0]}"'))
     engine.dispose()
     yield _postgres_url(base, keep), f"PostgreSQL {version} (schema {keep}, kept)"
 
@@ -605,6 +607,11 @@ def main() -> None:
         default=None,
         help="with --keep (loaded data): time only the rebuild (step 2) or the release (step 3)",
     )
+    parser.add_argument(
+        "--readings-only",
+        action="store_true",
+        help="with --keep: time the readings only (no release step: kept data is not written)",
+    )
     options = parser.parse_args()
     if options.only and not options.keep:
         parser.error("--only needs --keep (a loaded database)")
@@ -640,7 +647,8 @@ def main() -> None:
                 print("1. data already loaded (kept database): load skipped")
                 if not rebuilt():
                     timed_rebuild()
-                print_release_cost(app, options)
+                if not options.readings_only:
+                    print_release_cost(app, options)
             else:
                 load_and_rebuild(app, options, branches, regions, audits)
             from auditapp.models import Branch, Region

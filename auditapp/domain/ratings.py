@@ -28,7 +28,7 @@ import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 K = TypeVar("K", bound=Hashable)
 
@@ -176,6 +176,15 @@ def _summary(moments: Moments) -> tuple[float, float | None, float | None, float
     return mean, sd, mean - half, mean + half
 
 
+def _sd(moments: Moments) -> float | None:
+    """The sample sd of ``_summary`` alone (n > 0), without the interval's t quantile."""
+    n = moments.n
+    if n < 2:
+        return None
+    mean = moments.total / n
+    return math.sqrt(max(0.0, (moments.total_sq - moments.total * mean) / (n - 1)))
+
+
 @dataclass(frozen=True)
 class Spread:
     """A region's or the network's rating: the mean of branch means and their spread."""
@@ -271,7 +280,7 @@ def shrinkage(per_branch: Mapping[K, Moments]) -> Shrinkage:
     rated = {key: mom for key, mom in per_branch.items() if mom.n > 0}
     total = merge(rated.values())
     m = total.total / total.n if total.n else None
-    variances = [sd * sd for mom in rated.values() if (sd := _summary(mom)[1]) is not None]
+    variances = [sd * sd for mom in rated.values() if (sd := _sd(mom)) is not None]
     if not variances or len(rated) < 2:
         return Shrinkage(m, 0.0, math.fsum(variances) / len(variances) if variances else None, None)
     within = math.fsum(variances) / len(variances)
@@ -347,6 +356,113 @@ def rank(
     ]
 
 
+class Ranks(Generic[K]):
+    """``competition_ranks(means)`` answered one key at a time: the rounded values sorted
+    once, each rank found by bisection (1 + the number of higher values), so that a page of a
+    ranking of thousands builds no rank for the entries it does not show."""
+
+    def __init__(self, means: Mapping[K, float]) -> None:
+        self._rounded = {key: round(value, TIE_DECIMALS) for key, value in means.items()}
+        self._sorted = sorted(self._rounded.values())
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def get(self, key: K) -> int | None:
+        """``key``'s competition rank (None when it has no value)."""
+        value = self._rounded.get(key)
+        if value is None:
+            return None
+        return 1 + len(self._sorted) - bisect.bisect_right(self._sorted, value)
+
+
+class League(Generic[K]):
+    """``rank(per_entry, network_mean, shrink, min_visits)`` for a caller that shows a page of
+    it: the order of every entry (by rank, then the order given) and each entry's `Ranked` on
+    demand, with the same numbers. Only the means and intervals of all entries are computed
+    up front, as plain floats; ranks, rank ranges and shrunk ranks are counted by bisection
+    for the entries asked for (at 5,000 branches, building every entry was most of a
+    ranking's time).
+    """
+
+    def __init__(
+        self,
+        per_entry: Mapping[K, Moments],
+        network_mean: float | None,
+        shrink: Shrinkage,
+        min_visits: int = DEFAULT_MIN_VISITS,
+    ) -> None:
+        self._moments = {key: mom for key, mom in per_entry.items() if mom.n > 0}
+        self._network_mean = network_mean
+        self._shrink = shrink
+        self._min_visits = min_visits
+        keys = list(self._moments)
+        rounded: list[float] = []
+        lows: list[float] = []
+        highs: list[float] = []
+        shrunk: list[float] = []
+        quantiles: dict[int, float] = {}
+        k, m = shrink.k, shrink.m
+        plain = m is None or k == 0
+        for mom in self._moments.values():
+            n, total = mom.n, mom.total
+            mean = total / n
+            rounded.append(round(mean, TIE_DECIMALS))
+            shrunk.append(
+                round(mean if plain else (total + k * cast(float, m)) / (n + k), TIE_DECIMALS)
+            )
+            if n >= 2:
+                # As `_summary`, term for term (the same floats).
+                variance = (mom.total_sq - total * mean) / (n - 1)
+                sd = math.sqrt(variance if variance > 0.0 else 0.0)
+                t = quantiles.get(n)
+                if t is None:
+                    t = quantiles[n] = t_quantile_975(n - 1)
+                half = t * sd / math.sqrt(n)
+                lows.append(mean - half)
+                highs.append(mean + half)
+        # Stable: entries of equal rank keep the order given.
+        self.order: list[K] = [
+            keys[i] for i in sorted(range(len(keys)), key=rounded.__getitem__, reverse=True)
+        ]
+        self._means = sorted(rounded)
+        self._shrunk = sorted(shrunk)
+        self._lows = sorted(lows)
+        self._highs = sorted(highs)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._moments
+
+    def entry(self, key: K) -> Ranked[K]:
+        """``key``'s entry of the ranking (KeyError when it has no audit)."""
+        mom = self._moments[key]
+        entry_stats = stats(mom, self._min_visits)
+        mean = cast(float, entry_stats.mean)
+        total = len(self.order)
+        own_shrunk = cast(float, shrunk_mean(mom, self._shrink))
+        if entry_stats.ci_low is None or entry_stats.ci_high is None:
+            best, worst = 1, total
+        else:
+            above = len(self._lows) - bisect.bisect_right(self._lows, entry_stats.ci_high)
+            below = bisect.bisect_left(self._highs, entry_stats.ci_low)
+            best, worst = 1 + above, total - below
+        return Ranked(
+            key=key,
+            stats=entry_stats,
+            rank=1 + total - bisect.bisect_right(self._means, round(mean, TIE_DECIMALS)),
+            rank_best=best,
+            rank_worst=worst,
+            significance=significance(entry_stats, self._network_mean),
+            shrunk_mean=own_shrunk,
+            shrunk_rank=1
+            + total
+            - bisect.bisect_right(self._shrunk, round(own_shrunk, TIE_DECIMALS)),
+        )
+
+
 def competition_rank(key: K, means: Mapping[K, float]) -> int | None:
     """``key``'s rank in ``competition_ranks(means)`` without ranking the others (None if absent):
     1 + the number of entries with a higher mean at the tie precision."""
@@ -384,20 +500,32 @@ def place(
         else None
     )
     total = higher = higher_shrunk = above = below = 0
+    # The arithmetic of `_summary` and `shrunk_mean`, inline (the same floats): this loop runs
+    # over every branch of the network for one branch's dashboard.
+    k, m = shrink.k, shrink.m
+    plain = m is None or k == 0
+    quantiles: dict[int, float] = {}
     for moments in per_entry.values():
-        if moments.n == 0:
+        n = moments.n
+        if n == 0:
             continue
         total += 1
-        other_mean, _, other_low, other_high = _summary(moments)
+        other_total = moments.total
+        other_mean = other_total / n
         if round(other_mean, TIE_DECIMALS) > mean:
             higher += 1
-        other_shrunk = shrunk_mean(moments, shrink)
-        if other_shrunk is not None and round(other_shrunk, TIE_DECIMALS) > shrunk:
+        other_shrunk = other_mean if plain else (other_total + k * cast(float, m)) / (n + k)
+        if round(other_shrunk, TIE_DECIMALS) > shrunk:
             higher_shrunk += 1
-        if interval is not None and other_low is not None and other_high is not None:
-            if other_low > interval[1]:
+        if interval is not None and n >= 2:
+            variance = (moments.total_sq - other_total * other_mean) / (n - 1)
+            t = quantiles.get(n)
+            if t is None:
+                t = quantiles[n] = t_quantile_975(n - 1)
+            half = t * math.sqrt(variance if variance > 0.0 else 0.0) / math.sqrt(n)
+            if other_mean - half > interval[1]:
                 above += 1
-            if other_high < interval[0]:
+            if other_mean + half < interval[0]:
                 below += 1
     best, worst = (1, total) if interval is None else (1 + above, total - below)
     return Ranked(

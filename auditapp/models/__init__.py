@@ -21,7 +21,14 @@ from auditapp.models.audit import (
 from auditapp.models.checklist import ChecklistVersion
 from auditapp.models.login_throttle import LoginThrottle
 from auditapp.models.network import Branch, Region, StaffMember, StaffPlacement
-from auditapp.models.ratings import PART_KINDS, RatingAudit, RatingItemRollup, RatingRollup
+from auditapp.models.ratings import (
+    PART_KINDS,
+    RatingAudit,
+    RatingItemRollup,
+    RatingPeriodItemRollup,
+    RatingPeriodRollup,
+    RatingRollup,
+)
 from auditapp.models.reports import JOB_STATUSES, ReportJob
 from auditapp.models.user import ApiToken, User, user_branch, user_region
 
@@ -46,6 +53,8 @@ __all__ = [
     "LoginThrottle",
     "RatingAudit",
     "RatingItemRollup",
+    "RatingPeriodItemRollup",
+    "RatingPeriodRollup",
     "RatingRollup",
     "Region",
     "ReportJob",

@@ -88,3 +88,73 @@ class RatingItemRollup(Base):
     n: Mapped[int]
     earned: Mapped[float] = mapped_column(Float)
     possible: Mapped[float] = mapped_column(Float)
+
+
+# Windows the period roll-ups are kept for: every run of 3 consecutive months (calendar
+# quarters and rolling ones such as September-November), and calendar years.
+QUARTER_MONTHS, YEAR_MONTHS = 3, 12
+
+
+class RatingPeriodRollup(Base):
+    """Branch x window of months x checklist x channel: moments of audit scores, summed from
+    `RatingRollup` (derived; see ``auditapp.services.ratings.periods``).
+
+    A ranking of 5,000 branches for a quarter reads 5,000 of these rows instead of summing
+    15,000 monthly ones.
+    """
+
+    __tablename__ = "rating_period_rollup"
+    __table_args__ = (
+        # Covers the network readings (no table lookup for the moments).
+        Index(
+            "ix_rating_period_rollup_window",
+            "months",
+            "first_month",
+            "branch_id",
+            "n",
+            "total",
+            "total_sq",
+        ),
+    )
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), primary_key=True)
+    months: Mapped[int] = mapped_column(primary_key=True)
+    first_month: Mapped[date] = mapped_column(primary_key=True)
+    checklist_slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int]
+    total: Mapped[float] = mapped_column(Float)
+    total_sq: Mapped[float] = mapped_column(Float)
+
+
+class RatingPeriodItemRollup(Base):
+    """Branch x window of months x checklist x channel x standard: points earned and possible
+    and the audits where it applied, summed from `RatingItemRollup` (derived)."""
+
+    __tablename__ = "rating_period_item_rollup"
+    __table_args__ = (
+        # Covers the network's standards: totals per standard and per branch and standard.
+        Index(
+            "ix_rating_period_item_rollup_window",
+            "months",
+            "first_month",
+            "checklist_slug",
+            "item_id",
+            "clause",
+            "branch_id",
+            "n",
+            "earned",
+            "possible",
+        ),
+    )
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), primary_key=True)
+    months: Mapped[int] = mapped_column(primary_key=True)
+    first_month: Mapped[date] = mapped_column(primary_key=True)
+    checklist_slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    clause: Mapped[str] = mapped_column(String(80), primary_key=True)
+    n: Mapped[int]
+    earned: Mapped[float] = mapped_column(Float)
+    possible: Mapped[float] = mapped_column(Float)

@@ -14,7 +14,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from auditapp.extensions import db
-from auditapp.models import RatingAudit, RatingItemRollup, RatingRollup
+from auditapp.models import (
+    RatingAudit,
+    RatingItemRollup,
+    RatingPeriodItemRollup,
+    RatingPeriodRollup,
+    RatingRollup,
+)
 from tests.support import (
     Network,
     Ratings,
@@ -59,6 +65,7 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
 
     part_cols = ["branch_id", "month", "checklist_slug", "channel", "part_kind", "part_key"]
     item_cols = ["branch_id", "month", "checklist_slug", "channel", "item_id", "clause"]
+    window_cols = ["branch_id", "months", "first_month", "checklist_slug", "channel"]
     return {
         "audits": rows(
             RatingAudit,
@@ -74,6 +81,16 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
             RatingItemRollup,
             [getattr(RatingItemRollup, c) for c in item_cols],
             [*item_cols, "n", "earned", "possible"],
+        ),
+        "period_parts": rows(
+            RatingPeriodRollup,
+            [getattr(RatingPeriodRollup, c) for c in window_cols],
+            [*window_cols, "n", "total", "total_sq"],
+        ),
+        "period_items": rows(
+            RatingPeriodItemRollup,
+            [getattr(RatingPeriodItemRollup, c) for c in [*window_cols, "item_id", "clause"]],
+            [*window_cols, "item_id", "clause", "n", "earned", "possible"],
         ),
     }
 
@@ -256,3 +273,81 @@ def test_rebuild_command(ratings: Ratings, app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "1 released audits" in result.output
     assert snapshot() == kept
+
+
+def test_period_rollups_are_the_sums_of_their_months(ratings: Ratings) -> None:
+    """Every run of 3 months and every calendar year holding a kept month has a period row,
+    and it is the sum of that window's monthly rows (kept on release and disputes)."""
+    from auditapp.domain.ratings import add_months
+
+    random_history(ratings, 3, count=30)
+    kept = snapshot()
+    months: dict[tuple[int, date, str, str], tuple[int, float, float]] = {}
+    for branch_id, month, slug, channel, kind, _key, n, total, total_sq, _e, _p in kept["parts"]:
+        if kind == "audit":
+            months[(branch_id, month, slug, channel)] = (n, total, total_sq)
+    expected: dict[tuple[Any, ...], list[float]] = {}
+    for (branch_id, month, slug, channel), values in months.items():
+        windows = [(3, add_months(month, -i)) for i in range(3)]
+        windows.append((12, date(month.year, 1, 1)))
+        for length, first in windows:
+            sums = expected.setdefault((branch_id, length, first, slug, channel), [0, 0.0, 0.0])
+            for index, value in enumerate(values):
+                sums[index] += value
+    found = {tuple(row[:5]): row[5:] for row in kept["period_parts"]}
+    assert set(found) == set(expected)
+    for key, (n, total, total_sq) in found.items():
+        assert n == expected[key][0]
+        assert total == pytest.approx(expected[key][1], abs=1e-9)
+        assert total_sq == pytest.approx(expected[key][2], abs=1e-6)
+    items: dict[tuple[Any, ...], list[float]] = {}
+    for branch_id, month, slug, channel, item_id, clause, n, earned, possible in kept["items"]:
+        for length, first in [(3, add_months(month, -i)) for i in range(3)] + [
+            (12, date(month.year, 1, 1))
+        ]:
+            sums = items.setdefault(
+                (branch_id, length, first, slug, channel, item_id, clause), [0, 0.0, 0.0]
+            )
+            sums[0] += n
+            sums[1] += earned
+            sums[2] += possible
+    found_items = {tuple(row[:7]): row[7:] for row in kept["period_items"]}
+    assert set(found_items) == set(items)
+    for key, values in found_items.items():
+        assert list(values) == pytest.approx(items[key], abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_standards_reduced_by_the_database_equal_the_python_sums(
+    ratings: Ratings, seed: int
+) -> None:
+    """The network's standards over whole months (a quarter-long window, a calendar year, a
+    two-month range read from the months) as the database reduces them, against the same
+    sums done in Python from the monthly item roll-ups."""
+    from auditapp.domain.ratings import Period
+    from auditapp.services.ratings.reading import (
+        Filters,
+        _standard_sums,
+        _standard_sums_in_sql,
+    )
+
+    random_history(ratings, seed)
+    for period in (
+        Period(date(2026, 2, 1), date(2026, 4, 1)),
+        Period(date(2026, 1, 1), date(2026, 12, 1)),
+        Period(date(2026, 3, 1), date(2026, 4, 1)),
+    ):
+        totals, divergent = _standard_sums_in_sql(period, Filters(), 10)
+        expected_totals, expected_divergent = _standard_sums(period, Filters(), None, 10)
+        assert totals.keys() == expected_totals.keys()
+        assert totals
+        for key, count in totals.items():
+            assert count.n == expected_totals[key].n
+            assert count.earned == pytest.approx(expected_totals[key].earned, abs=1e-9)
+            assert count.possible == pytest.approx(expected_totals[key].possible, abs=1e-9)
+        assert divergent
+        assert [(d.key, d.branches, d.best_branch, d.worst_branch) for d in divergent] == [
+            (d.key, d.branches, d.best_branch, d.worst_branch) for d in expected_divergent
+        ]
+        for found, wanted in zip(divergent, expected_divergent, strict=True):
+            assert found.gap == pytest.approx(wanted.gap, abs=1e-12)

@@ -125,3 +125,48 @@ def test_one_place_equals_its_entry_in_the_full_ranking(
     ranks = r.competition_ranks(means)
     for key in means:
         assert r.competition_rank(key, means) == ranks[key]
+
+
+# Ties are likely: few distinct scores, and small branches.
+tied_scores = st.lists(st.sampled_from([50.0, 62.5, 75.0, 87.5, 100.0]), min_size=0, max_size=6)
+tied_branches = st.dictionaries(st.integers(0, 40), tied_scores, max_size=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(branches, tied_branches), st.sampled_from([None, 70.0, 87.5]))
+def test_league_entries_are_the_full_ranking(
+    data: dict[object, list[float]], mean: float | None
+) -> None:
+    """A page of a League is the same entries, in the same order, as the full ranking."""
+    moments = {key: Moments.of(values) for key, values in data.items()}
+    shrink = r.shrinkage(moments)
+    ranked = r.rank(moments, mean, shrink)
+    league = r.League(moments, mean, shrink)
+    assert league.order == [entry.key for entry in ranked]
+    assert len(league) == len(ranked)
+    assert [league.entry(entry.key) for entry in ranked] == ranked
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(st.integers(0, 40), st.sampled_from([1.0, 2.0, 2.0 + 1e-12, 3.5]), max_size=25)
+)
+def test_ranks_are_competition_ranks(means: dict[int, float]) -> None:
+    ranks = r.Ranks(means)
+    expected = r.competition_ranks(means)
+    assert len(ranks) == len(means)
+    assert {key: ranks.get(key) for key in means} == expected
+    assert ranks.get(-1) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(branches, tied_branches), st.sampled_from([None, 70.0, 87.5]))
+def test_place_is_the_entry_of_the_full_ranking(
+    data: dict[object, list[float]], mean: float | None
+) -> None:
+    """One branch's place, found without ranking the others, is its entry of the ranking."""
+    moments = {key: Moments.of(values) for key, values in data.items()}
+    shrink = r.shrinkage(moments)
+    ranked = {entry.key: entry for entry in r.rank(moments, mean, shrink)}
+    for key in moments:
+        assert r.place(key, moments, mean, shrink) == ranked.get(key)

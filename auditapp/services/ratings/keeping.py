@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -48,6 +48,7 @@ from auditapp.models import (
 )
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict
+from auditapp.services.ratings.periods import rebuild_periods, refresh_periods
 from auditapp.services.transactions import commit, flush
 
 # A select of any columns (SQLAlchemy types a select by its column tuple).
@@ -331,6 +332,7 @@ def refresh_cells(cells: Iterable[Cell]) -> None:
         for row in db.session.execute(cell_rows(_cells_condition(chunk))):
             add_row(totals, row)
         _write_cells(totals, replace=True)
+        refresh_periods(chunk)
 
 
 def _counted_row(audit: Audit) -> tuple[dict[str, Any], str]:
@@ -370,8 +372,19 @@ def record_released(audits: Iterable[Audit]) -> None:
     # The lifecycle releases an audit once (released is never left), so there is no counted
     # row yet; the primary key would refuse a second one.
     if db.session.get_bind().dialect.name == "postgresql":
+        ids = []
         for audit in audits:
             _count_on_postgresql(audit)
+            ids.append(audit.id)
+        if ids:  # the visit months were computed by the database
+            refresh_periods(
+                cast(Cell, tuple(cell))
+                for cell in db.session.execute(
+                    select(RatingAudit.branch_id, RatingAudit.month).where(
+                        RatingAudit.audit_id.in_(ids)
+                    )
+                )
+            )
         return
     counted: list[dict[str, Any]] = []
     totals: dict[Cell, CellTotals] = {}
@@ -388,6 +401,7 @@ def record_released(audits: Iterable[Audit]) -> None:
     if counted:
         _insert(RatingAudit.__table__, counted)
         _add_to_cells(totals)
+        refresh_periods(totals)
 
 
 # A release on PostgreSQL in one round trip (a release's own work is four or five): the counted
@@ -707,6 +721,7 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
             db.session.execute(_ITEMS_SQL, {"first": first, "last": last, "clauses": clauses})
         else:
             _sum_in_python(first, last)
+    rebuild_periods()
     if in_database:
         # Statistics of the new roll-ups, so that the first readings are planned on them.
         db.session.execute(text("ANALYZE rating_rollup, rating_item_rollup"))
