@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -44,11 +44,13 @@ from auditapp.models import (
     ChecklistVersion,
     RatingAudit,
     RatingItemRollup,
+    RatingPeriodItemRollup,
+    RatingPeriodRollup,
     RatingRollup,
 )
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict
-from auditapp.services.ratings.periods import rebuild_periods, refresh_periods
+from auditapp.services.ratings.periods import rebuild_periods, refresh_periods, windows_containing
 from auditapp.services.transactions import commit, flush
 
 # A select of any columns (SQLAlchemy types a select by its column tuple).
@@ -241,6 +243,8 @@ def _cells_condition(cells: Sequence[Cell]) -> ColumnElement[bool]:
 
 _ROLLUP = RatingRollup.__table__
 _ITEM_ROLLUP = RatingItemRollup.__table__
+_PERIOD_ROLLUP = RatingPeriodRollup.__table__
+_PERIOD_ITEM_ROLLUP = RatingPeriodItemRollup.__table__
 # Core inserts of plain rows (the ORM's bulk path spent more time than the database did).
 _CHUNK = 2000
 
@@ -286,6 +290,34 @@ def _add_to_cells(totals: dict[Cell, CellTotals]) -> None:
     parts, items = _rows_of(totals)
     _add_rows(_ROLLUP, parts, ("n", "total", "total_sq", "earned", "possible"))
     _add_rows(_ITEM_ROLLUP, items, ("n", "earned", "possible"))
+    # The same sums added to the period rows of the windows holding each month (the audit part
+    # and the standards; `periods`), as `_RELEASE_SQL` does on PostgreSQL.
+    period_parts = [
+        {
+            "branch_id": row["branch_id"],
+            "months": months,
+            "first_month": first,
+            "checklist_slug": row["checklist_slug"],
+            "channel": row["channel"],
+            "n": row["n"],
+            "total": row["total"],
+            "total_sq": row["total_sq"],
+        }
+        for row in parts
+        if row["part_kind"] == "audit"
+        for months, first in windows_containing(row["month"])
+    ]
+    period_items = [
+        {
+            **{k: v for k, v in row.items() if k != "month"},
+            "months": months,
+            "first_month": first,
+        }
+        for row in items
+        for months, first in windows_containing(row["month"])
+    ]
+    _add_rows(_PERIOD_ROLLUP, period_parts, ("n", "total", "total_sq"))
+    _add_rows(_PERIOD_ITEM_ROLLUP, period_items, ("n", "earned", "possible"))
 
 
 def _add_rows(table: Any, rows: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
@@ -372,19 +404,8 @@ def record_released(audits: Iterable[Audit]) -> None:
     # The lifecycle releases an audit once (released is never left), so there is no counted
     # row yet; the primary key would refuse a second one.
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = []
         for audit in audits:
             _count_on_postgresql(audit)
-            ids.append(audit.id)
-        if ids:  # the visit months were computed by the database
-            refresh_periods(
-                cast(Cell, tuple(cell))
-                for cell in db.session.execute(
-                    select(RatingAudit.branch_id, RatingAudit.month).where(
-                        RatingAudit.audit_id.in_(ids)
-                    )
-                )
-            )
         return
     counted: list[dict[str, Any]] = []
     totals: dict[Cell, CellTotals] = {}
@@ -401,7 +422,6 @@ def record_released(audits: Iterable[Audit]) -> None:
     if counted:
         _insert(RatingAudit.__table__, counted)
         _add_to_cells(totals)
-        refresh_periods(totals)
 
 
 # A release on PostgreSQL in one round trip (a release's own work is four or five): the counted
@@ -455,6 +475,42 @@ WITH version AS (
     SET n = rating_item_rollup.n + excluded.n,
         earned = rating_item_rollup.earned + excluded.earned,
         possible = rating_item_rollup.possible + excluded.possible
+), windows AS (
+    -- The kept windows holding the month (`periods.windows_containing`): three runs of 3
+    -- months and its calendar year.
+    SELECT c.branch_id, c.checklist_slug, 3 AS months,
+           CAST(c.month - make_interval(months => k) AS date) AS first_month
+    FROM counted AS c CROSS JOIN generate_series(0, 2) AS k
+    UNION ALL
+    SELECT c.branch_id, c.checklist_slug, 12, CAST(date_trunc('year', c.month) AS date)
+    FROM counted AS c
+), period_parts AS (
+    INSERT INTO rating_period_rollup (branch_id, months, first_month, checklist_slug, channel,
+                                      n, total, total_sq)
+    SELECT w.branch_id, w.months, w.first_month, w.checklist_slug, x.channel,
+           x.n, x.total, x.total_sq
+    FROM windows AS w
+    CROSS JOIN json_to_recordset(CAST(:parts AS json))
+        AS x(channel text, part_kind text, n integer, total float8, total_sq float8)
+    WHERE x.part_kind = 'audit'
+    ON CONFLICT (branch_id, months, first_month, checklist_slug, channel) DO UPDATE
+    SET n = rating_period_rollup.n + excluded.n,
+        total = rating_period_rollup.total + excluded.total,
+        total_sq = rating_period_rollup.total_sq + excluded.total_sq
+), period_items AS (
+    INSERT INTO rating_period_item_rollup (branch_id, months, first_month, checklist_slug,
+                                           channel, item_id, clause, n, earned, possible)
+    SELECT w.branch_id, w.months, w.first_month, w.checklist_slug, x.channel, x.item_id,
+           x.clause, x.n, x.earned, x.possible
+    FROM windows AS w
+    CROSS JOIN json_to_recordset(CAST(:items AS json))
+        AS x(channel text, item_id text, clause text, n integer, earned float8,
+             possible float8)
+    ON CONFLICT (branch_id, months, first_month, checklist_slug, channel, item_id, clause)
+    DO UPDATE
+    SET n = rating_period_item_rollup.n + excluded.n,
+        earned = rating_period_item_rollup.earned + excluded.earned,
+        possible = rating_period_item_rollup.possible + excluded.possible
 )
 SELECT count(*) FROM counted
 """
