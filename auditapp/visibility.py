@@ -118,12 +118,9 @@ class AuditRecord:
     )
 
     def __init__(
-        self,
-        row: Row[Any] | ColumnRecord,
-        staff_served: Sequence[StaffServedRecord],
-        disputes: Sequence[Any],
+        self, row: Row[Any], staff_served: Sequence[StaffServedRecord], disputes: Sequence[Any]
     ) -> None:
-        """Wrap ``row`` (of ``reading._record_columns``: ``_``-prefixed extra columns)."""
+        """Wrap ``row`` (of ``reading._record_statement``: ``_``-prefixed extra columns)."""
         self.row = row
         self.branch = BranchFacts(
             row._branch_code, row._branch_timezone, row._branch_latitude, row._branch_longitude

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from sqlalchemy import (
     CompoundSelect,
+    Connection,
     Integer,
     Select,
     True_,
@@ -140,56 +141,51 @@ def audit_view(user: User, audit_id: int) -> visibility.AuditView:
     )
 
 
-def _record_columns() -> tuple[list[tuple[str, Any]], Any]:
+@functools.cache
+def _record_statement() -> Select[Any]:
     """The audit's own columns and what its detail and red flags read of its branch,
-    assignment, checklist version and shopper (``_``-prefixed names), and the join they are
-    read from: one row of Core columns, no ORM objects."""
+    assignment, checklist version and shopper, as one row (Core columns: no ORM objects)."""
     audit, branch = Audit.__table__, Branch.__table__
     assignment, version, shopper = Assignment.__table__, ChecklistVersion.__table__, User.__table__
-    columns = [(column.name, column) for column in audit.c] + [
-        ("_branch_code", branch.c.code),
-        ("_branch_timezone", branch.c.timezone),
-        ("_branch_latitude", branch.c.latitude),
-        ("_branch_longitude", branch.c.longitude),
-        ("_due_at", assignment.c.due_at),
-        ("_window_start", assignment.c.window_start),
-        ("_window_end", assignment.c.window_end),
-        ("_version_slug", version.c.slug),
-        ("_version_version", version.c.version),
-        ("_shopper_name", shopper.c.display_name),
+    extra = [
+        branch.c.code.label("_branch_code"),
+        branch.c.timezone.label("_branch_timezone"),
+        branch.c.latitude.label("_branch_latitude"),
+        branch.c.longitude.label("_branch_longitude"),
+        assignment.c.due_at.label("_due_at"),
+        assignment.c.window_start.label("_window_start"),
+        assignment.c.window_end.label("_window_end"),
+        version.c.slug.label("_version_slug"),
+        version.c.version.label("_version_version"),
+        shopper.c.display_name.label("_shopper_name"),
     ]
-    source = (
-        audit.join(branch, branch.c.id == audit.c.branch_id)
-        .join(assignment, assignment.c.id == audit.c.assignment_id)
-        .join(version, version.c.id == audit.c.checklist_version_id)
-        .join(shopper, shopper.c.id == audit.c.shopper_id)
+    return (
+        select(*audit.c, *extra)
+        .select_from(
+            audit.join(branch, branch.c.id == audit.c.branch_id)
+            .join(assignment, assignment.c.id == audit.c.assignment_id)
+            .join(version, version.c.id == audit.c.checklist_version_id)
+            .join(shopper, shopper.c.id == audit.c.shopper_id)
+        )
+        .where(audit.c.id == bindparam("audit_id"))
     )
-    return columns, source
 
 
-#: What the detail reads in one statement (``_detail_selects``), in this order: the audit's
-#: row (``_record_columns``), then its photos, history, staff served (with the served
-#: member's name, ``staff_member_name``) and disputes.
-_PART_KINDS: Final = ("audit", "photo", "history", "staff", "dispute")
+#: The parts of an audit read together with ``_parts_statement``: (kind, table, the columns
+#: read). Staff served carry the served member's name (``staff_member_name``).
+_PART_KINDS: Final = ("photo", "history", "staff", "dispute")
 
 
 @functools.cache
-def _detail_selects() -> tuple[
-    tuple[Select[Any], ...], dict[str, tuple[str, ...]], dict[str, slice]
-]:
-    """The SELECTs of the audit's row, photos, history, staff served and disputes, to be read
-    as ONE ``UNION ALL`` (one round trip instead of two, or five): each row has the part's
-    kind, its id (for the order) and the columns of every kind, NULL but for its own. The
-    audit's SELECT takes the caller's scope condition (``_view_statement``). Built once.
+def _parts_statement() -> tuple[CompoundSelect, dict[str, tuple[str, ...]], dict[str, slice]]:
+    """An audit's photos, history, staff served (with names) and disputes in ONE statement
+    (a ``UNION ALL``; one round trip instead of four): each row has the part's kind, its id
+    (for the order) and the columns of every kind, NULL but for its own. Built once.
 
-    Returns the SELECTs (the audit's first), the column names of each kind, and where they
-    sit in a row."""
+    Returns the statement, the column names of each kind, and where they sit in a row."""
     photo, history = AuditPhoto.__table__, AuditHistory.__table__
     staff, member, dispute = AuditStaff.__table__, StaffMember.__table__, Dispute.__table__
-    record_columns, record_source = _record_columns()
-    audit = Audit.__table__
     columns: dict[str, list[tuple[str, Any]]] = {
-        "audit": record_columns,
         "photo": [(name, photo.c[name]) for name in visibility.PHOTO_COLUMNS],
         "history": [(name, history.c[name]) for name in visibility.HISTORY_COLUMNS],
         "staff": [
@@ -201,7 +197,6 @@ def _detail_selects() -> tuple[
         "dispute": [(column.name, column) for column in dispute.c],
     }
     sources = {
-        "audit": (record_source, audit.c.id, audit.c.id),
         "photo": (photo, photo.c.audit_id, photo.c.id),
         "history": (history, history.c.audit_id, history.c.id),
         "staff": (
@@ -223,52 +218,31 @@ def _detail_selects() -> tuple[
                 value = column if other == kind else cast(null(), column.type)
                 values.append(value.label(label))
         selects.append(select(*values).select_from(source).where(audit_id == bindparam("audit_id")))
+    statement = union_all(*selects).order_by(text("part"), text("part_order"))
     names = {kind: tuple(name for name, _ in columns[kind]) for kind in _PART_KINDS}
     places: dict[str, slice] = {}
     at = 2
     for kind in _PART_KINDS:
         places[kind] = slice(at, at + len(names[kind]))
         at += len(names[kind])
-    return tuple(selects), names, places
+    return statement, names, places
 
 
-def _union(selects: Sequence[Select[Any]]) -> CompoundSelect:
-    """The detail's SELECTs as one statement, the audit's row first, each part in id order."""
-    return union_all(*selects).order_by(text("part"), text("part_order"))
-
-
-@functools.cache
-def _network_view_statement() -> CompoundSelect:
-    """The detail's statement for HQ, who reach every audit: built once."""
-    return _union(_detail_selects()[0])
-
-
-def _view_statement(user: User) -> CompoundSelect:
-    """The detail's statement for ``user``: the audit's row only within their scope
-    (``access.audit_filter``); without it, no row of the audit, so NotFound."""
-    scope = access.audit_filter(user)
-    if isinstance(scope, True_):
-        return _network_view_statement()
-    record, *parts = _detail_selects()[0]
-    return _union([record.where(scope), *parts])
-
-
-def audit_detail(user: User, audit_id: int) -> visibility.AuditView:
-    """One audit in the caller's scope for the API's detail: the same redacted view as
-    ``audit_view``, built from Core rows (an ``AuditRecord``) instead of ORM objects, which
-    cost most of the request, in one statement (the audit's row in the caller's scope, and
-    its parts: ``_detail_selects``). The scope rule is the same ``access.audit_filter``; the
-    parts of an audit out of scope are read with it but never used."""
-    _, names, places = _detail_selects()
+def _audit_parts(
+    connection: Connection, audit_id: int
+) -> tuple[
+    list[visibility.ColumnRecord],
+    list[visibility.ColumnRecord],
+    list[visibility.StaffServedRecord],
+    list[visibility.ColumnRecord],
+]:
+    """An audit's photos, history, staff served and disputes, each in id order."""
+    statement, names, places = _parts_statement()
     parts: list[list[visibility.ColumnRecord]] = [[] for _ in _PART_KINDS]
-    rows = db.session.connection().execute(_view_statement(user), {"audit_id": audit_id})
-    for row in rows:
-        number: int = row[0]
-        kind = _PART_KINDS[number]
-        parts[number].append(visibility.ColumnRecord(names[kind], row[places[kind]]))
-    found, photos, history, staff_rows, disputes = parts
-    if not found:
-        raise NotFound(f"Audit {audit_id} not found.")
+    for row in connection.execute(statement, {"audit_id": audit_id}):
+        kind = _PART_KINDS[row[0]]
+        parts[row[0]].append(visibility.ColumnRecord(names[kind], row[places[kind]]))
+    photos, history, staff_rows, disputes = parts
     staff = [
         visibility.StaffServedRecord(
             r.staff_role,
@@ -278,7 +252,24 @@ def audit_detail(user: User, audit_id: int) -> visibility.AuditView:
         )
         for r in staff_rows
     ]
-    record = visibility.AuditRecord(found[0], staff, disputes)
+    return photos, history, staff, disputes
+
+
+def audit_detail(user: User, audit_id: int) -> visibility.AuditView:
+    """One audit in the caller's scope for the API's detail: the same redacted view as
+    ``audit_view``, built from Core rows (an ``AuditRecord``) instead of ORM objects, which
+    cost most of the request, in two statements (the audit, then its parts). The scope rule is
+    the same ``access.audit_filter``."""
+    connection = db.session.connection()
+    scope = access.audit_filter(user)
+    statement = _record_statement()
+    if not isinstance(scope, True_):  # HQ reaches every audit: the statement built once
+        statement = statement.where(scope)
+    row = connection.execute(statement, {"audit_id": audit_id}).first()
+    if row is None:
+        raise NotFound(f"Audit {audit_id} not found.")
+    photos, history, staff, disputes = _audit_parts(connection, audit_id)
+    record = visibility.AuditRecord(row, staff, disputes)
     return visibility.audit_view(
         user, record, lambda a: flags_of(a, photos), photos=photos, history=history
     )
