@@ -133,9 +133,10 @@ def require(*roles: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
+            user = current_user._get_current_object()  # once, not through the proxy each time
+            if not user.is_authenticated:
                 return error_response(401, "unauthenticated", "Sign in or send an API token.")
-            if current_user.role not in roles:
+            if user.role not in roles:
                 return error_response(403, "forbidden", "Your role may not do this.")
             if request.method in UNSAFE_METHODS and g.get("auth_method") == "session":
                 csrf.protect()

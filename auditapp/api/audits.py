@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request, send_file
 from flask_login import current_user
@@ -57,6 +57,9 @@ from auditapp.services import photos as photo_service
 from auditapp.services import waves as wave_service
 from auditapp.services.pagination import Page
 
+if TYPE_CHECKING:
+    from auditapp.models import User
+
 blp = Blueprint("audits", __name__, description="Waves, assignments, audits and disputes")
 
 HQ = HQ_ROLES
@@ -68,10 +71,10 @@ _AUDIT_LIST = AuditSchema(many=True)
 _BRANCH_AUDIT_LIST = BranchAuditSchema(many=True)
 
 
-def _audit_detail_json(view: visibility.AuditView) -> dict[str, Any]:
-    """One audit, already redacted for the caller; the schema names only the shape (compiled
+def _audit_detail_json(user: User, view: visibility.AuditView) -> dict[str, Any]:
+    """One audit, already redacted for ``user``; the schema names only the shape (compiled
     to a plain function: marshmallow's dump cost a third of the request)."""
-    if not access.sees_shopper_identity(current_user):
+    if not access.sees_shopper_identity(user):
         return compiled(BranchAuditDetailSchema)(view)
     return compiled(AuditDetailSchema)(view)
 
@@ -252,7 +255,10 @@ def list_audits(filters: audit_service.AuditFilters) -> Any:
 @blp.doc(responses=_one_of_two_views(AuditDetailSchema, BranchAuditDetailSchema))
 def get_audit(audit_id: int) -> Any:
     """One audit with its photos, staff served, disputes and history (and red flags for HQ)."""
-    return jsonify(_audit_detail_json(audit_service.audit_detail(current_user, audit_id)))
+    # The user itself, not Flask-Login's proxy: the scope and the redaction read it a dozen
+    # times (once per photo), and each read through the proxy looks the user up again.
+    user = current_user._get_current_object()
+    return jsonify(_audit_detail_json(user, audit_service.audit_detail(user, audit_id)))
 
 
 @blp.route("/photos/<int:photo_id>/<any(display, thumb, original):variant>")

@@ -25,18 +25,15 @@ Dumper = Callable[[Any], dict[str, Any]]
 _ABSENT: Any = object()
 
 
-def _read(obj: Any, name: str) -> Any:
-    """``obj``'s value for ``name`` as marshmallow reads it, else ``_ABSENT``."""
-    if isinstance(obj, Mapping):
-        try:
-            return obj[name]
-        except KeyError:
-            pass
-    return getattr(obj, name, _ABSENT)
+def _read_mapping(obj: Any, name: str) -> Any:
+    """``obj``'s value for ``name`` as marshmallow reads it from a mapping (the key, else the
+    attribute), else ``_ABSENT``."""
+    value = obj.get(name, _ABSENT)  # a field hidden from the audience is a missing key
+    return getattr(obj, name, _ABSENT) if value is _ABSENT else value
 
 
 def _read_attribute(obj: Any, name: str) -> Any:
-    """``_read`` for an object that is not a mapping."""
+    """``obj``'s attribute ``name``, else ``_ABSENT``."""
     return getattr(obj, name, _ABSENT)
 
 
@@ -96,7 +93,7 @@ def _compile(schema: Schema) -> Dumper:
     def dump(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         # Whether ``obj`` is a mapping is asked once per object, not once per field.
-        read = _read if isinstance(obj, Mapping) else _read_attribute
+        read = _read_mapping if isinstance(obj, Mapping) else _read_attribute
         for key, (source, convert) in plan:
             if source == "function":
                 out[key] = convert(obj)
