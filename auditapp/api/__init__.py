@@ -27,6 +27,7 @@ from werkzeug.routing import IntegerConverter
 from auditapp.adapters.storage import StorageUnavailable
 from auditapp.extensions import csrf
 from auditapp.schemas.common import MAX_ID, ErrorSchema
+from auditapp.services import transactions
 from auditapp.services.errors import ServiceError
 from auditapp.services.transactions import rollback
 
@@ -248,11 +249,19 @@ def _refuse_hostile_json() -> Response | None:
     return None
 
 
-def _deny_unmarked() -> Response | None:
+def in_transaction(view: F) -> F:
+    """Mark a ``GET`` view that needs its reads inside a transaction: a streamed export reads
+    through a server-side cursor, which PostgreSQL keeps only inside one. (Put it right under
+    the route, above the access rule.) Every other API ``GET`` reads without one
+    (`transactions.reading`)."""
+    view._in_transaction = True  # type: ignore[attr-defined]
+    return view
+
+
+def _deny_unmarked(view: Any) -> Response | None:
     """Deny by default: an API view that declares no access rule is never run."""
-    if not request.path.startswith(API_PREFIX) or request.endpoint is None:
+    if request.endpoint is None:
         return None
-    view = current_app.view_functions.get(request.endpoint)
     if view is None or getattr(view, "_access", None) is None:
         if request.endpoint.startswith("api-docs."):
             return None
@@ -262,10 +271,15 @@ def _deny_unmarked() -> Response | None:
 
 def _check_api_request() -> Response | None:
     """Before an API view runs: deny by default, then refuse a hostile JSON body (one hook,
-    so a request outside the API, such as the load balancer's probe, pays one path check)."""
+    so a request outside the API, such as the load balancer's probe, pays one path check).
+    An API ``GET`` only reads, so it reads without a transaction (`transactions.reading`),
+    unless its view is marked `in_transaction`."""
     if not request.path.startswith(API_PREFIX):
         return None
-    return _deny_unmarked() or _refuse_hostile_json()
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if request.method in ("GET", "HEAD") and not getattr(view, "_in_transaction", False):
+        transactions.reading()
+    return _deny_unmarked(view) or _refuse_hostile_json()
 
 
 def _cache_headers(response: Response) -> Response:
@@ -384,6 +398,7 @@ def init_app(app: Flask) -> None:
     for module in (auth, network, users, checklists, audits, ratings, reports, attestation):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.before_request(_check_api_request)
+    app.teardown_request(lambda _error: transactions.end_reading())
     app.after_request(_cache_headers)
     app.register_error_handler(ServiceError, _handle_service_error)
     app.register_error_handler(DataError, _handle_data_error)

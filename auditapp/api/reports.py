@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, request, stream_with_context
 from flask_login import current_user
 
-from auditapp.api import Blueprint, require
+from auditapp.api import Blueprint, in_transaction, require
 from auditapp.api.attestation import READERS as SHEET_SCOPED_READERS
 from auditapp.api.attestation import SHEET_READERS
 from auditapp.api.ratings import READERS as RATING_READERS
@@ -109,6 +109,7 @@ def _streamed(export: export_service.Export) -> Response:
 
 
 @blp.route("/exports/<any(audits, answers):kind>")
+@in_transaction
 @require(*EXPORTERS)
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, description="The export (CSV or XLSX)", content_type="text/csv")

@@ -12,6 +12,10 @@ These are the only places in ``auditapp/services`` that call ``session.commit()`
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -69,3 +73,44 @@ def rollback() -> None:
     """Abandon the use case's transaction: to read again after losing a race, or to end a
     refused request (the API's error handler)."""
     db.session.rollback()
+
+
+_READING = "auditapp_reading"  # execution option of a connection lent to a reading
+
+
+def reading() -> None:
+    """Run what follows in this session without a transaction: for a use case that only reads
+    (an API ``GET``), on PostgreSQL. Under READ COMMITTED every statement takes its own
+    snapshot whether or not a transaction is open, so the reads see the same data; the BEGIN
+    before the first statement and the ROLLBACK when the connection goes back to the pool (two
+    of a detail read's round trips) are not sent. Call before the session's first statement.
+    A write on such a connection raises (`_no_writes_while_reading`): a use case that writes
+    is not a reading. SQLite sends no BEGIN for reads and is left as it is."""
+    session = db.session()
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return  # (a session already in use, as a test's shared one, keeps its transaction)
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT", _READING: True})
+    session.info[_READING] = True
+
+
+def end_reading() -> None:
+    """After a reading: give its connection back, so that the session, if it lives on (a test
+    holding the app context), starts its next use case with a transaction again."""
+    if not db.session.registry.has():  # no session was made (a request with no database work)
+        return
+    session = db.session()
+    if session.info.pop(_READING, False):
+        session.close()
+
+
+_READ_ONLY_STARTS = ("SELECT", "WITH", "SHOW")
+
+
+@event.listens_for(Connection, "before_cursor_execute")
+def _no_writes_while_reading(
+    connection: Connection, cursor: Any, statement: str, *args: Any
+) -> None:
+    if connection.get_execution_options().get(_READING) and not statement.lstrip()[
+        :6
+    ].upper().startswith(_READ_ONLY_STARTS):
+        raise RuntimeError(f"A reading (a GET) tried to write: {statement[:80]}")
