@@ -348,3 +348,39 @@ def test_branch_ranking_json_is_the_documented_schema_dump(
     broken = {**body, "entries": [{**body["entries"][0], "rank": "first"}]}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate(broken)
+
+
+def test_previous_ranks_over_a_kept_window_count_ties(
+    as_user: Any, app: Flask, network: Network
+) -> None:
+    """A quarter's previous quarter is a kept window: the previous ranks are counted by the
+    database, ties (equal means) compared as the full ranking does."""
+    ratings = ratings_fieldwork(network)
+    # Q1 2026: N1 87.5 (January), N2 87.5 (February): a tie for first; S1 67.5.
+    audit_at(ratings, "N1", datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
+    audit_at(ratings, "N2", FEB)
+    audit_at(ratings, "S1", MARCH, answers(greeted=False))
+    # Q2 2026: S1 87.5 first, then N1 and N2 tied at 67.5.
+    april = datetime(2026, 4, 14, 9, 0, tzinfo=UTC)
+    audit_at(ratings, "S1", april)
+    audit_at(ratings, "N1", april, answers(greeted=False))
+    audit_at(ratings, "N2", april, answers(greeted=False))
+    api = as_user("admin")
+    places = {
+        code: _get(
+            api, f"/api/v1/ratings/branches/{network.branches[code]}?period=2026-04..2026-06"
+        )["places"]
+        for code in ("N1", "N2", "S1")
+    }
+    summary = {
+        code: {
+            scope: (place["rank"], place["previous_rank"], place["rank_change"])
+            for scope, place in by_scope.items()
+        }
+        for code, by_scope in places.items()
+    }
+    assert summary == {
+        "N1": {"network": (2, 1, -1), "region": (1, 1, 0)},
+        "N2": {"network": (2, 1, -1), "region": (1, 1, 0)},
+        "S1": {"network": (1, 3, 2), "region": (1, 1, 0)},
+    }

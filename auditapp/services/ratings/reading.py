@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     and_,
+    case,
     false,
     func,
     literal,
@@ -520,14 +521,16 @@ def branch_rating(
     branch = visible_branch(user, branch_id)
     filters = Filters(filters.checklist, filters.channel, None, None)
     now = per_branch(period, filters)
-    # The previous period: every branch's mean (for the previous ranks), this one's moments.
-    before = per_branch_means(period.previous(), filters)
     previous = arith.stats(
         branch_moments(period.previous(), filters, branch_ids=[branch_id]).get(
             (branch_id, ""), Moments()
         ),
         options.min_visits,
     )
+    # The previous ranks: counted by the database over a kept window, else from every
+    # branch's previous mean.
+    prior_ranks = _previous_ranks(period.previous(), filters, previous.mean, branch.region_id)
+    before = {} if prior_ranks is not None else per_branch_means(period.previous(), filters)
     stat = arith.stats(now.get(branch_id, Moments()), options.min_visits)
     network_mean = arith.spread(m.total / m.n for m in now.values()).mean
     shrink = arith.shrinkage(now)
@@ -540,7 +543,11 @@ def branch_rating(
         prior = {b: mean for b, mean in before.items() if members is None or b in members}
         place = _place_of(branch_id, current, network_mean, shrink, options)
         if place is not None:
-            old = arith.competition_rank(branch_id, prior)
+            old = (
+                arith.competition_rank(branch_id, prior)
+                if prior_ranks is None
+                else prior_ranks[scope]
+            )
             place["previous_rank"] = old
             place["rank_change"] = None if old is None else old - place["rank"]
         places[scope] = place
@@ -557,6 +564,70 @@ def branch_rating(
         "places": places,
         "breakdowns": _branch_breakdowns(period, filters, branch_id, options),
     }
+
+
+# Two means farther apart than this keep their order once rounded to the tie precision
+# (`arith.TIE_DECIMALS`: rounding moves each by at most half a unit of it); closer ones are
+# compared rounded, in Python, as `arith.competition_rank` does.
+_TIE_BAND = 2.0 * 10.0**-arith.TIE_DECIMALS
+
+
+def _previous_ranks(
+    period: Period, filters: Filters, own_mean: float | None, region_id: int
+) -> dict[str, int | None] | None:
+    """``arith.competition_rank`` of a branch whose mean over ``period`` is ``own_mean``, among
+    the network's and its region's branches (by their mean over ``period``), counted by the
+    database over a kept window: branches clearly above are counted in SQL, the few within
+    `_TIE_BAND` of it are compared in Python. None when ``period`` is not a kept window."""
+    window = window_of(period)
+    if window is None:
+        return None
+    if own_mean is None:
+        return {"network": None, "region": None}
+    n = func.sum(RatingPeriodRollup.n)
+    total = func.sum(RatingPeriodRollup.total)
+    means = _filtered(
+        select(
+            RatingPeriodRollup.branch_id.label("branch_id"),
+            n.label("n"),
+            total.label("total"),
+        )
+        .where(
+            RatingPeriodRollup.months == window[0],
+            RatingPeriodRollup.first_month == window[1],
+        )
+        .group_by(RatingPeriodRollup.branch_id)
+        .having(n > 0),
+        RatingPeriodRollup,
+        filters,
+    ).subquery()
+    # The same float as Python's total / n (IEEE division of the same sums).
+    mean = means.c.total / means.c.n
+    in_region = Branch.region_id == region_id
+    joined = means.join(Branch, Branch.id == means.c.branch_id)
+    above = mean > own_mean + _TIE_BAND
+    near = mean.between(own_mean - _TIE_BAND, own_mean + _TIE_BAND)
+    counted, counted_in_region, close = _rows(
+        select(
+            func.coalesce(func.sum(case((above, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(above, in_region), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((near, 1), else_=0)), 0),
+        ).select_from(joined)
+    )[0]
+    higher = {"network": int(counted), "region": int(counted_in_region)}
+    own = round(own_mean, arith.TIE_DECIMALS)
+    # The branch itself is near; others rarely are (a second read only then).
+    rows = (
+        _rows(select(means.c.n, means.c.total, Branch.region_id).select_from(joined).where(near))
+        if close > 1
+        else []
+    )
+    for other_n, other_total, other_region in rows:
+        if round(float(other_total) / int(other_n), arith.TIE_DECIMALS) > own:
+            higher["network"] += 1
+            if other_region == region_id:
+                higher["region"] += 1
+    return {scope: 1 + count for scope, count in higher.items()}
 
 
 def _place_of(
