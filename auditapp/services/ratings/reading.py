@@ -257,6 +257,13 @@ def branch_moments(
     branch_ids: Iterable[int] | None = None,
 ) -> dict[tuple[int, str], Moments]:
     """(branch id, part key) -> moments over the period, from the roll-ups."""
+    # A part other than the audit's, for some branches (a region, a caller's scope): "|| ''"
+    # keeps the database from reading the (part, month) index through every branch of the
+    # network (SQLite, without statistics, chose it: 11 ms for a region of 100 branches); the
+    # branches' own rows are found by the primary key (branch, month, ...) instead (2 ms).
+    kind: Any = RatingRollup.part_kind
+    if part_kind != "audit" and (filters.region_id is not None or branch_ids is not None):
+        kind = RatingRollup.part_kind + literal("")
     query: AnySelect = (
         select(
             RatingRollup.branch_id,
@@ -265,7 +272,7 @@ def branch_moments(
             func.sum(RatingRollup.total),
             func.sum(RatingRollup.total_sq),
         )
-        .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
+        .where(kind == part_kind, _months(RatingRollup, period))
         .group_by(RatingRollup.branch_id, RatingRollup.part_key)
     )
     if part_kind == "audit" and (window := window_of(period)) is not None:
@@ -320,7 +327,7 @@ def branch_moments(
                 func.sum(RatingRollup.total),
                 func.sum(RatingRollup.total_sq),
             )
-            .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
+            .where(kind == part_kind, _months(RatingRollup, period))
             .group_by(RatingRollup.branch_id, RatingRollup.checklist_slug, RatingRollup.part_key)
         )
     query = _filtered(query, RatingRollup, filters, branch_ids)
