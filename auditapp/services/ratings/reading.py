@@ -353,6 +353,30 @@ def branch_moments(
 
 def per_branch(period: Period, filters: Filters) -> dict[int, Moments]:
     """Branch id -> moments of its audit scores in the period."""
+    window = window_of(period)
+    if window is not None:
+        # As `branch_moments` over a kept window, without its (branch, key) dict in between.
+        query = _filtered(
+            select(
+                RatingPeriodRollup.branch_id,
+                func.sum(RatingPeriodRollup.n),
+                func.sum(RatingPeriodRollup.total),
+                func.sum(RatingPeriodRollup.total_sq),
+            )
+            .where(
+                RatingPeriodRollup.months == window[0],
+                RatingPeriodRollup.first_month == window[1],
+            )
+            .group_by(RatingPeriodRollup.branch_id)
+            .order_by(RatingPeriodRollup.branch_id),
+            RatingPeriodRollup,
+            filters,
+        )
+        return {
+            branch_id: Moments(int(n), float(total), float(total_sq))
+            for branch_id, n, total, total_sq in _rows(query)
+            if n
+        }
     return {b: m for (b, _), m in branch_moments(period, filters).items() if m.n}
 
 
