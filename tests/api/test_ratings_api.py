@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.support import Network, Ratings, answers, audit_at, ratings_fieldwork
+from tests.support import (
+    RATING_CHECKLIST,
+    Network,
+    Ratings,
+    answers,
+    audit_at,
+    ratings_fieldwork,
+)
 
 MARCH = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 FEB = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
@@ -384,3 +391,28 @@ def test_previous_ranks_over_a_kept_window_count_ties(
         "N2": {"network": (2, 1, -1), "region": (1, 1, 0)},
         "S1": {"network": (1, 3, 2), "region": (1, 1, 0)},
     }
+
+
+def test_network_trend_with_two_checklists_counts_each_branch_once(
+    as_user: Any, rated: Ratings
+) -> None:
+    """With two checklists a branch-month has two roll-up rows: the month's network mean is
+    still the mean of branch means (N1's March: its three audits of both checklists)."""
+    from auditapp.services import checklists
+
+    second = checklists.import_checklist(
+        RATING_CHECKLIST.replace("checklist: coffee-shop-visit", "checklist: coffee-second"),
+        "second.yaml",
+    )
+    other = Ratings(rated.network, second.id, rated.shoppers)
+    audit_at(other, "N1", MARCH)  # 87.5, beside N1's 87.5 and 67.5 of the first checklist
+    network = _get(as_user("admin"), "/api/v1/ratings/network/trend?months=12&until=2026-03")
+    march = network["points"][-1]
+    # N1 (87.5 + 67.5 + 87.5) / 3, N2 87.5, S1 47.5: (80.8333 + 87.5 + 47.5) / 3.
+    assert (march["branches"], march["n"]) == (3, 5)
+    assert march["mean"] == pytest.approx((242.5 / 3 + 87.5 + 47.5) / 3)
+    one = _get(
+        as_user("admin"),
+        "/api/v1/ratings/network/trend?months=12&until=2026-03&checklist=coffee-shop-visit",
+    )["points"][-1]
+    assert (one["branches"], one["n"], one["mean"]) == (3, 4, pytest.approx(70.8333, abs=1e-3))
