@@ -109,6 +109,14 @@ class Moments:
     total: float = 0.0
     total_sq: float = 0.0
 
+    def __init__(self, n: int = 0, total: float = 0.0, total_sq: float = 0.0) -> None:
+        # The generated frozen __init__ sets each field through object.__setattr__: twice
+        # the cost, and a reading of the network builds 5,000 of these per period.
+        fields = self.__dict__
+        fields["n"] = n
+        fields["total"] = total
+        fields["total_sq"] = total_sq
+
     @staticmethod
     def of(scores: Iterable[float]) -> Moments:
         """The moments of a list of scores."""
@@ -277,17 +285,32 @@ def shrinkage(per_branch: Mapping[K, Moments]) -> Shrinkage:
     branch of two visits, or fewer than two branches, nothing can be estimated: k = 0 (the
     shrunk estimate is the plain mean).
     """
-    rated = {key: mom for key, mom in per_branch.items() if mom.n > 0}
-    total = merge(rated.values())
-    m = total.total / total.n if total.n else None
-    variances = [sd * sd for mom in rated.values() if (sd := _sd(mom)) is not None]
-    if not variances or len(rated) < 2:
+    # One pass over the branches, with the arithmetic of `merge`, `_sd` and the mean inline
+    # (the same floats): a ranking of the network calls this over 5,000 branches.
+    counts: list[int] = []
+    means: list[float] = []
+    variances: list[float] = []
+    all_n, all_total = 0, 0.0
+    for mom in per_branch.values():
+        n = mom.n
+        if n <= 0:
+            continue
+        total_ = mom.total
+        all_n += n
+        all_total += total_
+        mean = total_ / n
+        counts.append(n)
+        means.append(mean)
+        if n >= 2:
+            sd = math.sqrt(max(0.0, (mom.total_sq - total_ * mean) / (n - 1)))
+            variances.append(sd * sd)
+    m = all_total / all_n if all_n else None
+    if not variances or len(means) < 2:
         return Shrinkage(m, 0.0, math.fsum(variances) / len(variances) if variances else None, None)
     within = math.fsum(variances) / len(variances)
-    means = [mom.total / mom.n for mom in rated.values()]
     centre = math.fsum(means) / len(means)
     var_means = math.fsum((x - centre) ** 2 for x in means) / (len(means) - 1)
-    sampling = math.fsum(within / mom.n for mom in rated.values()) / len(rated)
+    sampling = math.fsum(within / n for n in counts) / len(counts)
     between = max(var_means - sampling, BETWEEN_VARIANCE_FLOOR)
     return Shrinkage(m, within / between, within, between)
 

@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.support import Network, Ratings, answers, audit_at, ratings_fieldwork
+from tests.support import (
+    RATING_CHECKLIST,
+    Network,
+    Ratings,
+    answers,
+    audit_at,
+    ratings_fieldwork,
+)
 
 MARCH = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 FEB = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
@@ -348,3 +355,64 @@ def test_branch_ranking_json_is_the_documented_schema_dump(
     broken = {**body, "entries": [{**body["entries"][0], "rank": "first"}]}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate(broken)
+
+
+def test_previous_ranks_over_a_kept_window_count_ties(
+    as_user: Any, app: Flask, network: Network
+) -> None:
+    """A quarter's previous quarter is a kept window: the previous ranks are counted by the
+    database, ties (equal means) compared as the full ranking does."""
+    ratings = ratings_fieldwork(network)
+    # Q1 2026: N1 87.5 (January), N2 87.5 (February): a tie for first; S1 67.5.
+    audit_at(ratings, "N1", datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
+    audit_at(ratings, "N2", FEB)
+    audit_at(ratings, "S1", MARCH, answers(greeted=False))
+    # Q2 2026: S1 87.5 first, then N1 and N2 tied at 67.5.
+    april = datetime(2026, 4, 14, 9, 0, tzinfo=UTC)
+    audit_at(ratings, "S1", april)
+    audit_at(ratings, "N1", april, answers(greeted=False))
+    audit_at(ratings, "N2", april, answers(greeted=False))
+    api = as_user("admin")
+    places = {
+        code: _get(
+            api, f"/api/v1/ratings/branches/{network.branches[code]}?period=2026-04..2026-06"
+        )["places"]
+        for code in ("N1", "N2", "S1")
+    }
+    summary = {
+        code: {
+            scope: (place["rank"], place["previous_rank"], place["rank_change"])
+            for scope, place in by_scope.items()
+        }
+        for code, by_scope in places.items()
+    }
+    assert summary == {
+        "N1": {"network": (2, 1, -1), "region": (1, 1, 0)},
+        "N2": {"network": (2, 1, -1), "region": (1, 1, 0)},
+        "S1": {"network": (1, 3, 2), "region": (1, 1, 0)},
+    }
+
+
+def test_network_trend_with_two_checklists_counts_each_branch_once(
+    as_user: Any, rated: Ratings
+) -> None:
+    """With two checklists a branch-month has two roll-up rows: the month's network mean is
+    still the mean of branch means (N1's March: its three audits of both checklists)."""
+    from auditapp.services import checklists
+
+    second = checklists.import_checklist(
+        RATING_CHECKLIST.replace("checklist: coffee-shop-visit", "checklist: coffee-second"),
+        "second.yaml",
+    )
+    other = Ratings(rated.network, second.id, rated.shoppers)
+    audit_at(other, "N1", MARCH)  # 87.5, beside N1's 87.5 and 67.5 of the first checklist
+    network = _get(as_user("admin"), "/api/v1/ratings/network/trend?months=12&until=2026-03")
+    march = network["points"][-1]
+    # N1 (87.5 + 67.5 + 87.5) / 3, N2 87.5, S1 47.5: (80.8333 + 87.5 + 47.5) / 3.
+    assert (march["branches"], march["n"]) == (3, 5)
+    assert march["mean"] == pytest.approx((242.5 / 3 + 87.5 + 47.5) / 3)
+    one = _get(
+        as_user("admin"),
+        "/api/v1/ratings/network/trend?months=12&until=2026-03&checklist=coffee-shop-visit",
+    )["points"][-1]
+    assert (one["branches"], one["n"], one["mean"]) == (3, 4, pytest.approx(70.8333, abs=1e-3))
