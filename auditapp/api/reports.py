@@ -124,7 +124,15 @@ def export(args: dict[str, Any], kind: str) -> Response:
     """Every audit (``audits``: one row per audit) or every answer (``answers``: one row per
     answer with checklist, version, clause, section and stage) in the caller's scope, filtered
     like ``GET /audits``. Managers and directors get no shopper column."""
-    return _streamed(export_service.export(current_user, kind, args, args["format"], _lang(args)))
+    filters = export_service.AuditFilters(
+        branch_id=args.get("branch_id"),
+        wave_id=args.get("wave_id"),
+        checklist_version_id=args.get("checklist_version_id"),
+        status=args.get("status"),
+    )
+    return _streamed(
+        export_service.export(current_user, kind, filters, args["format"], _lang(args))
+    )
 
 
 @blp.route("/audits/<int:audit_id>/photos.zip")

@@ -396,7 +396,17 @@ def _has_big_float(value: Any) -> bool:
     return False
 
 
-def _query(user: User, filters: dict[str, Any], columns: Sequence[Any] = ()) -> Any:
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit list's filters an export takes (``ExportArgs``); None: not filtered on."""
+
+    branch_id: int | None = None
+    wave_id: int | None = None
+    checklist_version_id: int | None = None
+    status: str | None = None
+
+
+def _query(user: User, filters: AuditFilters, columns: Sequence[Any] = ()) -> Any:
     """The caller's audits matching the API's filters, oldest first, read in server-side
     batches: whole audits, or only ``columns`` of each."""
     query = (
@@ -405,24 +415,27 @@ def _query(user: User, filters: dict[str, Any], columns: Sequence[Any] = ()) -> 
         .order_by(Audit.id)
         .execution_options(yield_per=BATCH, stream_results=True)
     )
-    for name in ("branch_id", "status", "checklist_version_id"):
-        if name in filters:
-            query = query.where(getattr(Audit, name) == filters[name])
-    if "wave_id" in filters:
+    if filters.branch_id is not None:
+        query = query.where(Audit.branch_id == filters.branch_id)
+    if filters.status is not None:
+        query = query.where(Audit.status == filters.status)
+    if filters.checklist_version_id is not None:
+        query = query.where(Audit.checklist_version_id == filters.checklist_version_id)
+    if filters.wave_id is not None:
         query = query.join(Assignment, Assignment.id == Audit.assignment_id).where(
-            Assignment.wave_id == filters["wave_id"]
+            Assignment.wave_id == filters.wave_id
         )
     return query
 
 
-def _audits(user: User, filters: dict[str, Any]) -> Iterator[visibility.AuditView]:
+def _audits(user: User, filters: AuditFilters) -> Iterator[visibility.AuditView]:
     """The caller's audits as redacted views."""
     # The session's identity map holds rows weakly: an audit already written out is freed.
     for audit in db.session.execute(_query(user, filters)).scalars():
         yield visibility.audit_summary(user, audit)
 
 
-def _audit_rows(user: User, filters: dict[str, Any], columns: Sequence[Any]) -> Iterator[Any]:
+def _audit_rows(user: User, filters: AuditFilters, columns: Sequence[Any]) -> Iterator[Any]:
     """Only ``columns`` of the caller's audits, as plain rows (tuples)."""
     yield from db.session.execute(_query(user, filters, columns))
 
@@ -685,14 +698,14 @@ def _answer(value: Any) -> Any:
     return _cell(value)
 
 
-def _rows(user: User, kind: str, filters: dict[str, Any], lang: str) -> Iterator[Sequence[Any]]:
+def _rows(user: User, kind: str, filters: AuditFilters, lang: str) -> Iterator[Sequence[Any]]:
     """The header row, then the export's rows, every value already a cell (``_cell``)."""
     for block in _row_blocks(user, kind, filters, lang):
         yield from block
 
 
 def _row_blocks(
-    user: User, kind: str, filters: dict[str, Any], lang: str
+    user: User, kind: str, filters: AuditFilters, lang: str
 ) -> Iterator[Sequence[Sequence[Any]]]:
     """The export's rows in blocks: the header row alone, then one block per audit."""
     lookups = _Lookups()
@@ -705,7 +718,7 @@ def _row_blocks(
     yield from _answer_rows(_answer_source(user, filters), lookups, lang)
 
 
-def _answer_source(user: User, filters: dict[str, Any]) -> Iterator[Any]:
+def _answer_source(user: User, filters: AuditFilters) -> Iterator[Any]:
     """The rows of ``_ANSWER_SOURCE`` of the caller's audits.
 
     The answer columns are visible to every audience: the check is made once, and the rows
@@ -722,7 +735,7 @@ def _answer_source(user: User, filters: dict[str, Any]) -> Iterator[Any]:
 
 
 def _csv_blocks(
-    user: User, kind: str, filters: dict[str, Any], lang: str
+    user: User, kind: str, filters: AuditFilters, lang: str
 ) -> Iterator[str | Sequence[Sequence[Any]]]:
     """The export for ``_csv_chunks``: the answers as CSV text (``_answer_csv``), the audits
     as rows."""
@@ -774,7 +787,7 @@ def _xlsx_chunks(rows: Iterable[Sequence[Any]], title: str) -> Iterator[bytes]:
         os.unlink(path)
 
 
-def export(user: User, kind: str, filters: dict[str, Any], file_format: str, lang: str) -> Export:
+def export(user: User, kind: str, filters: AuditFilters, file_format: str, lang: str) -> Export:
     """Audits (one row per audit) or answers (one row per answer) in the caller's scope."""
     stamp = datetime.now().strftime("%Y%m%d")
     if file_format == "xlsx":

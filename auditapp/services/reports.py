@@ -974,7 +974,9 @@ def comparison_pdf(
     fills: list[list[Any]] = []
     colours: dict[str | None, Any] = {}
     for row in matrix["rows"]:
-        values = [row["cells"].get(str(c), {}).get("mean") for c in columns]
+        values = [
+            None if (cell := row["cells"].get(str(c))) is None else cell["mean"] for c in columns
+        ]
         cells.append([row["branch"]["code"]] + [_mean(v) for v in values])
         shades = [None]
         for value in values:

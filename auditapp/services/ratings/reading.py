@@ -404,7 +404,71 @@ def per_branch_means(period: Period, filters: Filters) -> dict[int, float]:
     return {branch_id: float(total or 0.0) / int(n) for branch_id, n, total in _rows(query) if n}
 
 
-def _stats_dict(s: arith.Stats) -> dict[str, Any]:
+# Read side: result shapes (plain dicts, as the API schemas serialise them) ----------------
+
+
+class StatsDict(TypedDict):
+    """A rating (`StatsSchema`): `arith.Stats` as a dict."""
+
+    n: int
+    mean: float | None
+    sd: float | None
+    ci_low: float | None
+    ci_high: float | None
+    too_few_visits: bool
+
+
+class SpreadDict(TypedDict):
+    """A region's or the network's rating (`SpreadSchema`): `arith.Spread` as a dict."""
+
+    branches: int
+    mean: float | None
+    min: float | None
+    max: float | None
+    sd: float | None
+    gap: float | None
+
+
+class PeriodDict(TypedDict):
+    """The period a reading covers (`PeriodSchema`)."""
+
+    first_month: date
+    last_month: date
+    starts_on: date
+    ends_on: date
+
+
+class BranchRef(TypedDict):
+    """A branch as readings name it (`BranchRefSchema`)."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    region_id: int
+
+
+class RegionRef(TypedDict):
+    """A region as readings name it (`RegionRefSchema`)."""
+
+    id: int
+    code: str
+    name: str
+
+
+class RankPlace(TypedDict):
+    """A place in a ranking: rank of how many, rank range, significance, shrunk estimate."""
+
+    rank: int
+    of: int
+    rank_best: int
+    rank_worst: int
+    significance: str | None
+    shrunk_mean: float | None
+    shrunk_rank: int
+
+
+def _stats_dict(s: arith.Stats) -> StatsDict:
     return {
         "n": s.n,
         "mean": s.mean,
@@ -415,7 +479,7 @@ def _stats_dict(s: arith.Stats) -> dict[str, Any]:
     }
 
 
-def _spread_dict(s: arith.Spread) -> dict[str, Any]:
+def _spread_dict(s: arith.Spread) -> SpreadDict:
     return {
         "branches": s.branches,
         "mean": s.mean,
@@ -426,7 +490,7 @@ def _spread_dict(s: arith.Spread) -> dict[str, Any]:
     }
 
 
-def _period_dict(period: Period) -> dict[str, Any]:
+def _period_dict(period: Period) -> PeriodDict:
     return {
         "first_month": period.first,
         "last_month": period.last,
@@ -440,7 +504,7 @@ BREAKDOWN_KINDS = ("stage", "section", "role")
 
 def _branch_breakdowns(
     period: Period, filters: Filters, branch_id: int, options: Options
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, dict[str, StatsDict]]:
     """Stage, section, role and channel ratings of one branch, from one read of its rows."""
     query: AnySelect = select(
         RatingRollup.part_kind,
@@ -478,7 +542,7 @@ def _branch_breakdowns(
 
 def _group_breakdowns(
     period: Period, filters: Filters, branch_ids: Iterable[int] | None
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, dict[str, SpreadDict]]:
     """Per part: the spread of the branches' part means (each branch once), from one read."""
     query: AnySelect = (
         select(
@@ -513,7 +577,7 @@ def _group_breakdowns(
         row = sums.setdefault((kind, key), {}).setdefault(branch_id, [0, 0.0])
         row[0] += int(n or 0)
         row[1] += float(total or 0.0)
-    result: dict[str, dict[str, Any]] = {kind: {} for kind in (*BREAKDOWN_KINDS, "channel")}
+    result: dict[str, dict[str, SpreadDict]] = {kind: {} for kind in (*BREAKDOWN_KINDS, "channel")}
     for (kind, key), per_branch_sums in sorted(sums.items()):
         means = [t / n for n, t in per_branch_sums.values() if n]
         if means:
@@ -541,9 +605,32 @@ def _ranked_branches(
 # Read side: use cases ----------------------------------------------------------------------
 
 
+class BranchPlace(RankPlace):
+    """A branch's place in the network or its region, with its change (`PlaceSchema`)."""
+
+    previous_rank: int | None
+    rank_change: int | None
+
+
+class BranchRating(TypedDict):
+    """A branch's rating, breakdowns, change and places (`BranchRatingSchema`)."""
+
+    branch: BranchRef
+    period: PeriodDict
+    rating: StatsDict
+    previous: StatsDict
+    mean_change: float | None
+    significance: str | None
+    network_mean: float | None
+    # "network" and "region": None when the branch is unrated.
+    places: dict[str, BranchPlace | None]
+    # Part kind ("stage", "section", "role", "channel") -> part -> rating.
+    breakdowns: dict[str, dict[str, StatsDict]]
+
+
 def branch_rating(
     user: User, branch_id: int, period: Period, filters: Filters, options: Options
-) -> dict[str, Any]:
+) -> BranchRating:
     """A branch's rating, breakdowns, change and place in its region and the network.
 
     Two sums over every branch (this period and the previous one) serve the rating, both
@@ -568,19 +655,23 @@ def branch_rating(
     region_branches = set(
         db.session.execute(select(Branch.id).where(Branch.region_id == branch.region_id)).scalars()
     )
-    places: dict[str, Any] = {}
+    places: dict[str, BranchPlace | None] = {}
     for scope, members in (("network", None), ("region", region_branches)):
         current = {b: m for b, m in now.items() if members is None or b in members}
         prior = {b: mean for b, mean in before.items() if members is None or b in members}
-        place = _place_of(branch_id, current, network_mean, shrink, options)
-        if place is not None:
+        rank = _place_of(branch_id, current, network_mean, shrink, options)
+        place: BranchPlace | None = None
+        if rank is not None:
             old = (
                 arith.competition_rank(branch_id, prior)
                 if prior_ranks is None
                 else prior_ranks[scope]
             )
-            place["previous_rank"] = old
-            place["rank_change"] = None if old is None else old - place["rank"]
+            place = {
+                **rank,
+                "previous_rank": old,
+                "rank_change": None if old is None else old - rank["rank"],
+            }
         places[scope] = place
     return {
         "branch": _branch_ref(branch),
@@ -667,14 +758,14 @@ def _place_of(
     network_mean: float | None,
     shrink: arith.Shrinkage,
     options: Options,
-) -> dict[str, Any] | None:
+) -> RankPlace | None:
     """The branch's rank, rank range and shrunk rank among ``moments`` (None if unrated):
     its entry of the full ranking, found in one pass without ranking every branch."""
     entry = arith.place(branch_id, moments, network_mean, shrink, options.min_visits)
-    return None if entry is None else dict(_rank_dict(entry, len(moments)))
+    return None if entry is None else _rank_dict(entry, len(moments))
 
 
-def _branch_ref(branch: Any) -> dict[str, Any]:
+def _branch_ref(branch: Any) -> BranchRef:
     """A branch (ORM object or row) as ``BranchRefSchema``."""
     return {
         "id": branch.id,
@@ -683,18 +774,6 @@ def _branch_ref(branch: Any) -> dict[str, Any]:
         "kind": branch.kind,
         "region_id": branch.region_id,
     }
-
-
-class RankPlace(TypedDict):
-    """A place in a ranking: rank of how many, rank range, significance, shrunk estimate."""
-
-    rank: int
-    of: int
-    rank_best: int
-    rank_worst: int
-    significance: str | None
-    shrunk_mean: float | None
-    shrunk_rank: int
 
 
 def _rank_dict(entry: arith.Ranked[Any], total: int) -> RankPlace:
@@ -721,9 +800,22 @@ def _branches_of(branch_ids: Iterable[int]) -> dict[int, Any]:
     return {row.id: row for row in db.session.execute(query)}
 
 
+class GroupRating(TypedDict):
+    """A region's or the network's rating, change and breakdowns (`GroupRatingSchema`)."""
+
+    region: RegionRef | None
+    period: PeriodDict
+    rating: SpreadDict
+    audits: int
+    previous: SpreadDict
+    mean_change: float | None
+    # Part kind ("stage", "section", "role", "channel") -> part -> spread of branch means.
+    breakdowns: dict[str, dict[str, SpreadDict]]
+
+
 def group_rating(
     user: User, region_id: int | None, period: Period, filters: Filters, options: Options
-) -> dict[str, Any]:
+) -> GroupRating:
     """A region's (or, with None, the network's) rating: mean of branch means and spread."""
     region = visible_region(user, region_id) if region_id is not None else None
     scoped = Filters(filters.checklist, filters.channel, filters.branch_kind, region_id)
@@ -750,8 +842,8 @@ def group_rating(
 class BranchRankEntry(RankPlace):
     """One branch of a ranking page (`BranchRankSchema`)."""
 
-    branch: dict[str, Any]
-    rating: dict[str, Any]
+    branch: BranchRef
+    rating: StatsDict
     previous_rank: int | None
     rank_change: int | None
     previous_mean: float | None
@@ -761,7 +853,7 @@ class BranchRankEntry(RankPlace):
 class BranchRanking(TypedDict):
     """A page of branches ranked in a region or the network (`BranchRankingSchema`)."""
 
-    period: dict[str, Any]
+    period: PeriodDict
     within: str
     network_mean: float | None
     ranked: int
@@ -820,9 +912,31 @@ def branch_ranking(
     }
 
 
-def region_ranking(
-    user: User, period: Period, filters: Filters, options: Options
-) -> dict[str, Any]:
+class RegionRankEntry(RankPlace):
+    """One region of the region ranking (`RegionRankSchema`)."""
+
+    region: RegionRef
+    branches: int
+    mean: float | None
+    sd: float | None
+    ci_low: float | None
+    ci_high: float | None
+    previous_rank: int | None
+    rank_change: int | None
+    previous_mean: float | None
+    mean_change: float | None
+
+
+class RegionRanking(TypedDict):
+    """Regions ranked by the mean of their branch means (`RegionRankingSchema`)."""
+
+    period: PeriodDict
+    network_mean: float | None
+    ranked: int
+    entries: list[RegionRankEntry]
+
+
+def region_ranking(user: User, period: Period, filters: Filters, options: Options) -> RegionRanking:
     """Regions of the network ranked by the mean of their branch means (regions as they are
     now); a region's interval is the Student-t interval over its branch means."""
     filters = Filters(filters.checklist, filters.channel, filters.branch_kind, None)
@@ -850,7 +964,7 @@ def region_ranking(
     prior = {e.key: e for e in arith.rank(before, None, arith.shrinkage(before), min_visits=2)}
     visible = set(db.session.execute(select(Region.id).where(access.region_filter(user))).scalars())
     regions = {r.id: r for r in db.session.execute(select(Region)).scalars()}
-    entries = []
+    entries: list[RegionRankEntry] = []
     for entry in ranked:
         if entry.key not in visible:
             continue
@@ -922,6 +1036,44 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+class TrendPoint(TypedDict):
+    """One month of a trend (`TrendPointSchema`)."""
+
+    month: date
+    n: int
+    mean: float | None
+    branches: int
+
+
+class DeclineDict(TypedDict):
+    """A decline alert (`DeclineSchema`): `arith.Decline` as a dict."""
+
+    month: date
+    latest_mean: float
+    latest_n: int
+    trailing_mean: float
+    trailing_n: int
+    drop: float
+
+
+class BranchTrend(TypedDict):
+    """A branch's monthly series and its decline alert (`TrendSchema`, scope "branch")."""
+
+    scope: str
+    branch: BranchRef
+    points: list[TrendPoint]
+    decline: DeclineDict | None
+
+
+class GroupTrend(TypedDict):
+    """A region's or the network's monthly series (`TrendSchema`; no decline alert)."""
+
+    scope: str
+    region_id: int | None
+    points: list[TrendPoint]
+    decline: None
+
+
 def trend(
     user: User,
     scope: str,
@@ -930,7 +1082,7 @@ def trend(
     months: int,
     filters: Filters,
     options: Options,
-) -> dict[str, Any]:
+) -> BranchTrend | GroupTrend:
     """A monthly series ending at ``last_month``: a branch's audit means, or for a region or
     the network the mean of the branch means of each month (with the branch count)."""
     series = [arith.add_months(last_month, -i) for i in range(months - 1, -1, -1)]
@@ -942,7 +1094,7 @@ def trend(
         data = _monthly(
             [first, last_month], Filters(filters.checklist, filters.channel), [branch.id]
         ).get(branch.id, {})
-        points = [
+        points: list[TrendPoint] = [
             {"month": p.month, "n": p.n, "mean": p.mean, "branches": 1 if p.n else 0}
             for p in arith.trend(series, data)
         ]
@@ -1026,7 +1178,7 @@ def _monthly_branch_means(
     }
 
 
-def _decline_dict(alert: arith.Decline) -> dict[str, Any]:
+def _decline_dict(alert: arith.Decline) -> DeclineDict:
     return {
         "month": alert.month,
         "latest_mean": alert.latest_mean,
@@ -1037,7 +1189,22 @@ def _decline_dict(alert: arith.Decline) -> dict[str, Any]:
     }
 
 
-def declines(user: User, last_month: date, filters: Filters, options: Options) -> dict[str, Any]:
+class DeclineAlert(DeclineDict):
+    """A branch's decline alert (`DeclineAlertSchema`)."""
+
+    branch: BranchRef
+
+
+class Declines(TypedDict):
+    """Branches whose latest month fell below their trailing average (`DeclineListSchema`)."""
+
+    month: date
+    window: int
+    points: float
+    alerts: list[DeclineAlert]
+
+
+def declines(user: User, last_month: date, filters: Filters, options: Options) -> Declines:
     """Branches in the caller's scope whose latest month fell more than the threshold below
     their trailing average; largest drop first."""
     if filters.region_id is not None:
@@ -1066,7 +1233,7 @@ class StandardRef(TypedDict):
     checklist: str
     item_id: str
     clause: str
-    text: dict[str, Any]
+    text: dict[str, str]  # the item's translations by language (`checklist.Text`)
 
 
 class WeakStandardEntry(StandardRef):
@@ -1082,9 +1249,9 @@ class DivergentStandardEntry(StandardRef):
     """How differently branches meet a standard (`StandardsSchema.divergent`)."""
 
     branches: int
-    best_branch: dict[str, Any]
+    best_branch: BranchRef
     best_rate: float
-    worst_branch: dict[str, Any]
+    worst_branch: BranchRef
     worst_rate: float
     gap: float
 
@@ -1094,7 +1261,7 @@ class StandardsResult(TypedDict):
 
     scope: str
     scope_id: int | None
-    period: dict[str, Any]
+    period: PeriodDict
     weakest: list[WeakStandardEntry]
     divergent: list[DivergentStandardEntry]
 
@@ -1365,9 +1532,9 @@ def _one_channel_per_checklist() -> bool:
     )
 
 
-def _item_texts(slugs: set[str]) -> dict[tuple[str, str], dict[str, Any]]:
+def _item_texts(slugs: set[str]) -> dict[tuple[str, str], dict[str, str]]:
     """(slug, item id) -> the item's text in the newest version of each checklist."""
-    texts: dict[tuple[str, str], dict[str, Any]] = {}
+    texts: dict[tuple[str, str], dict[str, str]] = {}
     if not slugs:
         return texts
     versions = db.session.execute(
@@ -1381,7 +1548,7 @@ def _item_texts(slugs: set[str]) -> dict[tuple[str, str], dict[str, Any]]:
     return texts
 
 
-def _standard_ref(key: StandardKey, texts: dict[tuple[str, str], dict[str, Any]]) -> StandardRef:
+def _standard_ref(key: StandardKey, texts: dict[tuple[str, str], dict[str, str]]) -> StandardRef:
     slug, item_id, clause = key
     return {
         "checklist": slug,
@@ -1391,9 +1558,33 @@ def _standard_ref(key: StandardKey, texts: dict[tuple[str, str], dict[str, Any]]
     }
 
 
+class ComparisonCell(TypedDict):
+    """A branch's rating on one section or stage (`MatrixCellSchema`)."""
+
+    n: int
+    mean: float | None
+
+
+class ComparisonRow(TypedDict):
+    """A branch's row of the heat-map: its rating and a cell per column (`MatrixRowSchema`)."""
+
+    branch: BranchRef
+    rating: StatsDict
+    cells: dict[str, ComparisonCell]
+
+
+class Comparison(TypedDict):
+    """Branches x sections or stages (`MatrixSchema`)."""
+
+    period: PeriodDict
+    by: str
+    columns: list[str]
+    rows: list[ComparisonRow]
+
+
 def comparison(
     user: User, period: Period, filters: Filters, by: str, options: Options
-) -> dict[str, Any]:
+) -> Comparison:
     """Branches (in scope, optionally of one region) x sections or stages: a heat-map."""
     if filters.region_id is not None:
         visible_region(user, filters.region_id)
@@ -1403,7 +1594,7 @@ def comparison(
     table = arith.matrix(cast(dict[tuple[int, Any], Moments], moments))
     columns = sorted({key for _, key in moments})
     branches = _branches_of(b for (b, _), m in overall.items() if m.n)
-    rows = []
+    rows: list[ComparisonRow] = []
     for branch_id in sorted(branches, key=lambda b: branches[b].code):
         cells = table.get(branch_id, {})
         rows.append(
@@ -1416,9 +1607,18 @@ def comparison(
     return {"period": _period_dict(period), "by": by, "columns": columns, "rows": rows}
 
 
+class AuditsBehind(TypedDict):
+    """A page of the audits behind a branch's rating (`RatingAuditPageSchema`)."""
+
+    items: list[RatingAudit]
+    total: int
+    page: int
+    per_page: int
+
+
 def audits_behind(
     user: User, branch_id: int, period: Period, filters: Filters, page: int, per_page: int
-) -> dict[str, Any]:
+) -> AuditsBehind:
     """The counted audits behind a branch's rating for the period (traceability)."""
     visible_branch(user, branch_id)
     query = select(RatingAudit).where(
@@ -1433,4 +1633,10 @@ def audits_behind(
     if filters.channel is not None:
         query = query.where(RatingAudit.channel == filters.channel)
     query = query.order_by(RatingAudit.visit_date, RatingAudit.audit_id)
-    return paginate(query, page, per_page)
+    found = paginate(query, page, per_page)
+    return {
+        "items": found["items"],
+        "total": found["total"],
+        "page": found["page"],
+        "per_page": found["per_page"],
+    }
