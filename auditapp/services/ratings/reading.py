@@ -44,7 +44,7 @@ from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import NotFound
 from auditapp.services.pagination import paginate
 from auditapp.services.ratings.keeping import AnySelect, Cell, CellTotals, add_row, cell_rows
-from auditapp.services.ratings.periods import window_of
+from auditapp.services.ratings.periods import Window, window_of
 
 # Read side: parameters ---------------------------------------------------------------------
 
@@ -249,6 +249,30 @@ def _rows(query: AnySelect) -> Sequence[Any]:
     return db.session.connection().execute(query).all()
 
 
+def _window_sums(
+    window: Window, filters: Filters, branch_ids: Iterable[int] | None = None
+) -> AnySelect:
+    """Branch id, n, sum and sum of squares of its audit scores over a kept window (a run of 3
+    months, a calendar year): one row per branch, answered from the covering index."""
+    return _filtered(
+        select(
+            RatingPeriodRollup.branch_id,
+            func.sum(RatingPeriodRollup.n),
+            func.sum(RatingPeriodRollup.total),
+            func.sum(RatingPeriodRollup.total_sq),
+        )
+        .where(
+            RatingPeriodRollup.months == window[0],
+            RatingPeriodRollup.first_month == window[1],
+        )
+        .group_by(RatingPeriodRollup.branch_id)
+        .order_by(RatingPeriodRollup.branch_id),
+        RatingPeriodRollup,
+        filters,
+        branch_ids,
+    )
+
+
 def branch_moments(
     period: Period,
     filters: Filters,
@@ -278,27 +302,9 @@ def branch_moments(
     if part_kind == "audit" and (window := window_of(period)) is not None:
         # A kept window (a run of 3 months, a calendar year): one row per branch, checklist
         # and channel, answered from the covering index.
-        query = _filtered(
-            select(
-                RatingPeriodRollup.branch_id,
-                literal(""),
-                func.sum(RatingPeriodRollup.n),
-                func.sum(RatingPeriodRollup.total),
-                func.sum(RatingPeriodRollup.total_sq),
-            )
-            .where(
-                RatingPeriodRollup.months == window[0],
-                RatingPeriodRollup.first_month == window[1],
-            )
-            .group_by(RatingPeriodRollup.branch_id)
-            .order_by(RatingPeriodRollup.branch_id),
-            RatingPeriodRollup,
-            filters,
-            branch_ids,
-        )
         return {
-            (branch_id, key): Moments(int(n or 0), float(total or 0.0), float(total_sq or 0.0))
-            for branch_id, key, n, total, total_sq in _rows(query)
+            (branch_id, ""): Moments(int(n or 0), float(total or 0.0), float(total_sq or 0.0))
+            for branch_id, n, total, total_sq in _rows(_window_sums(window, filters, branch_ids))
         }
     if part_kind == "audit":
         # The audit part has one key (""): grouping by branch alone lets the database answer
@@ -356,25 +362,9 @@ def per_branch(period: Period, filters: Filters) -> dict[int, Moments]:
     window = window_of(period)
     if window is not None:
         # As `branch_moments` over a kept window, without its (branch, key) dict in between.
-        query = _filtered(
-            select(
-                RatingPeriodRollup.branch_id,
-                func.sum(RatingPeriodRollup.n),
-                func.sum(RatingPeriodRollup.total),
-                func.sum(RatingPeriodRollup.total_sq),
-            )
-            .where(
-                RatingPeriodRollup.months == window[0],
-                RatingPeriodRollup.first_month == window[1],
-            )
-            .group_by(RatingPeriodRollup.branch_id)
-            .order_by(RatingPeriodRollup.branch_id),
-            RatingPeriodRollup,
-            filters,
-        )
         return {
             branch_id: Moments(int(n), float(total), float(total_sq))
-            for branch_id, n, total, total_sq in _rows(query)
+            for branch_id, n, total, total_sq in _rows(_window_sums(window, filters))
             if n
         }
     return {b: m for (b, _), m in branch_moments(period, filters).items() if m.n}
