@@ -459,6 +459,11 @@ class League(Generic[K]):
     def __contains__(self, key: object) -> bool:
         return key in self._moments
 
+    @property
+    def shrink(self) -> Shrinkage:
+        """The shrinkage the shrunk estimates use."""
+        return self._shrink
+
     def entry(self, key: K) -> Ranked[K]:
         """``key``'s entry of the ranking (KeyError when it has no audit)."""
         mom = self._moments[key]

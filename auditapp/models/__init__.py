@@ -28,6 +28,7 @@ from auditapp.models.ratings import (
     RatingPeriodItemRollup,
     RatingPeriodRollup,
     RatingRollup,
+    RatingState,
 )
 from auditapp.models.reports import JOB_STATUSES, ReportJob
 from auditapp.models.user import ApiToken, User, user_branch, user_region
@@ -56,6 +57,7 @@ __all__ = [
     "RatingPeriodItemRollup",
     "RatingPeriodRollup",
     "RatingRollup",
+    "RatingState",
     "Region",
     "ReportJob",
     "StaffMember",

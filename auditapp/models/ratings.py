@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Float, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from auditapp.extensions import Base
@@ -158,3 +158,19 @@ class RatingPeriodItemRollup(Base):
     n: Mapped[int]
     earned: Mapped[float] = mapped_column(Float)
     possible: Mapped[float] = mapped_column(Float)
+
+
+class RatingState(Base):
+    """One row: which state the ratings are in. ``version`` goes up with every committed change
+    of what ratings read (a release, an upheld dispute, a rebuild, a branch edited);
+    ``token`` names this database's row (a new one when the row is made again), so readings
+    kept in memory (``auditapp.services.ratings.memo``) are never taken for another database's.
+
+    Written last in the changing transaction, just before its commit (one row lock, held for
+    the commit only)."""
+
+    __tablename__ = "rating_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(BigInteger)

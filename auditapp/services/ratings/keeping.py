@@ -50,6 +50,7 @@ from auditapp.models import (
 )
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import Conflict
+from auditapp.services.ratings.memo import changed
 from auditapp.services.ratings.periods import rebuild_periods, refresh_periods, windows_containing
 from auditapp.services.transactions import commit, flush
 
@@ -358,6 +359,7 @@ def add_row(totals: dict[Cell, CellTotals], row: Any) -> None:
 def refresh_cells(cells: Iterable[Cell]) -> None:
     """Recompute the roll-ups of these (branch, month) cells from their audits (no commit)."""
     ordered = sorted(set(cells))
+    changed()
     for start in range(0, len(ordered), 200):
         chunk = ordered[start : start + 200]
         totals: dict[Cell, CellTotals] = {cell: CellTotals() for cell in chunk}
@@ -401,6 +403,7 @@ def record_released(audits: Iterable[Audit]) -> None:
     already holds: no other audit of the cell is read. On PostgreSQL one statement per audit
     (`_RELEASE_SQL`); elsewhere a look-up per audit and three statements for them all."""
     _flush()
+    changed()
     # The lifecycle releases an audit once (released is never left), so there is no counted
     # row yet; the primary key would refuse a second one.
     if db.session.get_bind().dialect.name == "postgresql":
@@ -753,6 +756,7 @@ def _clause_table() -> str:
 
 def rebuild(batch: int = 2000) -> dict[str, int]:
     """Recompute every roll-up from the released audits (one transaction, committed here)."""
+    changed()
     db.session.execute(delete(RatingItemRollup))
     db.session.execute(delete(RatingRollup))
     db.session.execute(delete(RatingAudit))
@@ -780,6 +784,11 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
     rebuild_periods()
     if in_database:
         # Statistics of the new roll-ups, so that the first readings are planned on them.
-        db.session.execute(text("ANALYZE rating_rollup, rating_item_rollup"))
+        db.session.execute(
+            text(
+                "ANALYZE rating_rollup, rating_item_rollup, rating_period_rollup,"
+                " rating_period_item_rollup"
+            )
+        )
     commit()
     return {"audits": counted, "cells": len(cells)}

@@ -16,7 +16,6 @@ from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     and_,
-    case,
     false,
     func,
     literal,
@@ -43,6 +42,7 @@ from auditapp.models import (
 from auditapp.services.checklists import checklist_of
 from auditapp.services.errors import NotFound
 from auditapp.services.pagination import paginate
+from auditapp.services.ratings import memo
 from auditapp.services.ratings.keeping import AnySelect, Cell, CellTotals, add_row, cell_rows
 from auditapp.services.ratings.periods import Window, window_of
 
@@ -358,7 +358,12 @@ def branch_moments(
 
 
 def per_branch(period: Period, filters: Filters) -> dict[int, Moments]:
-    """Branch id -> moments of its audit scores in the period."""
+    """Branch id -> moments of its audit scores in the period (kept until the ratings change:
+    read it, never change it)."""
+    return memo.kept("per_branch", (period, filters), lambda: _per_branch(period, filters))
+
+
+def _per_branch(period: Period, filters: Filters) -> dict[int, Moments]:
     window = window_of(period)
     if window is not None:
         # As `branch_moments` over a kept window, without its (branch, key) dict in between.
@@ -373,7 +378,18 @@ def per_branch(period: Period, filters: Filters) -> dict[int, Moments]:
 def per_branch_means(period: Period, filters: Filters) -> dict[int, float]:
     """Branch id -> mean audit score in the period (branches with a score): the same floats
     as ``m.total / m.n`` of `per_branch`, without building moments for 5,000 branches when a
-    previous period's ranks and means are all a reading needs."""
+    previous period's ranks and means are all a reading needs (kept until the ratings change)."""
+    return memo.kept("means", (period, filters), lambda: _per_branch_means(period, filters))
+
+
+def _previous_ranks_of(period: Period, filters: Filters) -> arith.Ranks[int]:
+    """The network's competition ranks by mean over ``period`` (kept until the ratings change)."""
+    return memo.kept(
+        "ranks", (period, filters), lambda: arith.Ranks(per_branch_means(period, filters))
+    )
+
+
+def _per_branch_means(period: Period, filters: Filters) -> dict[int, float]:
     window = window_of(period)
     if window is None:
         return {b: m.total / m.n for b, m in per_branch(period, filters).items()}
@@ -583,7 +599,18 @@ def _network_filters(filters: Filters) -> Filters:
 def _ranked_branches(
     period: Period, filters: Filters, options: Options
 ) -> tuple[arith.League[int], float | None]:
-    """Rank the branches of the filtered set; significance against the network rating."""
+    """Rank the branches of the filtered set; significance against the network rating (kept
+    until the ratings change)."""
+    return memo.kept(
+        "league",
+        (period, filters, options.min_visits),
+        lambda: _league(period, filters, options),
+    )
+
+
+def _league(
+    period: Period, filters: Filters, options: Options
+) -> tuple[arith.League[int], float | None]:
     moments = per_branch(period, filters)
     network = per_branch(period, _network_filters(filters)) if filters.region_id else moments
     network_mean = arith.spread(m.total / m.n for m in network.values()).mean
@@ -623,11 +650,13 @@ def branch_rating(
 ) -> BranchRating:
     """A branch's rating, breakdowns, change and place in its region and the network.
 
-    Two sums over every branch (this period and the previous one) serve the rating, both
-    rankings and the changes; one more read gives the branch's breakdowns.
+    The network's league of this period and its ranks of the previous one (kept until the
+    ratings change) give both places and the changes; the branch's own rows give its
+    previous rating and breakdowns.
     """
     branch = visible_branch(user, branch_id)
     filters = Filters(filters.checklist, filters.channel, None, None)
+    league, network_mean = _ranked_branches(period, filters, options)
     now = per_branch(period, filters)
     previous = arith.stats(
         branch_moments(period.previous(), filters, branch_ids=[branch_id]).get(
@@ -635,34 +664,33 @@ def branch_rating(
         ),
         options.min_visits,
     )
-    # The previous ranks: counted by the database over a kept window, else from every
-    # branch's previous mean.
-    prior_ranks = _previous_ranks(period.previous(), filters, previous.mean, branch.region_id)
-    before = {} if prior_ranks is not None else per_branch_means(period.previous(), filters)
     stat = arith.stats(now.get(branch_id, Moments()), options.min_visits)
-    network_mean = arith.spread(m.total / m.n for m in now.values()).mean
-    shrink = arith.shrinkage(now)
     region_branches = set(
         db.session.execute(select(Branch.id).where(Branch.region_id == branch.region_id)).scalars()
     )
-    places: dict[str, BranchPlace | None] = {}
-    for scope, members in (("network", None), ("region", region_branches)):
-        current = {b: m for b, m in now.items() if members is None or b in members}
-        prior = {b: mean for b, mean in before.items() if members is None or b in members}
-        rank = _place_of(branch_id, current, network_mean, shrink, options)
-        place: BranchPlace | None = None
-        if rank is not None:
-            old = (
-                arith.competition_rank(branch_id, prior)
-                if prior_ranks is None
-                else prior_ranks[scope]
-            )
-            place = {
-                **rank,
-                "previous_rank": old,
-                "rank_change": None if old is None else old - rank["rank"],
-            }
-        places[scope] = place
+    before = per_branch_means(period.previous(), filters)
+    places: dict[str, BranchPlace | None] = {"network": None, "region": None}
+    if branch_id in league:
+        network_place = _rank_dict(league.entry(branch_id), len(league))
+        in_region = {b: m for b, m in now.items() if b in region_branches}
+        region_place = _place_of(branch_id, in_region, network_mean, league.shrink, options)
+        prior_ranks = _previous_ranks_of(period.previous(), filters)
+        for scope, rank, old in (
+            ("network", network_place, prior_ranks.get(branch_id)),
+            (
+                "region",
+                region_place,
+                arith.competition_rank(
+                    branch_id, {b: mean for b, mean in before.items() if b in region_branches}
+                ),
+            ),
+        ):
+            if rank is not None:
+                places[scope] = {
+                    **rank,
+                    "previous_rank": old,
+                    "rank_change": None if old is None else old - rank["rank"],
+                }
     return {
         "branch": _branch_ref(branch),
         "period": _period_dict(period),
@@ -676,70 +704,6 @@ def branch_rating(
         "places": places,
         "breakdowns": _branch_breakdowns(period, filters, branch_id, options),
     }
-
-
-# Two means farther apart than this keep their order once rounded to the tie precision
-# (`arith.TIE_DECIMALS`: rounding moves each by at most half a unit of it); closer ones are
-# compared rounded, in Python, as `arith.competition_rank` does.
-_TIE_BAND = 2.0 * 10.0**-arith.TIE_DECIMALS
-
-
-def _previous_ranks(
-    period: Period, filters: Filters, own_mean: float | None, region_id: int
-) -> dict[str, int | None] | None:
-    """``arith.competition_rank`` of a branch whose mean over ``period`` is ``own_mean``, among
-    the network's and its region's branches (by their mean over ``period``), counted by the
-    database over a kept window: branches clearly above are counted in SQL, the few within
-    `_TIE_BAND` of it are compared in Python. None when ``period`` is not a kept window."""
-    window = window_of(period)
-    if window is None:
-        return None
-    if own_mean is None:
-        return {"network": None, "region": None}
-    n = func.sum(RatingPeriodRollup.n)
-    total = func.sum(RatingPeriodRollup.total)
-    means = _filtered(
-        select(
-            RatingPeriodRollup.branch_id.label("branch_id"),
-            n.label("n"),
-            total.label("total"),
-        )
-        .where(
-            RatingPeriodRollup.months == window[0],
-            RatingPeriodRollup.first_month == window[1],
-        )
-        .group_by(RatingPeriodRollup.branch_id)
-        .having(n > 0),
-        RatingPeriodRollup,
-        filters,
-    ).subquery()
-    # The same float as Python's total / n (IEEE division of the same sums).
-    mean = means.c.total / means.c.n
-    in_region = Branch.region_id == region_id
-    joined = means.join(Branch, Branch.id == means.c.branch_id)
-    above = mean > own_mean + _TIE_BAND
-    near = mean.between(own_mean - _TIE_BAND, own_mean + _TIE_BAND)
-    counted, counted_in_region, close = _rows(
-        select(
-            func.coalesce(func.sum(case((above, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(above, in_region), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((near, 1), else_=0)), 0),
-        ).select_from(joined)
-    )[0]
-    higher = {"network": int(counted), "region": int(counted_in_region)}
-    own = round(own_mean, arith.TIE_DECIMALS)
-    # The branch itself is near; others rarely are (a second read only then).
-    rows = (
-        _rows(select(means.c.n, means.c.total, Branch.region_id).select_from(joined).where(near))
-        if close > 1
-        else []
-    )
-    for other_n, other_total, other_region in rows:
-        if round(float(other_total) / int(other_n), arith.TIE_DECIMALS) > own:
-            higher["network"] += 1
-            if other_region == region_id:
-                higher["region"] += 1
-    return {scope: 1 + count for scope, count in higher.items()}
 
 
 def _place_of(
@@ -825,7 +789,9 @@ def group_rating(
         "mean_change": None
         if spread.mean is None or prior.mean is None
         else spread.mean - prior.mean,
-        "breakdowns": _group_breakdowns(period, scoped, None),
+        "breakdowns": memo.kept(
+            "group_breakdowns", (period, scoped), lambda: _group_breakdowns(period, scoped, None)
+        ),
     }
 
 
@@ -869,7 +835,7 @@ def branch_ranking(
     league, network_mean = _ranked_branches(period, filters, options)
     # The previous period needs only ranks and means, not intervals or shrinkage.
     before = per_branch_means(period.previous(), filters)
-    prior_ranks = arith.Ranks(before)
+    prior_ranks = _previous_ranks_of(period.previous(), filters)
     visible = _visible_branch_ids(user)
     in_scope = league.order if visible is None else [b for b in league.order if b in visible]
     shown = [league.entry(b) for b in in_scope[(page - 1) * per_page : page * per_page]]
@@ -926,10 +892,11 @@ class RegionRanking(TypedDict):
     entries: list[RegionRankEntry]
 
 
-def region_ranking(user: User, period: Period, filters: Filters, options: Options) -> RegionRanking:
-    """Regions of the network ranked by the mean of their branch means (regions as they are
-    now); a region's interval is the Student-t interval over its branch means."""
-    filters = Filters(filters.checklist, filters.channel, filters.branch_kind, None)
+def _ranked_regions(
+    period: Period, filters: Filters
+) -> tuple[list[arith.Ranked[int]], dict[int, arith.Ranked[int]], float | None]:
+    """Every region ranked over ``period``, their entries over the previous period, and the
+    network mean (for every caller: scope is applied afterwards)."""
 
     def region_moments(p: Period) -> dict[int, Moments]:
         moments = per_branch(p, filters)
@@ -952,6 +919,16 @@ def region_ranking(user: User, period: Period, filters: Filters, options: Option
     # Branches are the observations: a region with one branch has no interval.
     ranked = arith.rank(now, network_mean, arith.shrinkage(now), min_visits=2)
     prior = {e.key: e for e in arith.rank(before, None, arith.shrinkage(before), min_visits=2)}
+    return ranked, prior, network_mean
+
+
+def region_ranking(user: User, period: Period, filters: Filters, options: Options) -> RegionRanking:
+    """Regions of the network ranked by the mean of their branch means (regions as they are
+    now); a region's interval is the Student-t interval over its branch means."""
+    filters = Filters(filters.checklist, filters.channel, filters.branch_kind, None)
+    ranked, prior, network_mean = memo.kept(
+        "regions", (period, filters), lambda: _ranked_regions(period, filters)
+    )
     visible = set(db.session.execute(select(Region.id).where(access.region_filter(user))).scalars())
     regions = {r.id: r for r in db.session.execute(select(Region)).scalars()}
     entries: list[RegionRankEntry] = []
@@ -1099,7 +1076,9 @@ def trend(
         assert scope_id is not None
         visible_region(user, scope_id)
     scoped = Filters(filters.checklist, filters.channel, filters.branch_kind, scope_id)
-    per_month = _monthly_branch_means(series, scoped)
+    per_month = memo.kept(
+        "monthly_means", (tuple(series), scoped), lambda: _monthly_branch_means(series, scoped)
+    )
     points = []
     for month in series:
         branches, audits, mean = per_month.get(month, (0, 0, None))
@@ -1194,6 +1173,20 @@ class Declines(TypedDict):
     alerts: list[DeclineAlert]
 
 
+def _declines(
+    series: list[date], filters: Filters, branch_ids: set[int] | None, options: Options
+) -> list[tuple[int, arith.Decline]]:
+    """(branch id, alert) of the branches (all, or these) whose last month of ``series`` fell
+    below their trailing average; largest drop first."""
+    alerts = []
+    for branch_id, per_month in _monthly(series, filters, branch_ids).items():
+        alert = arith.decline(series[-1], per_month, options.decline_window, options.decline_points)
+        if alert is not None:
+            alerts.append((branch_id, alert))
+    alerts.sort(key=lambda pair: (-pair[1].drop, pair[0]))
+    return alerts
+
+
 def declines(user: User, last_month: date, filters: Filters, options: Options) -> Declines:
     """Branches in the caller's scope whose latest month fell more than the threshold below
     their trailing average; largest drop first."""
@@ -1201,13 +1194,15 @@ def declines(user: User, last_month: date, filters: Filters, options: Options) -
         visible_region(user, filters.region_id)
     series = [arith.add_months(last_month, -i) for i in range(options.decline_window, -1, -1)]
     visible = _visible_branch_ids(user)
-    data = _monthly(series, filters, visible)
-    alerts = []
-    for branch_id, per_month in data.items():
-        alert = arith.decline(last_month, per_month, options.decline_window, options.decline_points)
-        if alert is not None:
-            alerts.append((branch_id, alert))
-    alerts.sort(key=lambda pair: (-pair[1].drop, pair[0]))
+    alerts = (
+        memo.kept(
+            "declines",
+            (tuple(series), filters, options),
+            lambda: _declines(series, filters, None, options),
+        )
+        if visible is None
+        else _declines(series, filters, visible, options)
+    )
     branches = _branches_of(b for b, _ in alerts)
     return {
         "month": last_month,
@@ -1281,7 +1276,11 @@ def standards(
             visible_region(user, scope_id)
         scoped = Filters(filters.checklist, filters.channel, filters.branch_kind, scope_id)
     if scope != "branch" and period.whole_months:
-        totals, spreads = _standard_sums_in_sql(period, scoped, limit)
+        totals, spreads = memo.kept(
+            "standard_sums",
+            (period, scoped, limit),
+            lambda: _standard_sums_in_sql(period, scoped, limit),
+        )
     else:
         totals, spreads = _standard_sums(period, scoped, branch_ids, limit)
     weak = arith.weakest(dict(sorted(totals.items())), limit)
