@@ -12,7 +12,9 @@ Steps, each timed and printed:
    as releasing the same visits one by one through the services.
 3. One release through the service with its roll-up update, against the same release with the
    roll-up hook switched off (the release cost before ratings), alternately, median of N.
-4. Each rating endpoint through the Flask test client (HTTP semantics, no socket), median and p95,
+4. Each rating endpoint through the Flask test client (HTTP semantics, no socket), median and p95
+   with the network-wide readings kept since the last change (`auditapp.services.ratings.memo`),
+   and the median of the first reading after a change (nothing kept),
    for the last complete quarter of the data, beside two floors computed in the same run on the
    same data: numpy over arrays of the per-audit scores (loaded once, not timed) and one plain
    SQL GROUP BY over the audit rows.
@@ -344,6 +346,20 @@ def timed(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
     call()
     samples = []
     for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return _summary(samples)
+
+
+def timed_cold(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """(median, p95) in milliseconds of ``call`` as the first reading after a change of the
+    ratings: every reading kept in memory is dropped before each call."""
+    from auditapp.services.ratings import memo
+
+    samples = []
+    for _ in range(repeat):
+        memo.forget()
         start = time.perf_counter()
         call()
         samples.append((time.perf_counter() - start) * 1000)
@@ -753,12 +769,19 @@ def main() -> None:
             }
             db.session.remove()
         print(f"4. endpoints through the test client, period {q} (median / p95, ms)")
+        print(
+            "   kept: the network-wide readings kept since the last change (what a reading"
+            " gets until the next release);"
+        )
+        print("   first: the first reading after a change (nothing kept), median of 5")
         print("   floors: numpy over per-audit arrays | plain SQL GROUP BY over audit rows")
+        print(f"   {'':<56} {'kept median / p95':>19}  {'first':>7}")
         for label, call, floor in endpoints:
             median, p95 = timed(call, options.repeat)
+            first, _ = timed_cold(call, min(options.repeat, 5))
             (np_median, _), (sql_median, _) = floor_figures[floor]
             print(
-                f"   {label:<56} {median:8.1f} / {p95:8.1f}   "
+                f"   {label:<56} {median:8.1f} / {p95:8.1f}  {first:7.1f}   "
                 f"floor[{floor}] numpy {np_median:6.1f}  SQL {sql_median:8.1f}",
                 flush=True,
             )

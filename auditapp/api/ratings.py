@@ -231,6 +231,10 @@ def branch_standards(args: dict[str, Any], branch_id: int) -> Any:
 @blp.response(200, MatrixSchema)
 def matrix(args: dict[str, Any]) -> Any:
     """Branches x sections (or stages) with scores, for a heat-map."""
-    return service.comparison(
+    comparison = service.comparison(
         current_user, args["period"], _filters(args), args["by"], _options(args)
     )
+    # As the ranking: the rows (one per branch, 5,000 for the network) are already the
+    # documented JSON shape, and marshmallow's dump of them was half the request.
+    comparison["period"] = PeriodSchema().dump(comparison["period"])
+    return current_app.json.response(comparison)

@@ -357,6 +357,47 @@ def test_branch_ranking_json_is_the_documented_schema_dump(
         jsonschema.Draft202012Validator(schema).validate(broken)
 
 
+@pytest.mark.parametrize("by", ["section", "stage"])
+def test_matrix_json_is_the_documented_schema_dump(
+    app: Flask, as_user: Any, client: Any, rated: Ratings, by: str
+) -> None:
+    """The matrix is sent without a marshmallow pass too: same JSON as the schema's dump, valid
+    against the OpenAPI document."""
+    import jsonschema
+
+    from auditapp.domain.ratings import month_period
+    from auditapp.models import User
+    from auditapp.schemas.ratings import MatrixSchema
+    from auditapp.services import ratings as service
+
+    body = _get(as_user("admin"), f"/api/v1/ratings/matrix?period=2026-03&by={by}")
+    assert len(body["rows"]) == 3 and body["columns"]
+    with app.test_request_context():
+        from auditapp.extensions import db
+
+        admin = db.session.get(User, rated.network.users["admin"])
+        assert admin is not None
+        comparison = service.comparison(
+            admin,
+            month_period(MARCH.date().replace(day=1)),
+            service.Filters(),
+            by,
+            service.Options.from_config(),
+        )
+        dumped = app.json.loads(app.json.dumps(MatrixSchema().dump(comparison)))
+    assert _leaves(body) == _leaves(dumped)
+    document = client.get("/api/v1/openapi.json").get_json()
+    response = document["paths"]["/api/v1/ratings/matrix"]["get"]["responses"]["200"]
+    schema = {
+        **_json_schema(response["content"]["application/json"]["schema"]),
+        "components": _json_schema(document["components"]),
+    }
+    jsonschema.Draft202012Validator(schema).validate(body)
+    broken = {**body, "rows": [{**body["rows"][0], "cells": {"x": {"n": "many"}}}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(broken)
+
+
 def test_previous_ranks_over_a_kept_window_count_ties(
     as_user: Any, app: Flask, network: Network
 ) -> None:

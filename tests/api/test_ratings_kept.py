@@ -106,9 +106,7 @@ def test_a_branch_place_follows_a_release(as_user: Any, rated: tuple[Ratings, in
     assert after["network_mean"] == pytest.approx((82.5 + 77.5 + 47.5) / 3)
 
 
-def test_an_upheld_dispute_is_in_the_next_reading(
-    as_user: Any, rated: tuple[Ratings, int]
-) -> None:
+def test_an_upheld_dispute_is_in_the_next_reading(as_user: Any, rated: tuple[Ratings, int]) -> None:
     ratings, doubted = rated
     api = as_user("admin")
     n1 = ratings.network.branches["N1"]

@@ -1578,8 +1578,22 @@ def comparison(
     if filters.region_id is not None:
         visible_region(user, filters.region_id)
     visible = _visible_branch_ids(user)
-    moments = branch_moments(period, filters, part_kind=by, branch_ids=visible)
-    overall = branch_moments(period, filters, branch_ids=visible)
+    if visible is None or filters.region_id is not None:
+        # The network's or the region's (kept until the ratings change), then the caller's.
+        moments, overall = memo.kept(
+            "comparison",
+            (period, filters, by),
+            lambda: (
+                branch_moments(period, filters, part_kind=by),
+                branch_moments(period, filters),
+            ),
+        )
+        if visible is not None:
+            moments = {key: m for key, m in moments.items() if key[0] in visible}
+            overall = {key: m for key, m in overall.items() if key[0] in visible}
+    else:
+        moments = branch_moments(period, filters, part_kind=by, branch_ids=visible)
+        overall = branch_moments(period, filters, branch_ids=visible)
     table = arith.matrix(cast(dict[tuple[int, Any], Moments], moments))
     columns = sorted({key for _, key in moments})
     branches = _branches_of(b for (b, _), m in overall.items() if m.n)
