@@ -34,15 +34,19 @@ from auditapp.models import Branch, RatingState
 
 T = TypeVar("T")
 
-# How many readings a process keeps (each at most a few MB: 5,000 branches' sums).
+# How many readings a process keeps: network-wide ones (each at most a few MB: 5,000
+# branches' sums), and one branch's (a few KB: its months, parts or standards).
 LIMIT = 48
+SMALL_LIMIT = 4096
 
 _CHANGED = "ratings.changed"  # session.info: this transaction changed what ratings read
 _STAMP = "ratings.stamp"  # session.info: the state read by this transaction (or None)
 _STATE_ID = 1
 
 _LOCK = threading.Lock()
-_KEPT: OrderedDict[tuple[tuple[str, str, int], str, Hashable], Any] = OrderedDict()
+_Key = tuple[tuple[str, str, int], str, Hashable]
+_KEPT: OrderedDict[_Key, Any] = OrderedDict()
+_KEPT_SMALL: OrderedDict[_Key, Any] = OrderedDict()
 
 
 def changed() -> None:
@@ -72,25 +76,30 @@ def _stamp() -> tuple[str, str, int] | None:
     return stamp
 
 
-def kept(name: str, key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``, or what it gave for ``(name, key)`` since the ratings last changed."""
+def kept(name: str, key: Hashable, compute: Callable[[], T], *, small: bool = False) -> T:
+    """``compute()``, or what it gave for ``(name, key)`` since the ratings last changed.
+
+    ``small``: one branch's reading, kept among many more (`SMALL_LIMIT`) than the
+    network-wide ones, so that managers' dashboards do not push the network's sums out."""
     stamp = _stamp()
     if stamp is None:
         return compute()
+    store, limit = (_KEPT_SMALL, SMALL_LIMIT) if small else (_KEPT, LIMIT)
     full = (stamp, name, key)
     with _LOCK:
-        if full in _KEPT:
-            _KEPT.move_to_end(full)
-            value: T = _KEPT[full]
+        if full in store:
+            store.move_to_end(full)
+            value: T = store[full]
             return value
     value = compute()
     with _LOCK:
-        # Readings of an older state of the same database are never asked for again.
-        for old in [k for k in _KEPT if k[0][:2] == stamp[:2] and k[0][2] != stamp[2]]:
-            del _KEPT[old]
-        _KEPT[full] = value
-        while len(_KEPT) > LIMIT:
-            _KEPT.popitem(last=False)
+        if store and next(iter(store))[0] != stamp:
+            # Readings of an older state of the same database are never asked for again.
+            for old in [k for k in store if k[0][:2] == stamp[:2] and k[0][2] != stamp[2]]:
+                del store[old]
+        store[full] = value
+        while len(store) > limit:
+            store.popitem(last=False)
     return value
 
 
@@ -98,6 +107,7 @@ def forget() -> None:
     """Drop every kept reading (tests and benchmarks that time cold readings)."""
     with _LOCK:
         _KEPT.clear()
+        _KEPT_SMALL.clear()
 
 
 @event.listens_for(Session, "before_flush")

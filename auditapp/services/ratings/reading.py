@@ -659,20 +659,30 @@ def branch_rating(
     league, network_mean = _ranked_branches(period, filters, options)
     now = per_branch(period, filters)
     previous = arith.stats(
-        branch_moments(period.previous(), filters, branch_ids=[branch_id]).get(
-            (branch_id, ""), Moments()
-        ),
+        memo.kept(
+            "branch_moments",
+            (period.previous(), filters, branch_id),
+            lambda: branch_moments(period.previous(), filters, branch_ids=[branch_id]),
+            small=True,
+        ).get((branch_id, ""), Moments()),
         options.min_visits,
     )
     stat = arith.stats(now.get(branch_id, Moments()), options.min_visits)
-    region_branches = set(
-        db.session.execute(select(Branch.id).where(Branch.region_id == branch.region_id)).scalars()
+    region_branches: set[int] = memo.kept(
+        "region_branches",
+        branch.region_id,
+        lambda: set(
+            db.session.execute(
+                select(Branch.id).where(Branch.region_id == branch.region_id)
+            ).scalars()
+        ),
+        small=True,
     )
     before = per_branch_means(period.previous(), filters)
     places: dict[str, BranchPlace | None] = {"network": None, "region": None}
     if branch_id in league:
         network_place = _rank_dict(league.entry(branch_id), len(league))
-        in_region = {b: m for b, m in now.items() if b in region_branches}
+        in_region = {b: now[b] for b in region_branches if b in now}
         region_place = _place_of(branch_id, in_region, network_mean, league.shrink, options)
         prior_ranks = _previous_ranks_of(period.previous(), filters)
         for scope, rank, old in (
@@ -681,7 +691,7 @@ def branch_rating(
                 "region",
                 region_place,
                 arith.competition_rank(
-                    branch_id, {b: mean for b, mean in before.items() if b in region_branches}
+                    branch_id, {b: before[b] for b in region_branches if b in before}
                 ),
             ),
         ):
@@ -702,7 +712,12 @@ def branch_rating(
         "significance": arith.significance(stat, network_mean),
         "network_mean": network_mean,
         "places": places,
-        "breakdowns": _branch_breakdowns(period, filters, branch_id, options),
+        "breakdowns": memo.kept(
+            "branch_breakdowns",
+            (period, filters, branch_id, options.min_visits),
+            lambda: _branch_breakdowns(period, filters, branch_id, options),
+            small=True,
+        ),
     }
 
 
@@ -1058,9 +1073,13 @@ def trend(
         branch = visible_branch(user, scope_id)
         # Read back far enough for the decline window too, whatever the series length.
         first = min(series[0], arith.add_months(last_month, -options.decline_window))
-        data = _monthly(
-            [first, last_month], Filters(filters.checklist, filters.channel), [branch.id]
-        ).get(branch.id, {})
+        own = Filters(filters.checklist, filters.channel)
+        data = memo.kept(
+            "branch_months",
+            (branch.id, first, last_month, own),
+            lambda: _monthly([first, last_month], own, [branch.id]).get(branch.id, {}),
+            small=True,
+        )
         points: list[TrendPoint] = [
             {"month": p.month, "n": p.n, "mean": p.mean, "branches": 1 if p.n else 0}
             for p in arith.trend(series, data)
@@ -1282,7 +1301,12 @@ def standards(
             lambda: _standard_sums_in_sql(period, scoped, limit),
         )
     else:
-        totals, spreads = _standard_sums(period, scoped, branch_ids, limit)
+        totals, spreads = memo.kept(
+            "standard_sums",
+            (period, scoped, None if branch_ids is None else tuple(branch_ids), limit),
+            lambda: _standard_sums(period, scoped, branch_ids, limit),
+            small=branch_ids is not None,
+        )
     weak = arith.weakest(dict(sorted(totals.items())), limit)
     texts = _item_texts({key[0] for key in totals})
     result: StandardsResult = {
