@@ -95,14 +95,25 @@ def test_a_branch_place_follows_a_release(as_user: Any, rated: tuple[Ratings, in
     ratings, _ = rated
     api = as_user("admin")
     path = f"/api/v1/ratings/branches/{ratings.network.branches['N1']}?period=2026-03"
+    trend = (
+        f"/api/v1/ratings/branches/{ratings.network.branches['N1']}/trend?months=12&until=2026-03"
+    )
+    standards = (
+        f"/api/v1/ratings/branches/{ratings.network.branches['N1']}/standards?period=2026-03"
+    )
     before = _get(api, path)
     assert before["places"]["network"]["rank"] == 2
+    assert _get(api, trend)["points"][-1]["n"] == 2
+    assert {w["n"] for w in _get(api, standards)["weakest"]} == {2}
     audit_at(ratings, "N1", MARCH, answers())  # N1: (87.5 + 67.5 + 87.5) / 3
     audit_at(ratings, "N1", MARCH, answers())  # then (87.5 * 3 + 67.5) / 4 = 82.5
     audit_at(ratings, "N2", MARCH, answers(greeted=False))  # N2: (87.5 + 67.5) / 2 = 77.5
     after = _get(api, path)
     assert after["rating"]["n"] == 4 and after["rating"]["mean"] == pytest.approx(82.5)
     assert after["places"]["network"]["rank"] == 1
+    assert sum(after["breakdowns"]["channel"][c]["n"] for c in after["breakdowns"]["channel"]) == 4
+    assert _get(api, trend)["points"][-1]["n"] == 4  # the branch's own kept readings too
+    assert {w["n"] for w in _get(api, standards)["weakest"]} == {4}
     assert after["network_mean"] == pytest.approx((82.5 + 77.5 + 47.5) / 3)
 
 
