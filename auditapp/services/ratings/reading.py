@@ -242,6 +242,16 @@ def _visible_branch_ids(user: User) -> set[int] | None:
 # Read side: sums ---------------------------------------------------------------------------
 
 
+def _moment_sums(model: Any) -> tuple[Any, Any, Any]:
+    """Summed n, sum and sum of squares of a roll-up's scores (its moments over the rows)."""
+    return func.sum(model.n), func.sum(model.total), func.sum(model.total_sq)
+
+
+def _point_sums(model: Any) -> tuple[Any, Any, Any]:
+    """Summed n, earned and possible points of an item roll-up (its pass count over the rows)."""
+    return func.sum(model.n), func.sum(model.earned), func.sum(model.possible)
+
+
 def _rows(query: AnySelect) -> Sequence[Any]:
     """The rows of a select of plain columns, through the session's connection: the ORM's
     result handling cost a quarter of a 5,000-row read (one row per branch of the network)
@@ -257,9 +267,7 @@ def _window_sums(
     return _filtered(
         select(
             RatingPeriodRollup.branch_id,
-            func.sum(RatingPeriodRollup.n),
-            func.sum(RatingPeriodRollup.total),
-            func.sum(RatingPeriodRollup.total_sq),
+            *_moment_sums(RatingPeriodRollup),
         )
         .where(
             RatingPeriodRollup.months == window[0],
@@ -292,9 +300,7 @@ def branch_moments(
         select(
             RatingRollup.branch_id,
             RatingRollup.part_key,
-            func.sum(RatingRollup.n),
-            func.sum(RatingRollup.total),
-            func.sum(RatingRollup.total_sq),
+            *_moment_sums(RatingRollup),
         )
         .where(kind == part_kind, _months(RatingRollup, period))
         .group_by(RatingRollup.branch_id, RatingRollup.part_key)
@@ -313,9 +319,7 @@ def branch_moments(
             select(
                 RatingRollup.branch_id,
                 literal(""),
-                func.sum(RatingRollup.n),
-                func.sum(RatingRollup.total),
-                func.sum(RatingRollup.total_sq),
+                *_moment_sums(RatingRollup),
             )
             .where(RatingRollup.part_kind == part_kind, _months(RatingRollup, period))
             .group_by(RatingRollup.branch_id)
@@ -329,9 +333,7 @@ def branch_moments(
             select(
                 RatingRollup.branch_id,
                 RatingRollup.checklist_slug + ":" + RatingRollup.part_key,
-                func.sum(RatingRollup.n),
-                func.sum(RatingRollup.total),
-                func.sum(RatingRollup.total_sq),
+                *_moment_sums(RatingRollup),
             )
             .where(kind == part_kind, _months(RatingRollup, period))
             .group_by(RatingRollup.branch_id, RatingRollup.checklist_slug, RatingRollup.part_key)
@@ -993,9 +995,7 @@ def _monthly(
         select(
             RatingRollup.branch_id,
             RatingRollup.month,
-            func.sum(RatingRollup.n),
-            func.sum(RatingRollup.total),
-            func.sum(RatingRollup.total_sq),
+            *_moment_sums(RatingRollup),
         )
         .where(
             kind == "audit",
@@ -1356,9 +1356,7 @@ def _standard_sums(
             RatingItemRollup.checklist_slug,
             RatingItemRollup.item_id,
             RatingItemRollup.clause,
-            func.sum(RatingItemRollup.n),
-            func.sum(RatingItemRollup.earned),
-            func.sum(RatingItemRollup.possible),
+            *_point_sums(RatingItemRollup),
         )
         .where(_months(RatingItemRollup, period))
         .group_by(
@@ -1420,9 +1418,7 @@ def _standard_sums_in_sql(
             _filtered(
                 select(
                     *keys,
-                    func.sum(source.n),
-                    func.sum(source.earned),
-                    func.sum(source.possible),
+                    *_point_sums(source),
                     func.count(rate),
                     func.min(rate),
                     func.max(rate),
@@ -1444,9 +1440,7 @@ def _standard_sums_in_sql(
                 _filtered(
                     select(
                         *keys,
-                        func.sum(source.n),
-                        func.sum(source.earned),
-                        func.sum(source.possible),
+                        *_point_sums(source),
                     )
                     .where(in_period)
                     .group_by(*keys),
