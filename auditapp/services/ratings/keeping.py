@@ -334,9 +334,10 @@ def record_released(audits: Iterable[Audit]) -> None:
 
 
 # A release on SQLite: the rows go to the driver's cursor as tuples, in the session's
-# transaction. Through SQLAlchemy (statements built, parameters processed per dict) the same
-# rows cost twice what SQLite spends writing them. Dates are bound as the ISO text
-# SQLAlchemy stores for a `Date` on SQLite; floats and integers as they are.
+# transaction (SQLAlchemy's cursor events do not see them). Through SQLAlchemy (an execution
+# context, parameters processed per dict) the same rows cost twice what SQLite spends writing
+# them. Dates are bound as the ISO text SQLAlchemy stores for a `Date` on SQLite; floats and
+# integers as they are.
 
 
 def _adding_sql(table: Any, summed: tuple[str, ...]) -> str:
@@ -352,6 +353,7 @@ def _adding_sql(table: Any, summed: tuple[str, ...]) -> str:
     )
 
 
+# Columns, not the relationships: the checklist version's would load its whole definition.
 _SQLITE_VERSION_AND_ZONE = (
     "SELECT v.slug, v.content_hash, b.timezone FROM checklist_version AS v"
     " JOIN branch AS b ON b.id = ? WHERE v.id = ?"
