@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -333,11 +332,11 @@ def record_released(audits: Iterable[Audit]) -> None:
     _count_on_sqlite(audits)
 
 
-# A release on SQLite: the rows go to the driver's cursor as tuples, in the session's
-# transaction (SQLAlchemy's cursor events do not see them). Through SQLAlchemy (an execution
-# context, parameters processed per dict) the same rows cost twice what SQLite spends writing
-# them. Dates are bound as the ISO text SQLAlchemy stores for a `Date` on SQLite; floats and
-# integers as they are.
+# A release on SQLite: plain SQL run with tuples through the session's connection
+# (``exec_driver_sql``: SQLAlchemy's events and error translation, without building a
+# statement or processing a dict per row, which cost as much as SQLite's own work). Dates are
+# bound as the ISO text SQLAlchemy stores for a `Date` on SQLite; floats and integers as they
+# are.
 
 
 def _adding_sql(table: Any, summed: tuple[str, ...]) -> str:
@@ -373,50 +372,43 @@ def _count_on_sqlite(audits: Iterable[Audit]) -> None:
     added to its cell's; then one ``executemany`` per table for all of them (the counted rows,
     then each roll-up increased: a new row, or its n and sums added to). Exact, whatever the
     order the audits come in (`on_grid`)."""
-    connection = db.session.connection().connection.driver_connection
-    assert isinstance(connection, sqlite3.Connection)
-    cursor = connection.cursor()
-    try:
-        counted: list[tuple[Any, ...]] = []
-        totals: dict[Cell, CellTotals] = {}
-        for audit in audits:
-            found = cursor.execute(
-                _SQLITE_VERSION_AND_ZONE, (audit.branch_id, audit.checklist_version_id)
-            ).fetchone()
-            if found is None:
-                raise LookupError(f"Audit {audit.id}: its branch or checklist version is missing.")
-            slug, content_hash, timezone = found
-            day = visit_day(audit, timezone)
-            month = arith.month_start(day)
-            counted.append(
-                (
-                    audit.id,
-                    audit.branch_id,
-                    day.isoformat(),
-                    month.isoformat(),
-                    slug,
-                    audit.channel,
-                    audit.score,
-                )
-            )
-            totals.setdefault((audit.branch_id, month), CellTotals()).add(
+    connection = db.session.connection()
+    counted: list[tuple[Any, ...]] = []
+    totals: dict[Cell, CellTotals] = {}
+    for audit in audits:
+        found = connection.exec_driver_sql(
+            _SQLITE_VERSION_AND_ZONE, (audit.branch_id, audit.checklist_version_id)
+        ).first()
+        if found is None:
+            raise LookupError(f"Audit {audit.id}: its branch or checklist version is missing.")
+        slug, content_hash, timezone = found
+        day = visit_day(audit, timezone)
+        month = arith.month_start(day)
+        counted.append(
+            (
+                audit.id,
+                audit.branch_id,
+                day.isoformat(),
+                month.isoformat(),
                 slug,
                 audit.channel,
                 audit.score,
-                audit.score_detail or {"earned": 0.0, "possible": 0.0},
-                _clauses_of(audit.checklist_version_id, content_hash),
             )
-        if not counted:
-            return
-        cursor.executemany(_SQLITE_COUNTED, counted)
-        for statement, rows in zip(
-            (_SQLITE_PARTS, _SQLITE_ITEMS, _SQLITE_PERIOD_PARTS, _SQLITE_PERIOD_ITEMS),
-            _adding_rows(totals),
-            strict=True,
-        ):
-            cursor.executemany(statement, rows)
-    finally:
-        cursor.close()
+        )
+        totals.setdefault((audit.branch_id, month), CellTotals()).add(
+            slug,
+            audit.channel,
+            audit.score,
+            audit.score_detail or {"earned": 0.0, "possible": 0.0},
+            _clauses_of(audit.checklist_version_id, content_hash),
+        )
+    for statement, rows in zip(
+        (_SQLITE_COUNTED, _SQLITE_PARTS, _SQLITE_ITEMS, _SQLITE_PERIOD_PARTS, _SQLITE_PERIOD_ITEMS),
+        (counted, *_adding_rows(totals)),
+        strict=True,
+    ):
+        if rows:  # (no parameter sets would run the statement once, with none)
+            connection.exec_driver_sql(statement, rows)
 
 
 def _adding_rows(totals: dict[Cell, CellTotals]) -> tuple[list[tuple[Any, ...]], ...]:
