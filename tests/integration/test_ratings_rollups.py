@@ -223,6 +223,15 @@ def test_audits_released_at_once_keep_what_a_rebuild_sums(ratings: Ratings) -> N
     assert snapshot() == kept
 
 
+def test_a_wave_with_nothing_approved_counts_nothing(ratings: Ratings) -> None:
+    from auditapp.services import audits
+
+    audit_at(ratings, "N1", MARCH)  # released one by one: nothing left to release
+    kept = snapshot()
+    assert audits.release_wave(ratings.user("reviewer"), ratings.waves[0]) == 0
+    assert snapshot() == kept
+
+
 def random_history(ratings: Ratings, seed: int, count: int = 40) -> None:
     """Audits with random answers over 8 months in every branch, random statuses, upheld and
     rejected disputes, and a branch moved to another region."""
