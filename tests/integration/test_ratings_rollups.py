@@ -188,6 +188,50 @@ def test_release_wave_counts_every_audit(ratings: Ratings) -> None:
     assert db.session.get(RatingAudit, first) is not None
 
 
+def test_audits_released_at_once_keep_what_a_rebuild_sums(ratings: Ratings) -> None:
+    """One call counting several audits (a wave): audits of the same cell summed together,
+    added to rows an earlier release kept or making new ones, in several windows of months;
+    a rebuild gives the same roll-ups bit for bit."""
+    from auditapp.services import audits
+    from auditapp.services import ratings as rating_service
+
+    rng = random.Random(7)
+
+    def some_answers() -> dict[str, Any]:
+        return answers(
+            greeted=rng.random() < 0.7,
+            queue_wait=rng.choice([10, 90, 400]),
+            drink_quality=rng.randint(1, 5),
+            dessert_offer=rng.choice(["matched", "generic", "none", None]),
+            table_clean=rng.choice([True, False, None]),
+        )
+
+    # A branch's first four visits are in the first wave (one per shopper).
+    audit_at(ratings, "N1", MARCH, some_answers())  # released alone: kept rows to add to
+    for branch, visits in (
+        ("N1", [MARCH + timedelta(days=1), MARCH + timedelta(days=2), MARCH + timedelta(days=40)]),
+        ("S1", [MARCH, MARCH + timedelta(hours=5), datetime(2025, 12, 20, tzinfo=UTC), MARCH]),
+    ):
+        for visit in visits:
+            audit_at(ratings, branch, visit, some_answers(), until="approved")
+    assert audits.release_wave(ratings.user("reviewer"), ratings.waves[0]) == 7
+    assert _audit_row(ratings.network.branches["N1"], date(2026, 3, 1)).n == 3
+    assert _audit_row(ratings.network.branches["S1"], date(2026, 3, 1)).n == 3
+    kept = snapshot()
+    assert len(kept["audits"]) == 8
+    rating_service.rebuild()
+    assert snapshot() == kept
+
+
+def test_a_wave_with_nothing_approved_counts_nothing(ratings: Ratings) -> None:
+    from auditapp.services import audits
+
+    audit_at(ratings, "N1", MARCH)  # released one by one: nothing left to release
+    kept = snapshot()
+    assert audits.release_wave(ratings.user("reviewer"), ratings.waves[0]) == 0
+    assert snapshot() == kept
+
+
 def random_history(ratings: Ratings, seed: int, count: int = 40) -> None:
     """Audits with random answers over 8 months in every branch, random statuses, upheld and
     rejected disputes, and a branch moved to another region."""

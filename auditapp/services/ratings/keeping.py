@@ -34,7 +34,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from auditapp.domain import ratings as arith
 from auditapp.extensions import db
@@ -284,66 +283,6 @@ def _rows_of(totals: dict[Cell, CellTotals]) -> tuple[list[dict[str, Any]], list
     return parts, items
 
 
-def _add_to_cells(totals: dict[Cell, CellTotals]) -> None:
-    """Add the cells' sums to the kept roll-ups: one ``INSERT .. ON CONFLICT DO UPDATE`` per
-    table (a new row, or its n, sums and points increased). Exact, whatever the order the
-    audits come in (`on_grid`)."""
-    parts, items = _rows_of(totals)
-    _add_rows(_ROLLUP, parts, ("n", "total", "total_sq", "earned", "possible"))
-    _add_rows(_ITEM_ROLLUP, items, ("n", "earned", "possible"))
-    # The same sums added to the period rows of the windows holding each month (the audit part
-    # and the standards; `periods`), as `_RELEASE_SQL` does on PostgreSQL.
-    period_parts = [
-        {
-            "branch_id": row["branch_id"],
-            "months": months,
-            "first_month": first,
-            "checklist_slug": row["checklist_slug"],
-            "channel": row["channel"],
-            "n": row["n"],
-            "total": row["total"],
-            "total_sq": row["total_sq"],
-        }
-        for row in parts
-        if row["part_kind"] == "audit"
-        for months, first in windows_containing(row["month"])
-    ]
-    period_items = [
-        {
-            **{k: v for k, v in row.items() if k != "month"},
-            "months": months,
-            "first_month": first,
-        }
-        for row in items
-        for months, first in windows_containing(row["month"])
-    ]
-    _add_rows(_PERIOD_ROLLUP, period_parts, ("n", "total", "total_sq"))
-    _add_rows(_PERIOD_ITEM_ROLLUP, period_items, ("n", "earned", "possible"))
-
-
-def _add_rows(table: Any, rows: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
-    if rows:
-        db.session.execute(_adding(db.session.get_bind().dialect.name, table, summed), rows)
-
-
-_ADDING: dict[tuple[str, str], Any] = {}
-
-
-def _adding(dialect_name: str, table: Any, summed: tuple[str, ...]) -> Any:
-    """``INSERT .. ON CONFLICT (primary key) DO UPDATE SET`` each summed column increased, run
-    with one parameter set per row. Built once: a multi-row ``VALUES`` was compiled again on
-    every release (10 ms of a 20 ms release on SQLite)."""
-    key = (dialect_name, table.name)
-    if key not in _ADDING:
-        dialect = postgresql if dialect_name == "postgresql" else sqlite
-        statement = dialect.insert(table)
-        _ADDING[key] = statement.on_conflict_do_update(
-            index_elements=[column.name for column in table.primary_key.columns],
-            set_={name: table.c[name] + statement.excluded[name] for name in summed},
-        )
-    return _ADDING[key]
-
-
 def add_row(totals: dict[Cell, CellTotals], row: Any) -> None:
     """Sum one row of `cell_rows` into its cell."""
     branch_id, month, slug, channel, score, detail, version_id, content_hash = row
@@ -369,27 +308,6 @@ def refresh_cells(cells: Iterable[Cell]) -> None:
         refresh_periods(chunk)
 
 
-def _counted_row(audit: Audit) -> tuple[dict[str, Any], str]:
-    """The audit's `RatingAudit` row, and its checklist version's content hash."""
-    # Column reads, not relationships: loading the checklist version would load its whole
-    # definition and source on every release.
-    slug, content_hash, timezone = db.session.execute(
-        select(ChecklistVersion.slug, ChecklistVersion.content_hash, Branch.timezone)
-        .join(Branch, Branch.id == audit.branch_id)
-        .where(ChecklistVersion.id == audit.checklist_version_id)
-    ).one()
-    day = visit_day(audit, timezone)
-    return {
-        "audit_id": audit.id,
-        "branch_id": audit.branch_id,
-        "visit_date": day,
-        "month": arith.month_start(day),
-        "checklist_slug": slug,
-        "channel": audit.channel,
-        "score": audit.score,
-    }, content_hash
-
-
 def _flush() -> None:
     """Write the caller's pending changes; a concurrent edit of the audit is a conflict (the
     caller's transaction is left for the use case to end)."""
@@ -401,7 +319,8 @@ def record_released(audits: Iterable[Audit]) -> None:
 
     Each audit's contribution is added to its cell's roll-ups, from the score detail the audit
     already holds: no other audit of the cell is read. On PostgreSQL one statement per audit
-    (`_RELEASE_SQL`); elsewhere a look-up per audit and three statements for them all."""
+    (`_RELEASE_SQL`); on SQLite a look-up per audit and five statements for them all
+    (`_count_on_sqlite`)."""
     _flush()
     changed()
     # The lifecycle releases an audit once (released is never left), so there is no counted
@@ -410,21 +329,117 @@ def record_released(audits: Iterable[Audit]) -> None:
         for audit in audits:
             _count_on_postgresql(audit)
         return
-    counted: list[dict[str, Any]] = []
+    _count_on_sqlite(audits)
+
+
+# A release on SQLite: plain SQL run with tuples through the session's connection
+# (``exec_driver_sql``: SQLAlchemy's events and error translation, without building a
+# statement or processing a dict per row, which cost as much as SQLite's own work). Dates are
+# bound as the ISO text SQLAlchemy stores for a `Date` on SQLite; floats and integers as they
+# are.
+
+
+def _adding_sql(table: Any, summed: tuple[str, ...]) -> str:
+    """``INSERT .. ON CONFLICT (primary key) DO UPDATE`` increasing ``summed`` of a kept row;
+    its parameters are the primary key's columns in order, then ``summed``."""
+    keys = [column.name for column in table.primary_key.columns]
+    columns = [*keys, *summed]
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)})"
+        f" VALUES ({', '.join('?' for _ in columns)})"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+        + ", ".join(f"{name} = {name} + excluded.{name}" for name in summed)
+    )
+
+
+# Columns, not the relationships: the checklist version's would load its whole definition.
+_SQLITE_VERSION_AND_ZONE = (
+    "SELECT v.slug, v.content_hash, b.timezone FROM checklist_version AS v"
+    " JOIN branch AS b ON b.id = ? WHERE v.id = ?"
+)
+_SQLITE_COUNTED = (
+    "INSERT INTO rating_audit (audit_id, branch_id, visit_date, month, checklist_slug, channel,"
+    " score) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_SQLITE_PARTS = _adding_sql(_ROLLUP, ("n", "total", "total_sq", "earned", "possible"))
+_SQLITE_ITEMS = _adding_sql(_ITEM_ROLLUP, ("n", "earned", "possible"))
+_SQLITE_PERIOD_PARTS = _adding_sql(_PERIOD_ROLLUP, ("n", "total", "total_sq"))
+_SQLITE_PERIOD_ITEMS = _adding_sql(_PERIOD_ITEM_ROLLUP, ("n", "earned", "possible"))
+
+
+def _count_on_sqlite(audits: Iterable[Audit]) -> None:
+    """`record_released` on SQLite: per audit a look-up of its checklist and zone and its sums
+    added to its cell's; then one ``executemany`` per table for all of them (the counted rows,
+    then each roll-up increased: a new row, or its n and sums added to). Exact, whatever the
+    order the audits come in (`on_grid`)."""
+    connection = db.session.connection()
+    counted: list[tuple[Any, ...]] = []
     totals: dict[Cell, CellTotals] = {}
     for audit in audits:
-        row, content_hash = _counted_row(audit)
-        counted.append(row)
-        totals.setdefault((row["branch_id"], row["month"]), CellTotals()).add(
-            row["checklist_slug"],
-            row["channel"],
+        found = connection.exec_driver_sql(
+            _SQLITE_VERSION_AND_ZONE, (audit.branch_id, audit.checklist_version_id)
+        ).first()
+        if found is None:
+            raise LookupError(f"Audit {audit.id}: its branch or checklist version is missing.")
+        slug, content_hash, timezone = found
+        day = visit_day(audit, timezone)
+        month = arith.month_start(day)
+        counted.append(
+            (
+                audit.id,
+                audit.branch_id,
+                day.isoformat(),
+                month.isoformat(),
+                slug,
+                audit.channel,
+                audit.score,
+            )
+        )
+        totals.setdefault((audit.branch_id, month), CellTotals()).add(
+            slug,
+            audit.channel,
             audit.score,
             audit.score_detail or {"earned": 0.0, "possible": 0.0},
             _clauses_of(audit.checklist_version_id, content_hash),
         )
-    if counted:
-        _insert(RatingAudit.__table__, counted)
-        _add_to_cells(totals)
+    for statement, rows in zip(
+        (_SQLITE_COUNTED, _SQLITE_PARTS, _SQLITE_ITEMS, _SQLITE_PERIOD_PARTS, _SQLITE_PERIOD_ITEMS),
+        (counted, *_adding_rows(totals)),
+        strict=True,
+    ):
+        if rows:  # (no parameter sets would run the statement once, with none)
+            connection.exec_driver_sql(statement, rows)
+
+
+def _adding_rows(totals: dict[Cell, CellTotals]) -> tuple[list[tuple[Any, ...]], ...]:
+    """The parameters of `_SQLITE_PARTS`, `_SQLITE_ITEMS`, `_SQLITE_PERIOD_PARTS` and
+    `_SQLITE_PERIOD_ITEMS` for the cells' sums: a month's audit part and standards are added
+    to the period rows of every window holding it (as `_RELEASE_SQL` does on PostgreSQL)."""
+    parts: list[tuple[Any, ...]] = []
+    items: list[tuple[Any, ...]] = []
+    period_parts: list[tuple[Any, ...]] = []
+    period_items: list[tuple[Any, ...]] = []
+    for (branch_id, month), cell in totals.items():
+        first_day = month.isoformat()
+        windows = [(length, first.isoformat()) for length, first in windows_containing(month)]
+        for part, (n, *sums) in cell.parts.items():
+            parts.append((branch_id, first_day, *part, int(n), *sums))
+            slug, channel, kind, _ = part
+            if kind == "audit":
+                total, total_sq = sums[0], sums[1]
+                period_parts += [
+                    (branch_id, length, first, slug, channel, int(n), total, total_sq)
+                    for length, first in windows
+                ]
+        for (slug, channel, item_id, clause), (n, earned, possible) in cell.items.items():
+            items.append(
+                (branch_id, first_day, slug, channel, item_id, clause, int(n), earned, possible)
+            )
+            period_items += [
+                (branch_id, length, first, slug, channel, item_id, clause, int(n), earned, possible)
+                for length, first in windows
+            ]
+    return parts, items, period_parts, period_items
 
 
 # A release on PostgreSQL in one round trip (a release's own work is four or five): the counted

@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable
 from itertools import chain
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -117,19 +117,32 @@ def _branch_edited(session: Session, _context: Any, _instances: Any) -> None:
         session.info[_CHANGED] = True
 
 
+_RAISING: dict[str, Any] = {}
+
+
+def _raising(dialect_name: str) -> Any:
+    """The state row made (a new token) or its version raised; built once per dialect (building
+    it took longer than running it, on every commit of a change)."""
+    if dialect_name not in _RAISING:
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        statement = dialect.insert(RatingState.__table__).values(
+            id=_STATE_ID, token=bindparam("token"), version=1
+        )
+        _RAISING[dialect_name] = statement.on_conflict_do_update(
+            index_elements=[RatingState.id],
+            set_={"version": RatingState.version + 1},
+        )
+    return _RAISING[dialect_name]
+
+
 @event.listens_for(Session, "before_commit")
 def _raise_version(session: Session) -> None:
     session.flush()  # a branch edit still pending marks the transaction here
     if not session.info.pop(_CHANGED, False):
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(RatingState).values(id=_STATE_ID, token=uuid.uuid4().hex, version=1)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[RatingState.id],
-            set_={"version": RatingState.version + 1},
-        )
-    )
+    # On the session's connection: a plain statement, no ORM handling needed.
+    connection = session.connection()
+    connection.execute(_raising(connection.dialect.name), {"token": uuid.uuid4().hex})
 
 
 @event.listens_for(Session, "after_commit")
