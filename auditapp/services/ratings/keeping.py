@@ -27,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import sqlite
 
 from auditapp.domain import ratings as arith
 from auditapp.extensions import db
@@ -340,16 +342,18 @@ def record_released(audits: Iterable[Audit]) -> None:
 
 
 def _adding_sql(table: Any, summed: tuple[str, ...]) -> str:
-    """``INSERT .. ON CONFLICT (primary key) DO UPDATE`` increasing ``summed`` of a kept row;
-    its parameters are the primary key's columns in order, then ``summed``."""
+    """``INSERT .. ON CONFLICT (primary key) DO UPDATE`` increasing ``summed`` of a kept row, as
+    SQLite SQL; its parameters are the primary key's columns in order, then ``summed``."""
     keys = [column.name for column in table.primary_key.columns]
     columns = [*keys, *summed]
-    return (
-        f"INSERT INTO {table.name} ({', '.join(columns)})"
-        f" VALUES ({', '.join('?' for _ in columns)})"
-        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-        + ", ".join(f"{name} = {name} + excluded.{name}" for name in summed)
-    )
+    statement = sqlite.insert(table).values({name: bindparam(name) for name in columns})
+    compiled = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: table.c[name] + statement.excluded[name] for name in summed},
+    ).compile(dialect=sqlite.dialect())
+    if list(compiled.positiontup or ()) != columns:  # the tuples below are built in this order
+        raise RuntimeError(f"{table.name}: parameters in order {compiled.positiontup}")
+    return str(compiled)
 
 
 # Columns, not the relationships: the checklist version's would load its whole definition.
