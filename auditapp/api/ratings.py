@@ -50,6 +50,16 @@ def _filters(args: dict[str, Any]) -> service.Filters:
     )
 
 
+def _as_built(result: Any) -> Any:
+    """A reading of one entry per branch (a ranking page, the comparison matrix) sent as the
+    service built it: its entries are already the documented JSON shape (ints, floats, None,
+    str), and marshmallow's dump of 5,000 of them was half to two thirds of the request. Only
+    the period (dates) goes through its schema; the route's schema stays in the OpenAPI
+    document, and tests hold the two to the same JSON."""
+    result["period"] = PeriodSchema().dump(result["period"])
+    return current_app.json.response(result)
+
+
 def _options(args: dict[str, Any]) -> service.Options:
     return service.Options.from_config(
         min_visits=args.get("min_visits"),
@@ -115,12 +125,7 @@ def branch_ranking(args: dict[str, Any]) -> Any:
         args["page"],
         args["per_page"],
     )
-    # The service's entries are already the documented JSON shape (ints, floats, None, str):
-    # a page may hold 5,000 of them, and marshmallow's dump of each nested field was two
-    # thirds of the request. Only the period (dates) goes through its schema; the schema stays
-    # in the OpenAPI document, and a test holds the two to the same JSON.
-    ranking["period"] = PeriodSchema().dump(ranking["period"])
-    return current_app.json.response(ranking)
+    return _as_built(ranking)
 
 
 @blp.route("/ratings/rankings/regions")
@@ -234,7 +239,4 @@ def matrix(args: dict[str, Any]) -> Any:
     comparison = service.comparison(
         current_user, args["period"], _filters(args), args["by"], _options(args)
     )
-    # As the ranking: the rows (one per branch, 5,000 for the network) are already the
-    # documented JSON shape, and marshmallow's dump of them was half the request.
-    comparison["period"] = PeriodSchema().dump(comparison["period"])
-    return current_app.json.response(comparison)
+    return _as_built(comparison)

@@ -299,6 +299,19 @@ def _json_schema(node: Any) -> Any:
     return out
 
 
+def _documented(client: Any, path: str) -> Any:
+    """A JSON Schema validator of the 200 answer of ``GET path`` as the OpenAPI document says."""
+    import jsonschema
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    response = document["paths"][path]["get"]["responses"]["200"]
+    schema = {
+        **_json_schema(response["content"]["application/json"]["schema"]),
+        "components": _json_schema(document["components"]),
+    }
+    return jsonschema.Draft202012Validator(schema)
+
+
 def _leaves(value: Any, path: str = "") -> list[tuple[str, Any, type]]:
     if isinstance(value, dict):
         return [leaf for k, v in sorted(value.items()) for leaf in _leaves(v, f"{path}.{k}")]
@@ -344,17 +357,12 @@ def test_branch_ranking_json_is_the_documented_schema_dump(
     assert _leaves(body) == _leaves(dumped)
     assert body["period"]["first_month"] == "2026-03-01"
 
-    document = client.get("/api/v1/openapi.json").get_json()
-    response = document["paths"]["/api/v1/ratings/rankings/branches"]["get"]["responses"]["200"]
-    schema = {
-        **_json_schema(response["content"]["application/json"]["schema"]),
-        "components": _json_schema(document["components"]),
-    }
-    jsonschema.Draft202012Validator(schema).validate(body)
+    validator = _documented(client, "/api/v1/ratings/rankings/branches")
+    validator.validate(body)
     # The validation has teeth: a wrong type in an entry is refused.
     broken = {**body, "entries": [{**body["entries"][0], "rank": "first"}]}
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(schema).validate(broken)
+        validator.validate(broken)
 
 
 @pytest.mark.parametrize("by", ["section", "stage"])
@@ -386,16 +394,11 @@ def test_matrix_json_is_the_documented_schema_dump(
         )
         dumped = app.json.loads(app.json.dumps(MatrixSchema().dump(comparison)))
     assert _leaves(body) == _leaves(dumped)
-    document = client.get("/api/v1/openapi.json").get_json()
-    response = document["paths"]["/api/v1/ratings/matrix"]["get"]["responses"]["200"]
-    schema = {
-        **_json_schema(response["content"]["application/json"]["schema"]),
-        "components": _json_schema(document["components"]),
-    }
-    jsonschema.Draft202012Validator(schema).validate(body)
+    validator = _documented(client, "/api/v1/ratings/matrix")
+    validator.validate(body)
     broken = {**body, "rows": [{**body["rows"][0], "cells": {"x": {"n": "many"}}}]}
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(schema).validate(broken)
+        validator.validate(broken)
 
 
 def test_previous_ranks_over_a_kept_window_count_ties(
