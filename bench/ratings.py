@@ -64,6 +64,7 @@ from bench.api import fresh_database  # noqa: E402
 from tests.support import (  # noqa: E402
     PASSWORD,
     RATING_CHECKLIST,
+    ApiClient,
     IsolatedClient,
     _postgres_url,  # noqa: E402
     app_config,
@@ -510,24 +511,26 @@ class Floors:
         ).all()
 
 
-def release_cost(app: Any, repeat: int) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Release of one approved audit with and without the roll-up hook: (with, without)."""
-    from auditapp.models import Assignment, Audit, User
+def release_cost(app: Any, repeat: int) -> dict[str, tuple[float, float]]:
+    """Release of one approved audit with and without the roll-up hook, through the service and
+    through HTTP (``POST /api/v1/audits/{id}/release`` by the test client, as the issue's
+    targets are measured): ``{"service with", "service without", "http with", "http
+    without"}`` -> (median, p95) ms."""
+    from auditapp.models import Audit, RatingAudit, User
     from auditapp.services import audits as audit_service
     from auditapp.services import ratings as rating_service
 
     admin = db.session.execute(sa.select(User).where(User.login == "admin")).scalar_one()
+    kinds = ("service with", "service without", "http with", "http without")
     # Approved audits to release: copies of released ones put back to "approved".
     candidates = list(
         db.session.execute(
             sa.select(Audit.id)
             .where(Audit.status == "released")
             .order_by(Audit.id)
-            .limit(2 * (repeat + 1))
+            .limit(len(kinds) * (repeat + 1))
         ).scalars()
     )
-    from auditapp.models import RatingAudit
-
     cells = db.session.execute(
         sa.select(RatingAudit.branch_id, RatingAudit.month).where(
             RatingAudit.audit_id.in_(candidates)
@@ -541,43 +544,61 @@ def release_cost(app: Any, repeat: int) -> tuple[tuple[float, float], tuple[floa
     # true run after run).
     rating_service.refresh_cells([(branch_id, month) for branch_id, month in cells])
     db.session.commit()
-    _ = Assignment
-    with_hook = iter(candidates[: repeat + 1])
-    without = iter(candidates[repeat + 1 :])
+    sources = {
+        kind: iter(candidates[i * (repeat + 1) : (i + 1) * (repeat + 1)])
+        for i, kind in enumerate(kinds)
+    }
+    client = ApiClient(app.test_client())  # signed in, sending the CSRF token as the PWA does
+    answer = client.login("admin")
+    assert answer.status_code == 200, answer.get_json()
 
-    def release_next(source: Any) -> float:
-        audit_id = next(source)
-        audit = db.session.get(Audit, audit_id)
-        assert audit is not None
-        started = time.perf_counter()
-        audit_service.release(admin, audit_id, audit.version)
-        return (time.perf_counter() - started) * 1000
+    def release_next(kind: str) -> float:
+        audit_id = next(sources[kind])
+        version = db.session.execute(
+            sa.select(Audit.version).where(Audit.id == audit_id)
+        ).scalar_one()
+        db.session.commit()  # (the bench's own session holds nothing while the release runs)
+        if kind.startswith("http"):
+            started = time.perf_counter()
+            answer = client.post(f"/api/v1/audits/{audit_id}/release", json={"version": version})
+            spent = time.perf_counter() - started
+            assert answer.status_code == 200, answer.get_json()
+        else:
+            started = time.perf_counter()
+            audit_service.release(admin, audit_id, version)
+            spent = time.perf_counter() - started
+        return spent * 1000
 
     original = rating_service.record_released
 
-    def release_without_hook() -> float:
+    def release(kind: str) -> float:
+        if kind.endswith("with"):
+            return release_next(kind)
         rating_service.record_released = lambda audits: None  # type: ignore[assignment]
         try:
-            return release_next(without)
+            return release_next(kind)
         finally:
             rating_service.record_released = original  # type: ignore[assignment]
 
-    # Alternately, after one warm-up each: a load that changes during the run weighs on both.
-    release_next(with_hook)
-    release_without_hook()
-    samples_with, samples_without = [], []
+    # Alternately, after one warm-up each: a load that changes during the run weighs on all.
+    for kind in kinds:
+        release(kind)
+    samples: dict[str, list[float]] = {kind: [] for kind in kinds}
     for _ in range(repeat):
-        samples_with.append(release_next(with_hook))
-        samples_without.append(release_without_hook())
-    measured_with, measured_without = _summary(samples_with), _summary(samples_without)
+        for kind in kinds:
+            samples[kind].append(release(kind))
     # Put the hook-less releases into the roll-ups too, so the readings below see every audit.
+    hookless = [
+        audit_id
+        for i, kind in enumerate(kinds)
+        if kind.endswith("without")
+        for audit_id in candidates[i * (repeat + 1) : (i + 1) * (repeat + 1)]
+    ]
     rating_service.record_released(
-        db.session.execute(sa.select(Audit).where(Audit.id.in_(candidates[repeat + 1 :])))
-        .scalars()
-        .all()
+        db.session.execute(sa.select(Audit).where(Audit.id.in_(hookless))).scalars().all()
     )
     db.session.commit()
-    return measured_with, measured_without
+    return {kind: _summary(found) for kind, found in samples.items()}
 
 
 def load_and_rebuild(app: Any, options: Any, branches: int, regions: int, audits: int) -> None:
@@ -595,14 +616,16 @@ def load_and_rebuild(app: Any, options: Any, branches: int, regions: int, audits
 
 
 def print_release_cost(app: Any, options: Any) -> None:
-    """Step 3: one release with and without its roll-up update."""
-    with_hook, without = release_cost(app, min(options.repeat, 100))
-    print(
-        f"3. release one audit: with roll-ups median {with_hook[0]:.1f} ms "
-        f"(p95 {with_hook[1]:.1f}), without {without[0]:.1f} ms (p95 {without[1]:.1f}); "
-        f"ratio {with_hook[0] / without[0]:.2f}x",
-        flush=True,
-    )
+    """Step 3: one release with and without its roll-up update, through the service and HTTP."""
+    cost = release_cost(app, min(options.repeat, 100))
+    for way in ("service", "http"):
+        (with_hook, with_p95), (without, without_p95) = cost[f"{way} with"], cost[f"{way} without"]
+        print(
+            f"3. release one audit ({way}): with roll-ups median {with_hook:.1f} ms "
+            f"(p95 {with_p95:.1f}), without {without:.1f} ms (p95 {without_p95:.1f}); "
+            f"ratio {with_hook / without:.2f}x",
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -127,39 +127,6 @@ class RatingPeriodRollup(Base):
     total_sq: Mapped[float] = mapped_column(Float)
 
 
-class RatingPeriodItemRollup(Base):
-    """Branch x window of months x checklist x channel x standard: points earned and possible
-    and the audits where it applied, summed from `RatingItemRollup` (derived)."""
-
-    __tablename__ = "rating_period_item_rollup"
-    __table_args__ = (
-        # Covers the network's standards: totals per standard and per branch and standard.
-        Index(
-            "ix_rating_period_item_rollup_window",
-            "months",
-            "first_month",
-            "checklist_slug",
-            "item_id",
-            "clause",
-            "branch_id",
-            "n",
-            "earned",
-            "possible",
-        ),
-    )
-
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), primary_key=True)
-    months: Mapped[int] = mapped_column(primary_key=True)
-    first_month: Mapped[date] = mapped_column(primary_key=True)
-    checklist_slug: Mapped[str] = mapped_column(String(80), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
-    item_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    clause: Mapped[str] = mapped_column(String(80), primary_key=True)
-    n: Mapped[int]
-    earned: Mapped[float] = mapped_column(Float)
-    possible: Mapped[float] = mapped_column(Float)
-
-
 class RatingState(Base):
     """One row: which state the ratings are in. ``version`` goes up with every committed change
     of what ratings read (a release, an upheld dispute, a rebuild, a branch edited);

@@ -17,7 +17,6 @@ from auditapp.extensions import db
 from auditapp.models import (
     RatingAudit,
     RatingItemRollup,
-    RatingPeriodItemRollup,
     RatingPeriodRollup,
     RatingRollup,
 )
@@ -86,11 +85,6 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
             RatingPeriodRollup,
             [getattr(RatingPeriodRollup, c) for c in window_cols],
             [*window_cols, "n", "total", "total_sq"],
-        ),
-        "period_items": rows(
-            RatingPeriodItemRollup,
-            [getattr(RatingPeriodItemRollup, c) for c in [*window_cols, "item_id", "clause"]],
-            [*window_cols, "item_id", "clause", "n", "earned", "possible"],
         ),
     }
 
@@ -344,21 +338,6 @@ def test_period_rollups_are_the_sums_of_their_months(ratings: Ratings) -> None:
         assert n == expected[key][0]
         assert total == pytest.approx(expected[key][1], abs=1e-9)
         assert total_sq == pytest.approx(expected[key][2], abs=1e-6)
-    items: dict[tuple[Any, ...], list[float]] = {}
-    for branch_id, month, slug, channel, item_id, clause, n, earned, possible in kept["items"]:
-        for length, first in [(3, add_months(month, -i)) for i in range(3)] + [
-            (12, date(month.year, 1, 1))
-        ]:
-            sums = items.setdefault(
-                (branch_id, length, first, slug, channel, item_id, clause), [0, 0.0, 0.0]
-            )
-            sums[0] += n
-            sums[1] += earned
-            sums[2] += possible
-    found_items = {tuple(row[:7]): row[7:] for row in kept["period_items"]}
-    assert set(found_items) == set(items)
-    for key, values in found_items.items():
-        assert list(values) == pytest.approx(items[key], abs=1e-9)
 
 
 @pytest.mark.parametrize("seed", [4, 5])

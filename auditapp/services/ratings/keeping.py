@@ -45,7 +45,6 @@ from auditapp.models import (
     ChecklistVersion,
     RatingAudit,
     RatingItemRollup,
-    RatingPeriodItemRollup,
     RatingPeriodRollup,
     RatingRollup,
 )
@@ -246,7 +245,6 @@ def _cells_condition(cells: Sequence[Cell]) -> ColumnElement[bool]:
 _ROLLUP = RatingRollup.__table__
 _ITEM_ROLLUP = RatingItemRollup.__table__
 _PERIOD_ROLLUP = RatingPeriodRollup.__table__
-_PERIOD_ITEM_ROLLUP = RatingPeriodItemRollup.__table__
 # Core inserts of plain rows (the ORM's bulk path spent more time than the database did).
 _CHUNK = 2000
 
@@ -368,7 +366,6 @@ _SQLITE_COUNTED = (
 _SQLITE_PARTS = _adding_sql(_ROLLUP, ("n", "total", "total_sq", "earned", "possible"))
 _SQLITE_ITEMS = _adding_sql(_ITEM_ROLLUP, ("n", "earned", "possible"))
 _SQLITE_PERIOD_PARTS = _adding_sql(_PERIOD_ROLLUP, ("n", "total", "total_sq"))
-_SQLITE_PERIOD_ITEMS = _adding_sql(_PERIOD_ITEM_ROLLUP, ("n", "earned", "possible"))
 
 
 def _count_on_sqlite(audits: Iterable[Audit]) -> None:
@@ -407,7 +404,7 @@ def _count_on_sqlite(audits: Iterable[Audit]) -> None:
             _clauses_of(audit.checklist_version_id, content_hash),
         )
     for statement, rows in zip(
-        (_SQLITE_COUNTED, _SQLITE_PARTS, _SQLITE_ITEMS, _SQLITE_PERIOD_PARTS, _SQLITE_PERIOD_ITEMS),
+        (_SQLITE_COUNTED, _SQLITE_PARTS, _SQLITE_ITEMS, _SQLITE_PERIOD_PARTS),
         (counted, *_adding_rows(totals)),
         strict=True,
     ):
@@ -416,13 +413,12 @@ def _count_on_sqlite(audits: Iterable[Audit]) -> None:
 
 
 def _adding_rows(totals: dict[Cell, CellTotals]) -> tuple[list[tuple[Any, ...]], ...]:
-    """The parameters of `_SQLITE_PARTS`, `_SQLITE_ITEMS`, `_SQLITE_PERIOD_PARTS` and
-    `_SQLITE_PERIOD_ITEMS` for the cells' sums: a month's audit part and standards are added
-    to the period rows of every window holding it (as `_RELEASE_SQL` does on PostgreSQL)."""
+    """The parameters of `_SQLITE_PARTS`, `_SQLITE_ITEMS` and `_SQLITE_PERIOD_PARTS` for the
+    cells' sums: a month's audit part is added to the period rows of every window holding it
+    (as `_RELEASE_SQL` does on PostgreSQL)."""
     parts: list[tuple[Any, ...]] = []
     items: list[tuple[Any, ...]] = []
     period_parts: list[tuple[Any, ...]] = []
-    period_items: list[tuple[Any, ...]] = []
     for (branch_id, month), cell in totals.items():
         first_day = month.isoformat()
         windows = [(length, first.isoformat()) for length, first in windows_containing(month)]
@@ -439,11 +435,7 @@ def _adding_rows(totals: dict[Cell, CellTotals]) -> tuple[list[tuple[Any, ...]],
             items.append(
                 (branch_id, first_day, slug, channel, item_id, clause, int(n), earned, possible)
             )
-            period_items += [
-                (branch_id, length, first, slug, channel, item_id, clause, int(n), earned, possible)
-                for length, first in windows
-            ]
-    return parts, items, period_parts, period_items
+    return parts, items, period_parts
 
 
 # A release on PostgreSQL in one round trip (a release's own work is four or five): the counted
@@ -519,20 +511,6 @@ WITH version AS (
     SET n = rating_period_rollup.n + excluded.n,
         total = rating_period_rollup.total + excluded.total,
         total_sq = rating_period_rollup.total_sq + excluded.total_sq
-), period_items AS (
-    INSERT INTO rating_period_item_rollup (branch_id, months, first_month, checklist_slug,
-                                           channel, item_id, clause, n, earned, possible)
-    SELECT w.branch_id, w.months, w.first_month, w.checklist_slug, x.channel, x.item_id,
-           x.clause, x.n, x.earned, x.possible
-    FROM windows AS w
-    CROSS JOIN json_to_recordset(CAST(:items AS json))
-        AS x(channel text, item_id text, clause text, n integer, earned float8,
-             possible float8)
-    ON CONFLICT (branch_id, months, first_month, checklist_slug, channel, item_id, clause)
-    DO UPDATE
-    SET n = rating_period_item_rollup.n + excluded.n,
-        earned = rating_period_item_rollup.earned + excluded.earned,
-        possible = rating_period_item_rollup.possible + excluded.possible
 )
 SELECT count(*) FROM counted
 """
@@ -803,11 +781,6 @@ def rebuild(batch: int = 2000) -> dict[str, int]:
     rebuild_periods()
     if in_database:
         # Statistics of the new roll-ups, so that the first readings are planned on them.
-        db.session.execute(
-            text(
-                "ANALYZE rating_rollup, rating_item_rollup, rating_period_rollup,"
-                " rating_period_item_rollup"
-            )
-        )
+        db.session.execute(text("ANALYZE rating_rollup, rating_item_rollup, rating_period_rollup"))
     commit()
     return {"audits": counted, "cells": len(cells)}

@@ -2,16 +2,18 @@
 
 A ranking of the network for a quarter needs every branch's moments over three months: summed
 from the monthly roll-ups that is 15,000 rows at 5,000 branches, carried through a GROUP BY on
-every request. `RatingPeriodRollup` and `RatingPeriodItemRollup` keep those sums for the common
-windows, every run of 3 consecutive months (calendar quarters and rolling ones) and every
-calendar year, so such a reading reads one row per branch.
+every request. `RatingPeriodRollup` keeps those sums for the common windows, every run of 3
+consecutive months (calendar quarters and rolling ones) and every calendar year, so such a
+reading reads one row per branch. Standards are not kept by window: a release would write one
+row per item and window (four per item, 180 for a 45-item checklist), and their readings are
+kept in memory once computed from the monthly item roll-ups.
 
-They are derived in SQL from `RatingRollup` / `RatingItemRollup` only (whatever computed the
-months): `refresh_periods` redoes the windows of the (branch, month) cells a release or a
-dispute changed, in the caller's transaction, and `rebuild_periods` redoes them all. Both run
-the same statement, and it adds a window's months in month order (one conditional sum per month
-of the window, each over exactly one row), so the sums do not depend on the order the database
-reads rows in: a rebuild reproduces the kept rows bit for bit.
+They are derived in SQL from `RatingRollup` only (whatever computed the months):
+`refresh_periods` redoes the windows of the (branch, month) cells a release or a dispute
+changed, in the caller's transaction, and `rebuild_periods` redoes them all. Both run the same
+statement, and it adds a window's months in month order (one conditional sum per month of the
+window, each over exactly one row), so the sums do not depend on the order the database reads
+rows in: a rebuild reproduces the kept rows bit for bit.
 """
 
 from __future__ import annotations
@@ -41,12 +43,7 @@ from sqlalchemy import (
 
 from auditapp.domain import ratings as arith
 from auditapp.extensions import db
-from auditapp.models import (
-    RatingItemRollup,
-    RatingPeriodItemRollup,
-    RatingPeriodRollup,
-    RatingRollup,
-)
+from auditapp.models import RatingPeriodRollup, RatingRollup
 from auditapp.models.ratings import QUARTER_MONTHS, YEAR_MONTHS
 
 Window = tuple[int, date]  # (number of months, first month)
@@ -87,62 +84,37 @@ def _in_month_order(value: Any, offset: Any) -> ColumnElement[Any]:
     return reduce(add, terms)
 
 
-def _derive(windows: Any, branch_joined: bool) -> list[Any]:
-    """The statements inserting the period rows of ``windows`` (see `_window_table`) from the
-    monthly roll-ups: the branches' moments, then their standards."""
-    statements = []
-    for source, target, keys, sums in (
-        (
-            RatingRollup,
-            RatingPeriodRollup,
-            [RatingRollup.checklist_slug, RatingRollup.channel],
-            ("total", "total_sq"),
-        ),
-        (
-            RatingItemRollup,
-            RatingPeriodItemRollup,
-            [
-                RatingItemRollup.checklist_slug,
-                RatingItemRollup.channel,
-                RatingItemRollup.item_id,
-                RatingItemRollup.clause,
-            ],
-            ("earned", "possible"),
-        ),
-    ):
-        joined = source.month == windows.c.month
-        if branch_joined:
-            joined = and_(joined, source.branch_id == windows.c.branch_id)
-        query = (
-            select(
-                source.branch_id,
-                windows.c.months,
-                windows.c.first_month,
-                *keys,
-                func.sum(source.n),
-                *(_in_month_order(getattr(source, name), windows.c.month_index) for name in sums),
-            )
-            .select_from(source)
-            .join(windows, joined)
-            .group_by(source.branch_id, windows.c.months, windows.c.first_month, *keys)
+def _derive(windows: Any, branch_joined: bool) -> Any:
+    """The statement inserting the period rows of ``windows`` (see `_window_table`) from the
+    branches' monthly audit moments."""
+    keys = [RatingRollup.checklist_slug, RatingRollup.channel]
+    joined = RatingRollup.month == windows.c.month
+    if branch_joined:
+        joined = and_(joined, RatingRollup.branch_id == windows.c.branch_id)
+    query = (
+        select(
+            RatingRollup.branch_id,
+            windows.c.months,
+            windows.c.first_month,
+            *keys,
+            func.sum(RatingRollup.n),
+            *(
+                _in_month_order(getattr(RatingRollup, name), windows.c.month_index)
+                for name in ("total", "total_sq")
+            ),
         )
-        if source is RatingRollup:
-            query = query.where(RatingRollup.part_kind == "audit")
-        if not branch_joined:
-            # Every window's rows together on disk, as readings read them (one window at a
-            # time): on PostgreSQL, where a fresh table is read through its heap, a quarter of
-            # the network's standards then touches 250 pages instead of 10,000.
-            query = query.order_by(windows.c.months, windows.c.first_month, source.branch_id)
-        names = [
-            "branch_id",
-            "months",
-            "first_month",
-            *(key.key for key in keys),
-            "n",
-            *sums,
-        ]
-        statements.append(insert(target).from_select(names, query))
-    return statements
+        .select_from(RatingRollup)
+        .join(windows, joined)
+        .where(RatingRollup.part_kind == "audit")
+        .group_by(RatingRollup.branch_id, windows.c.months, windows.c.first_month, *keys)
+    )
+    if not branch_joined:
+        # Every window's rows together on disk, as readings read them (one window at a time):
+        # on PostgreSQL, where a fresh table is read through its heap, a quarter of the
+        # network then touches a few hundred pages instead of thousands.
+        query = query.order_by(windows.c.months, windows.c.first_month, RatingRollup.branch_id)
+    names = ["branch_id", "months", "first_month", "checklist_slug", "channel", "n"]
+    return insert(RatingPeriodRollup).from_select([*names, "total", "total_sq"], query)
 
 
 def refresh_periods(cells: Iterable[Cell]) -> None:
@@ -163,23 +135,21 @@ def refresh_periods(cells: Iterable[Cell]) -> None:
 
 @cache
 def _cell_statements() -> tuple[Any, ...]:
-    """The four statements that redo the windows of one cell (deletes, then inserts), built
+    """The two statements that redo the windows of one cell (delete, then insert), built
     once with bound parameters: the branch, ``first_<w>`` and ``month_<w>_<offset>`` for each
     window of `windows_containing` (building the expressions anew cost more than running
     them, on every release)."""
     shape = windows_containing(date(2000, 1, 1))
-    deletes = [
-        delete(target).where(
-            target.branch_id == bindparam("branch_id"),
-            or_(
-                *(
-                    and_(target.months == length, target.first_month == bindparam(f"first_{index}"))
-                    for index, (length, _) in enumerate(shape)
-                )
-            ),
-        )
-        for target in (RatingPeriodRollup, RatingPeriodItemRollup)
-    ]
+    target = RatingPeriodRollup
+    removed = delete(target).where(
+        target.branch_id == bindparam("branch_id"),
+        or_(
+            *(
+                and_(target.months == length, target.first_month == bindparam(f"first_{index}"))
+                for index, (length, _) in enumerate(shape)
+            )
+        ),
+    )
     rows = [
         (
             bindparam("branch_id", type_=Integer),
@@ -191,7 +161,7 @@ def _cell_statements() -> tuple[Any, ...]:
         for index, (length, _) in enumerate(shape)
         for offset in range(length)
     ]
-    return (*deletes, *_derive(_window_table(rows, with_branch=True), branch_joined=True))
+    return removed, _derive(_window_table(rows, with_branch=True), branch_joined=True)
 
 
 def _window_table(rows: Sequence[Sequence[Any]], *, with_branch: bool) -> Any:
@@ -215,7 +185,6 @@ def _window_table(rows: Sequence[Sequence[Any]], *, with_branch: bool) -> Any:
 
 def rebuild_periods() -> None:
     """Redo every period row from the monthly roll-ups (``ratings rebuild``; no commit)."""
-    db.session.execute(delete(RatingPeriodItemRollup))
     db.session.execute(delete(RatingPeriodRollup))
     months = sorted(
         arith.month_start(month) if isinstance(month, date) else date.fromisoformat(str(month))
@@ -224,10 +193,9 @@ def rebuild_periods() -> None:
     windows = {window for month in months for window in windows_containing(month)}
     if not windows:
         return
-    for statement in _derive(
-        _window_table(_offsets(windows), with_branch=False), branch_joined=False
-    ):
-        db.session.execute(statement)
+    db.session.execute(
+        _derive(_window_table(_offsets(windows), with_branch=False), branch_joined=False)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         # Statistics of the new rows, so that the first readings are planned on them.
-        db.session.execute(text("ANALYZE rating_period_rollup, rating_period_item_rollup"))
+        db.session.execute(text("ANALYZE rating_period_rollup"))

@@ -32,7 +32,6 @@ from auditapp.models import (
     ChecklistVersion,
     RatingAudit,
     RatingItemRollup,
-    RatingPeriodItemRollup,
     RatingPeriodRollup,
     RatingRollup,
     Region,
@@ -1397,86 +1396,45 @@ def _standard_sums_in_sql(
     months, reduced by the database: the pass rate of every branch on every standard (35,000
     at 5,000 branches) never reaches Python, only each standard's lowest and highest rate and
     the branches holding them. The same numbers as `_standard_sums` (`arith.divergent`)."""
-    window = window_of(period)
-    source: Any = RatingItemRollup if window is None else RatingPeriodItemRollup
+    source = RatingItemRollup
     keys = (source.checklist_slug, source.item_id, source.clause)
-    in_period = (
-        _months(source, period)
-        if window is None
-        else and_(source.months == window[0], source.first_month == window[1])
-    )
-    totals: dict[StandardKey, PassCount] = {}
-    spreads: list[tuple[StandardKey, int, float, float]] = []
-    if window is not None and _one_channel_per_checklist():
-        # A window's rows are one per branch and standard (a checklist has one channel): each
-        # row's rate is that branch's, and one pass gives the totals and the spreads.
-        rate: Any = source.earned / func.nullif(source.possible, 0.0)
-        rates = _filtered(
-            select(*keys, source.branch_id, rate.label("rate")).where(in_period), source, scoped
-        ).subquery()
-        for slug, item_id, clause, n, earned, possible, branches, low, high in db.session.execute(
+    in_period = _months(source, period)
+    totals = {
+        (slug, item_id, clause): PassCount(int(n), float(earned), float(possible))
+        for slug, item_id, clause, n, earned, possible in db.session.execute(
             _filtered(
-                select(
-                    *keys,
-                    *_point_sums(source),
-                    func.count(rate),
-                    func.min(rate),
-                    func.max(rate),
-                )
-                .where(in_period)
-                .group_by(*keys),
+                select(*keys, *_point_sums(source)).where(in_period).group_by(*keys),
                 source,
                 scoped,
             )
-        ):
-            key = (slug, item_id, clause)
-            totals[key] = PassCount(int(n), float(earned), float(possible))
-            if branches >= 2:
-                spreads.append((key, int(branches), float(low), float(high)))
-    else:
-        totals = {
-            (slug, item_id, clause): PassCount(int(n), float(earned), float(possible))
-            for slug, item_id, clause, n, earned, possible in db.session.execute(
-                _filtered(
-                    select(
-                        *keys,
-                        *_point_sums(source),
-                    )
-                    .where(in_period)
-                    .group_by(*keys),
-                    source,
-                    scoped,
-                )
-            )
-        }
-        rates = _filtered(
+        )
+    }
+    rates = _filtered(
+        select(
+            *keys,
+            source.branch_id,
+            (func.sum(source.earned) / func.nullif(func.sum(source.possible), 0.0)).label("rate"),
+        )
+        .where(in_period)
+        .group_by(*keys, source.branch_id),
+        source,
+        scoped,
+    ).subquery()
+    spreads = [
+        ((slug, item_id, clause), int(branches), float(low), float(high))
+        for slug, item_id, clause, branches, low, high in db.session.execute(
             select(
-                *keys,
-                source.branch_id,
-                (func.sum(source.earned) / func.nullif(func.sum(source.possible), 0.0)).label(
-                    "rate"
-                ),
+                rates.c.checklist_slug,
+                rates.c.item_id,
+                rates.c.clause,
+                func.count(rates.c.rate),
+                func.min(rates.c.rate),
+                func.max(rates.c.rate),
             )
-            .where(in_period)
-            .group_by(*keys, source.branch_id),
-            source,
-            scoped,
-        ).subquery()
-        spreads = [
-            ((slug, item_id, clause), int(branches), float(low), float(high))
-            for slug, item_id, clause, branches, low, high in db.session.execute(
-                select(
-                    rates.c.checklist_slug,
-                    rates.c.item_id,
-                    rates.c.clause,
-                    func.count(rates.c.rate),
-                    func.min(rates.c.rate),
-                    func.max(rates.c.rate),
-                )
-                .group_by(rates.c.checklist_slug, rates.c.item_id, rates.c.clause)
-                .having(func.count(rates.c.rate) >= 2)
-            )
-        ]
+            .group_by(rates.c.checklist_slug, rates.c.item_id, rates.c.clause)
+            .having(func.count(rates.c.rate) >= 2)
+        )
+    ]
     rate_keys = (rates.c.checklist_slug, rates.c.item_id, rates.c.clause)
     spreads.sort()
     # Widest gap first; equal gaps in standard order (as `arith.divergent`).
@@ -1523,20 +1481,6 @@ def _one_audit_row_per_branch_month(filters: Filters) -> bool:
     if filters.channel is not None:
         query = query.where(ChecklistVersion.channel == filters.channel)
     return len(db.session.execute(query.limit(2)).all()) <= 1
-
-
-def _one_channel_per_checklist() -> bool:
-    """Whether every checklist's versions share one channel (an audit's channel is its
-    version's), so that a branch has one roll-up row per standard and window."""
-    return (
-        db.session.execute(
-            select(ChecklistVersion.slug)
-            .group_by(ChecklistVersion.slug)
-            .having(func.count(func.distinct(ChecklistVersion.channel)) > 1)
-            .limit(1)
-        ).first()
-        is None
-    )
 
 
 def _item_texts(slugs: set[str]) -> dict[tuple[str, str], dict[str, str]]:
