@@ -35,7 +35,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
 from auditapp.domain import ratings as arith
 from auditapp.extensions import db
@@ -515,6 +515,10 @@ WITH version AS (
 SELECT count(*) FROM counted
 """
 )
+# Compiled once to the driver's own form (``%(name)s`` parameters) and run through
+# ``exec_driver_sql``: SQLAlchemy's statement handling per release cost a third as much as the
+# database's work.
+_RELEASE_DRIVER_SQL = str(_RELEASE_SQL.compile(dialect=postgresql.psycopg.dialect()))
 
 # checklist version id -> (content hash, item id -> clause), for `_RELEASE_SQL`.
 _VERSIONS: dict[int, tuple[str, dict[str, str]]] = {}
@@ -541,8 +545,8 @@ def _count_on_postgresql(audit: Audit) -> None:
             known[1],
         )
         parts, items = totals.rows((audit.branch_id, date.min))
-        made = db.session.execute(
-            _RELEASE_SQL,
+        made = db.session.connection().exec_driver_sql(
+            _RELEASE_DRIVER_SQL,
             {
                 "version_id": version_id,
                 "content_hash": known[0],
