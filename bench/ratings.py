@@ -10,8 +10,10 @@ Steps, each timed and printed:
 2. ``ratings rebuild`` (`auditapp.services.ratings.rebuild`): the roll-ups from the audits. The
    test ``tests/integration/test_ratings_bench.py`` proves this bulk path gives the same roll-ups
    as releasing the same visits one by one through the services.
-3. One release through the service with its roll-up update, against the same release with the
-   roll-up hook switched off (the release cost before ratings), alternately, median of N.
+3. One release with its roll-up update, against the same release with the roll-up hook
+   switched off (the release cost before ratings), through the service and through HTTP
+   (``POST /api/v1/audits/{id}/release`` by the test client, as the issue's targets are
+   measured), the four alternately, median of N each.
 4. Each rating endpoint through the Flask test client (HTTP semantics, no socket), median and p95
    with the network-wide readings kept since the last change (`auditapp.services.ratings.memo`),
    and the median of the first reading after a change (nothing kept),

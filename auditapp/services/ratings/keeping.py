@@ -545,20 +545,24 @@ def _count_on_postgresql(audit: Audit) -> None:
             known[1],
         )
         parts, items = totals.rows((audit.branch_id, date.min))
-        made = db.session.connection().exec_driver_sql(
-            _RELEASE_DRIVER_SQL,
-            {
-                "version_id": version_id,
-                "content_hash": known[0],
-                "audit_id": audit.id,
-                "branch_id": audit.branch_id,
-                "channel": audit.channel,
-                "score": audit.score,
-                "moment": audit.visit_started_at or audit.submitted_at or audit.created_at,
-                "parts": json.dumps(parts, default=date.isoformat),
-                "items": json.dumps(items, default=date.isoformat),
-            },
-        ).scalar_one()
+        made = (
+            db.session.connection()
+            .exec_driver_sql(
+                _RELEASE_DRIVER_SQL,
+                {
+                    "version_id": version_id,
+                    "content_hash": known[0],
+                    "audit_id": audit.id,
+                    "branch_id": audit.branch_id,
+                    "channel": audit.channel,
+                    "score": audit.score,
+                    "moment": audit.visit_started_at or audit.submitted_at or audit.created_at,
+                    "parts": json.dumps(parts, default=date.isoformat),
+                    "items": json.dumps(items, default=date.isoformat),
+                },
+            )
+            .scalar_one()
+        )
         if made:
             return
     raise LookupError(f"Audit {audit.id}: its branch or checklist version is missing.")
