@@ -21,7 +21,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
 )
 
 from auditapp import access
@@ -1461,11 +1460,6 @@ def _standard_sums_in_sql(
         .subquery("holders")
     )
     spread_keys = [spread.c.checklist_slug, spread.c.item_id, spread.c.clause]
-    if db.session.get_bind().dialect.name == "postgresql":
-        # The branch rates grouped in memory (a hash table of some 30,000-225,000 groups):
-        # with the default 4 MB the database sorts them on disk by their text keys, 5-6 times
-        # slower. For the rest of this (reading) transaction only.
-        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
     rows = db.session.execute(
         select(
             *spread_keys,
