@@ -3,7 +3,8 @@
 Standards are no longer summed by window of months: a release wrote one such row per item and
 window (four per item), the largest part of its roll-up work, and the readings of standards are
 computed from the monthly item roll-ups (and kept in memory until the ratings change). The
-moments by window (rating_period_rollup) stay.
+moments by window (rating_period_rollup) stay. On PostgreSQL, extended statistics tell the
+planner how many (branch, standard) pairs the monthly item roll-ups hold.
 
 Downgrade makes the table again and fills it from the monthly item roll-ups, as 0009 did.
 
@@ -30,9 +31,19 @@ depends_on = None
 def upgrade():
     op.drop_index('ix_rating_period_item_rollup_window', table_name='rating_period_item_rollup')
     op.drop_table('rating_period_item_rollup')
+    if op.get_bind().dialect.name == 'postgresql':
+        # How many (branch, standard) pairs there are, for the planner: grouping a period's
+        # monthly item rows by them, it then hashes in memory instead of sorting on disk.
+        op.execute(
+            'CREATE STATISTICS rating_item_rollup_standard (ndistinct)'
+            ' ON branch_id, checklist_slug, item_id, clause FROM rating_item_rollup'
+        )
+        op.execute('ANALYZE rating_item_rollup')
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP STATISTICS IF EXISTS rating_item_rollup_standard')
     op.create_table('rating_period_item_rollup',
     sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('months', sa.Integer(), nullable=False),
